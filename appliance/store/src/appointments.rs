@@ -1,0 +1,431 @@
+//! Appointments, their documents, tokens and notes.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use vappoint_domain::{AppointmentStatus, DocumentKind, Outcome, ReasonCategory};
+
+use crate::outbox::{NewMail, insert_mail};
+use crate::{Result, Store, StoreError, conflict_on, from_ts, ts};
+
+#[derive(Debug, Clone)]
+pub struct Appointment {
+    pub id: i64,
+    pub reference: String,
+    pub officer_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub local_day: NaiveDate,
+    pub status: AppointmentStatus,
+    pub name: String,
+    pub email: String,
+    pub mobile: Option<String>,
+    pub reason_category: ReasonCategory,
+    pub reason: String,
+    pub lang: String,
+    pub token_mac: Vec<u8>,
+    pub token_tries: u32,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+    pub sequence: u32,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    pub reference: String,
+    pub link_hash: Vec<u8>,
+    pub officer_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub local_day: NaiveDate,
+    pub name: String,
+    pub email: String,
+    pub email_key: String,
+    pub mobile: Option<String>,
+    pub reason_category: ReasonCategory,
+    pub reason: String,
+    pub lang: String,
+    pub token_mac: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub file_name: String,
+    pub kind: DocumentKind,
+    pub size: u64,
+    pub sha256: String,
+    pub stored_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub id: i64,
+    pub appointment_id: i64,
+    pub file_name: String,
+    pub kind: DocumentKind,
+    pub size: u64,
+    pub stored_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub officer_name: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Moving a booked appointment to another slot, with a fresh token and the mail saying so.
+#[derive(Debug, Clone)]
+pub struct Reschedule {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub local_day: NaiveDate,
+    pub token_mac: Vec<u8>,
+}
+
+const COLS: &str =
+    "id, reference, officer_id, start_at, end_at, local_day, status, name, email, mobile,
+    reason_category, reason, lang, token_mac, token_tries, checked_in_at, outcome, sequence,
+    created_at, cancelled_at";
+
+fn row(r: &Row) -> rusqlite::Result<Appointment> {
+    let parse_err = |i: usize, e: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+    };
+    let status: String = r.get("status")?;
+    let cat: String = r.get("reason_category")?;
+    let outcome: Option<String> = r.get("outcome")?;
+    let day: String = r.get("local_day")?;
+    Ok(Appointment {
+        id: r.get("id")?,
+        reference: r.get("reference")?,
+        officer_id: r.get("officer_id")?,
+        start: from_ts(r.get("start_at")?),
+        end: from_ts(r.get("end_at")?),
+        local_day: day
+            .parse()
+            .map_err(|e: chrono::ParseError| parse_err(5, e.to_string()))?,
+        status: status
+            .parse()
+            .map_err(|e: vappoint_domain::booking::UnknownValue| parse_err(6, e.to_string()))?,
+        name: r.get("name")?,
+        email: r.get("email")?,
+        mobile: r.get("mobile")?,
+        reason_category: cat
+            .parse()
+            .map_err(|e: vappoint_domain::booking::UnknownValue| parse_err(10, e.to_string()))?,
+        reason: r.get("reason")?,
+        lang: r.get("lang")?,
+        token_mac: r.get("token_mac")?,
+        token_tries: r.get("token_tries")?,
+        checked_in_at: r.get::<_, Option<i64>>("checked_in_at")?.map(from_ts),
+        outcome: outcome.and_then(|o| o.parse().ok()),
+        sequence: r.get("sequence")?,
+        created_at: from_ts(r.get("created_at")?),
+        cancelled_at: r.get::<_, Option<i64>>("cancelled_at")?.map(from_ts),
+    })
+}
+
+fn one(c: &rusqlite::Connection, sql_where: &str, p: impl rusqlite::Params) -> Result<Appointment> {
+    let sql = format!("SELECT {COLS} FROM appointments WHERE {sql_where}");
+    c.prepare_cached(&sql)?
+        .query_row(p, row)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+const BOOKING_CONFLICTS: &[(&str, &str)] = &[
+    ("appointments.email_key", "email_day_taken"),
+    ("appointments.start_at", "slot_taken"),
+    ("appointments.reference", "reference_taken"),
+    ("appointments.link_hash", "reference_taken"),
+];
+
+impl Store {
+    /// Books an appointment with its documents (already on disk) and its confirmation mail,
+    /// in one transaction. With an idempotency key seen before, returns the appointment that
+    /// key booked and `true`, changing nothing.
+    pub fn book(
+        &self,
+        a: &NewAppointment,
+        docs: &[NewDocument],
+        mail: &NewMail,
+        idempotency_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(Appointment, bool)> {
+        self.write(|tx| {
+            if let Some(key) = idempotency_key {
+                let seen: Option<i64> = tx
+                    .query_row("SELECT appointment_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()?;
+                if let Some(id) = seen {
+                    return Ok((one(tx, "id = ?1", [id])?, true));
+                }
+            }
+            tx.execute(
+                "INSERT INTO appointments(reference, link_hash, officer_id, start_at, end_at, local_day,
+                    status, name, email, email_key, mobile, reason_category, reason, lang, token_mac, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'booked', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                params![
+                    a.reference, a.link_hash, a.officer_id, ts(a.start), ts(a.end), a.local_day.to_string(),
+                    a.name, a.email, a.email_key, a.mobile, a.reason_category.as_str(), a.reason, a.lang,
+                    a.token_mac, ts(now)
+                ],
+            )
+            .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))?;
+            let id = tx.last_insert_rowid();
+            tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
+            let mut st = tx.prepare_cached(
+                "INSERT INTO documents(appointment_id, ordinal, file_name, kind, size, sha256, stored_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for (i, d) in docs.iter().enumerate() {
+                st.execute(params![id, i as i64, d.file_name, d.kind.as_str(), d.size as i64, d.sha256, d.stored_name])?;
+            }
+            insert_mail(tx, mail, Some(id), now)?;
+            if let Some(key) = idempotency_key {
+                tx.execute(
+                    "INSERT INTO idempotency(key, appointment_id, created_at) VALUES (?1, ?2, ?3)",
+                    params![key, id, ts(now)],
+                )?;
+            }
+            Ok((one(tx, "id = ?1", [id])?, false))
+        })
+    }
+
+    pub fn appointment(&self, id: i64) -> Result<Appointment> {
+        self.read(|c| one(c, "id = ?1", [id]))
+    }
+
+    pub fn appointment_by_link(&self, link_hash: &[u8]) -> Result<Appointment> {
+        self.read(|c| one(c, "link_hash = ?1", [link_hash]))
+    }
+
+    pub fn appointment_by_reference(&self, reference: &str) -> Result<Appointment> {
+        self.read(|c| one(c, "reference = ?1", [reference]))
+    }
+
+    /// A local day's appointments, cancelled ones included, in time order.
+    pub fn day_appointments(
+        &self,
+        day: NaiveDate,
+        officer_id: Option<i64>,
+    ) -> Result<Vec<Appointment>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {COLS} FROM appointments WHERE local_day = ?1 AND (?2 IS NULL OR officer_id = ?2)
+                 ORDER BY start_at, officer_id, status"
+            );
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params![day.to_string(), officer_id], row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Start times of the officer's booked slots in `from..to`.
+    pub fn booked_starts(
+        &self,
+        officer_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT start_at FROM appointments
+                 WHERE officer_id = ?1 AND status = 'booked' AND start_at >= ?2 AND start_at < ?3",
+            )?;
+            let rows = st.query_map(params![officer_id, ts(from), ts(to)], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            Ok(rows
+                .map(|r| r.map(from_ts))
+                .collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Cancels a booked appointment and queues the mail saying so.
+    pub fn cancel(&self, id: i64, mail: &NewMail, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE appointments SET status = 'cancelled', cancelled_at = ?2, sequence = sequence + 1
+                 WHERE id = ?1 AND status = 'booked'",
+                params![id, ts(now)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict("not_booked"));
+            }
+            insert_mail(tx, mail, Some(id), now)
+        })
+    }
+
+    /// Moves a booked appointment to another slot with a fresh token, and queues the mail.
+    pub fn reschedule(
+        &self,
+        id: i64,
+        to: &Reschedule,
+        mail: &NewMail,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment> {
+        self.write(|tx| {
+            let n = tx
+                .execute(
+                    "UPDATE appointments SET start_at = ?2, end_at = ?3, local_day = ?4, token_mac = ?5,
+                        token_tries = 0, checked_in_at = NULL, sequence = sequence + 1
+                     WHERE id = ?1 AND status = 'booked'",
+                    params![id, ts(to.start), ts(to.end), to.local_day.to_string(), to.token_mac],
+                )
+                .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))?;
+            if n == 0 {
+                return Err(StoreError::Conflict("not_booked"));
+            }
+            tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
+            insert_mail(tx, mail, Some(id), now)?;
+            one(tx, "id = ?1", [id])
+        })
+    }
+
+    /// Takes one try of the token, atomically, before the token is checked: `None` once all
+    /// tries are used, else the number of tries taken (so parallel guesses cannot exceed it).
+    pub fn take_token_try(&self, id: i64, max_tries: u32) -> Result<Option<u32>> {
+        self.write(|tx| {
+            Ok(tx
+                .query_row(
+                    "UPDATE appointments SET token_tries = token_tries + 1
+                     WHERE id = ?1 AND token_tries < ?2 RETURNING token_tries",
+                    params![id, max_tries],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    /// Marks the citizen as arrived (the right token was given): keeps the first arrival
+    /// time and gives back the tries.
+    pub fn check_in(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE appointments SET checked_in_at = coalesce(checked_in_at, ?2), token_tries = 0 WHERE id = ?1",
+                params![id, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// When tokens were issued for an appointment, newest first.
+    pub fn token_issues(&self, id: i64) -> Result<Vec<DateTime<Utc>>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT issued_at FROM token_issues WHERE appointment_id = ?1 ORDER BY issued_at DESC LIMIT 20",
+            )?;
+            let rows = st.query_map([id], |r| r.get::<_, i64>(0))?;
+            Ok(rows.map(|r| r.map(from_ts)).collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Replaces the token (the old one stops working) and queues the mail carrying the new one.
+    pub fn reissue_token(
+        &self,
+        id: i64,
+        token_mac: &[u8],
+        mail: &NewMail,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE appointments SET token_mac = ?2, token_tries = 0 WHERE id = ?1 AND status = 'booked'",
+                params![id, token_mac],
+            )?;
+            tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
+            insert_mail(tx, mail, Some(id), now)
+        })
+    }
+
+    pub fn set_outcome(
+        &self,
+        id: i64,
+        outcome: Option<Outcome>,
+        officer_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE appointments SET outcome = ?2, outcome_at = ?3, outcome_by = ?4 WHERE id = ?1",
+                params![id, outcome.map(|o| o.as_str()), ts(now), officer_id],
+            )?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+    }
+
+    pub fn add_note(&self, id: i64, officer_id: i64, body: &str, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO notes(appointment_id, officer_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![id, officer_id, body, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn notes(&self, id: i64) -> Result<Vec<Note>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT o.name, n.body, n.created_at FROM notes n JOIN officers o ON o.id = n.officer_id
+                 WHERE n.appointment_id = ?1 ORDER BY n.created_at, n.id",
+            )?;
+            let rows = st.query_map([id], |r| {
+                Ok(Note { officer_name: r.get(0)?, body: r.get(1)?, created_at: from_ts(r.get(2)?) })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    pub fn documents(&self, appointment_id: i64) -> Result<Vec<Document>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, appointment_id, file_name, kind, size, stored_name FROM documents
+                 WHERE appointment_id = ?1 ORDER BY ordinal",
+            )?;
+            let rows = st.query_map([appointment_id], doc_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    pub fn document(&self, id: i64) -> Result<Document> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT id, appointment_id, file_name, kind, size, stored_name FROM documents WHERE id = ?1",
+                [id],
+                doc_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)
+        })
+    }
+
+    /// Whether a stored file name belongs to a document (used to clear files left by a crash
+    /// between writing an upload and committing its booking).
+    pub fn document_stored(&self, stored_name: &str) -> Result<bool> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT 1 FROM documents WHERE stored_name = ?1",
+                [stored_name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+        })
+    }
+}
+
+fn doc_row(r: &Row) -> rusqlite::Result<Document> {
+    let kind: String = r.get(3)?;
+    Ok(Document {
+        id: r.get(0)?,
+        appointment_id: r.get(1)?,
+        file_name: r.get(2)?,
+        kind: DocumentKind::from_str_opt(&kind).unwrap_or(DocumentKind::Pdf),
+        size: r.get::<_, i64>(4)? as u64,
+        stored_name: r.get(5)?,
+    })
+}

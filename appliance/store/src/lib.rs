@@ -1,0 +1,173 @@
+//! The station's SQLite database: connection set-up, embedded forward-only migrations, and
+//! every SQL statement the station runs. No other crate imports `rusqlite`.
+//!
+//! All methods are blocking; async callers run them on a blocking thread. Writes go through
+//! one connection (SQLite has one writer anyway), reads through a small pool, so a slow write
+//! never holds up the booking page.
+
+mod appointments;
+mod migrate;
+mod officers;
+mod outbox;
+mod sessions;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+pub use appointments::{Appointment, Document, NewAppointment, NewDocument, Note, Reschedule};
+pub use officers::{NewOfficer, Officer};
+pub use outbox::{NewMail, OutboxMessage, OutboxStatus};
+pub use sessions::Session;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("migration {version} failed")]
+    Migration {
+        version: u32,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "the database was written by a newer vappoint (schema {found}, this one knows {known})"
+    )]
+    TooNew { found: u32, known: u32 },
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+const READERS: usize = 4;
+
+/// The open database.
+pub struct Store {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+}
+
+fn open_conn(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    // WAL lets readers run beside the writer; FULL makes every commit durable before we
+    // acknowledge it (a booking must survive `kill -9` and a power cut).
+    conn.pragma_update(None, "journal_mode", "wal")?;
+    conn.pragma_update(None, "synchronous", "full")?;
+    conn.pragma_update(None, "foreign_keys", "on")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+pub(crate) fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+pub(crate) fn from_ts(s: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(s, 0).unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut writer = open_conn(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        migrate::run(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                open_conn(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map(Mutex::new)
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Store {
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+    }
+
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        // Take the first free reader; if all are busy, wait for one chosen by thread.
+        for r in &self.readers {
+            if let Ok(conn) = r.try_lock() {
+                return f(&conn);
+            }
+        }
+        let i = thread_index() % self.readers.len();
+        let conn = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
+        f(&conn)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+    }
+
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<()> {
+        self.write(|tx| {
+            match value {
+                Some(v) => tx.execute(
+                    "INSERT INTO settings(key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [key, v],
+                )?,
+                None => tx.execute("DELETE FROM settings WHERE key = ?1", [key])?,
+            };
+            Ok(())
+        })
+    }
+}
+
+fn thread_index() -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::thread::current().id().hash(&mut h);
+    h.finish() as usize
+}
+
+/// Maps a unique-index violation to a named conflict; other errors pass through.
+pub(crate) fn conflict_on(e: rusqlite::Error, what: &[(&str, &'static str)]) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        for (needle, name) in what {
+            if msg.contains(needle) {
+                return StoreError::Conflict(name);
+            }
+        }
+    }
+    StoreError::Sqlite(e)
+}

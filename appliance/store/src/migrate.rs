@@ -1,0 +1,26 @@
+//! Forward-only schema migrations, embedded in the binary and tracked by `user_version`.
+
+use rusqlite::Connection;
+
+use crate::{Result, StoreError};
+
+/// Every migration, in order. Never edit a shipped one: add the next number.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+pub(crate) fn run(conn: &mut Connection) -> Result<()> {
+    let known = MIGRATIONS.len() as u32;
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = i as u32 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .map_err(|source| StoreError::Migration { version, source })?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "applied database migration");
+    }
+    Ok(())
+}

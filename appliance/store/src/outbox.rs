@@ -1,0 +1,213 @@
+//! The durable mail outbox: messages wait here until the relay (or the local spool) has
+//! them, are retried with backoff, and end as sent or dead.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Row, params};
+
+use crate::{Result, Store, StoreError, from_ts, ts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Waiting for its first or next try.
+    Pending,
+    /// Written to the spool folder because no relay is set; a relay sends it later.
+    Spooled,
+    Sent,
+    /// Refused for good by the relay; shown to the admin.
+    Dead,
+}
+
+impl OutboxStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Spooled => "spooled",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+    fn parse(s: &str) -> OutboxStatus {
+        match s {
+            "spooled" => OutboxStatus::Spooled,
+            "sent" => OutboxStatus::Sent,
+            "dead" => OutboxStatus::Dead,
+            _ => OutboxStatus::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMail {
+    pub message_id: String,
+    pub kind: String,
+    pub to_addr: String,
+    /// The whole message, encrypted by the caller (it may carry a token).
+    pub sealed: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub message_id: String,
+    pub appointment_id: Option<i64>,
+    pub kind: String,
+    pub to_addr: String,
+    pub sealed: Option<Vec<u8>>,
+    pub status: OutboxStatus,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(crate) fn insert_mail(
+    tx: &rusqlite::Transaction,
+    m: &NewMail,
+    appointment: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+        params![m.message_id, appointment, m.kind, m.to_addr, m.sealed, ts(now)],
+    )?;
+    Ok(())
+}
+
+const COLS: &str = "id, message_id, appointment_id, kind, to_addr, sealed, status, attempts, next_attempt_at, last_error, created_at";
+
+fn row(r: &Row) -> rusqlite::Result<OutboxMessage> {
+    Ok(OutboxMessage {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        appointment_id: r.get(2)?,
+        kind: r.get(3)?,
+        to_addr: r.get(4)?,
+        sealed: r.get(5)?,
+        status: OutboxStatus::parse(&r.get::<_, String>(6)?),
+        attempts: r.get(7)?,
+        next_attempt_at: from_ts(r.get(8)?),
+        last_error: r.get(9)?,
+        created_at: from_ts(r.get(10)?),
+    })
+}
+
+impl Store {
+    /// Queues a mail not tied to a booking change (e.g. a test message from the admin).
+    pub fn queue_mail(&self, m: &NewMail, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| insert_mail(tx, m, None, now))
+    }
+
+    /// Messages due for a try at `now`: pending ones whose time has come, and, when a relay
+    /// is set (`include_spooled`), spooled ones.
+    pub fn due_mail(
+        &self,
+        now: DateTime<Utc>,
+        include_spooled: bool,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {COLS} FROM outbox
+                 WHERE (status = 'pending' AND next_attempt_at <= ?1) OR (?2 AND status = 'spooled')
+                 ORDER BY next_attempt_at, id LIMIT ?3"
+            );
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params![ts(now), include_spooled, limit], row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// When the next pending message is due, if any.
+    pub fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>> {
+        self.read(|c| {
+            let t: Option<i64> = c.query_row(
+                "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(t.map(from_ts))
+        })
+    }
+
+    /// Records delivery to the relay. The message body is dropped: it may carry a token.
+    pub fn mail_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.mail_status(id, OutboxStatus::Sent, None, now, true)
+    }
+
+    /// Records that the message now sits in the spool folder.
+    pub fn mail_spooled(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.mail_status(id, OutboxStatus::Spooled, None, now, false)
+    }
+
+    /// Records a permanent refusal.
+    pub fn mail_dead(&self, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+        self.mail_status(id, OutboxStatus::Dead, Some(error), now, true)
+    }
+
+    fn mail_status(
+        &self,
+        id: i64,
+        status: OutboxStatus,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+        drop_body: bool,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE outbox SET status = ?2, attempts = attempts + 1, last_error = coalesce(?3, last_error),
+                    delivered_at = ?4, sealed = CASE WHEN ?5 THEN NULL ELSE sealed END
+                 WHERE id = ?1",
+                params![id, status.as_str(), error, ts(now), drop_body],
+            )?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+    }
+
+    /// Records a failed try and when to try again.
+    pub fn mail_retry(&self, id: i64, error: &str, next: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE outbox SET status = 'pending', attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3
+                 WHERE id = ?1",
+                params![id, error, ts(next)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Messages in a given state, newest first (for the admin's mail page).
+    pub fn mail_with_status(&self, status: OutboxStatus, limit: u32) -> Result<Vec<OutboxMessage>> {
+        self.read(|c| {
+            let sql =
+                format!("SELECT {COLS} FROM outbox WHERE status = ?1 ORDER BY id DESC LIMIT ?2");
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params![status.as_str(), limit], row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// How many messages are in each state: (pending, spooled, sent, dead).
+    pub fn mail_counts(&self) -> Result<(u32, u32, u32, u32)> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'spooled'),
+                        count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'dead')
+                 FROM outbox",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?)
+        })
+    }
+
+    /// Puts a dead message back in the queue (after the admin fixed the cause).
+    pub fn mail_requeue(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?2 WHERE id = ?1 AND status = 'dead' AND sealed IS NOT NULL",
+                params![id, ts(now)],
+            )?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+    }
+}

@@ -1,0 +1,259 @@
+//! The station's configuration: one optional TOML file, read and validated once at start,
+//! then carried in the app state. Unknown keys are refused so a typo never passes silently.
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub station: StationConfig,
+    pub mail: MailConfig,
+    pub limits: Limits,
+    pub booking: BookingConfig,
+    pub sessions: SessionConfig,
+}
+
+/// Fields set here are fixed: the console shows them but cannot change them. Fields left out
+/// are set by the admin in the console (or keep plain defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StationConfig {
+    pub name: Option<String>,
+    pub code: Option<String>,
+    pub zone: Option<String>,
+    pub time_zone: Option<String>,
+    /// The address citizens use, e.g. `https://dgp.punepolice.example`. Used in emails.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub from: String,
+    pub relay: Option<RelayConfig>,
+    /// Cap of the retry backoff while the relay is unreachable.
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+    /// After this long failing, a message is given up (dead) and shown to the admin.
+    #[serde(with = "humantime_serde")]
+    pub give_up_after: Duration,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            from: "V-Appointment <noreply@vappoint.local>".into(),
+            relay: None,
+            retry_max: Duration::from_secs(300),
+            give_up_after: Duration::from_secs(3 * 24 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// STARTTLS on a plain port (usually 587).
+    Starttls,
+    /// TLS from the first byte (usually 465).
+    Tls,
+    /// No encryption: only to a relay on this machine.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Many citizens share one carrier NAT address, so this is generous.
+    pub bookings_per_ip_per_minute: u32,
+    pub bookings_per_email_per_hour: u32,
+    pub token_tries_per_ip_per_minute: u32,
+    pub logins_per_ip_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            bookings_per_ip_per_minute: 120,
+            bookings_per_email_per_hour: 10,
+            token_tries_per_ip_per_minute: 30,
+            logins_per_ip_per_minute: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BookingConfig {
+    /// Citizens may cancel or move an appointment until this long before it.
+    #[serde(with = "humantime_serde")]
+    pub change_cutoff: Duration,
+}
+
+impl Default for BookingConfig {
+    fn default() -> Self {
+        BookingConfig {
+            change_cutoff: Duration::from_secs(2 * 3600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// An officer's session ends after this long without a request.
+    #[serde(with = "humantime_serde")]
+    pub idle: Duration,
+    /// ...and after this long in any case.
+    #[serde(with = "humantime_serde")]
+    pub max: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle: Duration::from_secs(30 * 60),
+            max: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let config = match path {
+            None => Config::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading the config file {}", p.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("in the config file {}", p.display()))?
+            }
+        };
+        config.validate().with_context(|| match path {
+            Some(p) => format!("in the config file {}", p.display()),
+            None => "in the built-in configuration".into(),
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if let Some(tz) = &self.station.time_zone {
+            parse_tz(tz)?;
+        }
+        if let Some(code) = &self.station.code {
+            validate_code(code)?;
+        }
+        if let Some(url) = &self.station.public_url
+            && (!url.starts_with("https://") || url.ends_with('/'))
+        {
+            bail!(
+                "station.public_url must start with https:// and have no trailing slash: {url:?}"
+            );
+        }
+        self.mail
+            .from
+            .parse::<lettre::message::Mailbox>()
+            .context("mail.from is not a valid address")?;
+        if let Some(r) = &self.mail.relay {
+            if r.security == Security::None && !is_loopback(&r.host) {
+                bail!(
+                    "mail.relay.security = \"none\" is allowed only for a relay on this machine \
+                     (127.0.0.1, ::1 or localhost), not {:?}; use \"starttls\" or \"tls\"",
+                    r.host
+                );
+            }
+            if r.username.is_some() != r.password.is_some() {
+                bail!("mail.relay needs both username and password, or neither");
+            }
+        }
+        let l = &self.limits;
+        if l.bookings_per_ip_per_minute == 0
+            || l.bookings_per_email_per_hour == 0
+            || l.token_tries_per_ip_per_minute == 0
+            || l.logins_per_ip_per_minute == 0
+        {
+            bail!("limits must be at least 1");
+        }
+        if self.sessions.idle.is_zero() || self.sessions.max.is_zero() {
+            bail!("session lengths must be positive");
+        }
+        Ok(())
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+pub fn parse_tz(s: &str) -> anyhow::Result<Tz> {
+    s.parse::<Tz>()
+        .map_err(|_| anyhow::anyhow!("unknown time zone {s:?} (e.g. Asia/Kolkata)"))
+}
+
+/// Station codes appear in references and host names: 2 to 12 letters, digits or dashes.
+pub fn validate_code(code: &str) -> anyhow::Result<()> {
+    let ok = (2..=12).contains(&code.len())
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !code.starts_with('-');
+    if !ok {
+        bail!("a station code has 2 to 12 letters, digits or dashes, not {code:?}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> anyhow::Result<Config> {
+        let c: Config = toml::from_str(s)?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn empty_config_is_valid() {
+        let c = parse("").unwrap();
+        assert_eq!(c.limits.bookings_per_ip_per_minute, 120);
+        assert_eq!(c.booking.change_cutoff, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(parse("[station]\nnmae = \"x\"").is_err());
+        assert!(parse("[mail.relay]\nhost=\"a\"\nport=1\nsecurity=\"tls\"\nextra=1").is_err());
+    }
+
+    #[test]
+    fn plain_smtp_only_to_loopback() {
+        let local = "[mail.relay]\nhost=\"127.0.0.1\"\nport=2525\nsecurity=\"none\"";
+        assert!(parse(local).is_ok());
+        let remote = "[mail.relay]\nhost=\"smtp.example.in\"\nport=25\nsecurity=\"none\"";
+        let err = format!("{:#}", parse(remote).unwrap_err());
+        assert!(err.contains("only for a relay on this machine"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        assert!(parse("[station]\ntime_zone = \"Mars/Olympus\"").is_err());
+        assert!(parse("[station]\ncode = \"a b\"").is_err());
+        assert!(parse("[limits]\nbookings_per_ip_per_minute = 0").is_err());
+        assert!(parse("[booking]\nchange_cutoff = \"soon\"").is_err());
+    }
+}

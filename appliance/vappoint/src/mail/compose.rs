@@ -1,0 +1,167 @@
+//! Building one message: text from the translations, the calendar file, a stable
+//! Message-ID, sealed for the outbox (it may carry a token).
+
+use chrono::{DateTime, Duration, Utc};
+use icalendar::{Calendar, Component, Event, EventLike};
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use serde_json::json;
+use vappoint_store::{NewMail, Officer};
+
+use crate::app::App;
+use crate::ui::{fmt_date, fmt_time};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    Booked,
+    Moved,
+    Cancelled,
+    Token,
+}
+
+impl MailKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Booked => "booked",
+            MailKind::Moved => "moved",
+            MailKind::Cancelled => "cancelled",
+            MailKind::Token => "token",
+        }
+    }
+}
+
+/// What a message is about.
+pub struct Compose<'a> {
+    pub kind: MailKind,
+    pub reference: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub lang: &'a str,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Bumped on every change, so calendars replace the event instead of adding one.
+    pub sequence: u32,
+    pub officer: &'a Officer,
+    /// The citizen's link id (from the booking or the request carrying it).
+    pub link: &'a str,
+    pub token: Option<&'a str>,
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    if host.is_empty() || host.starts_with('[') {
+        "vappoint.local"
+    } else {
+        host
+    }
+}
+
+/// Composes a message and seals it for the outbox.
+pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
+    let profile = app.profile();
+    let tz = profile.tz;
+    let lang = c.lang;
+    let i18n = &app.ui.i18n;
+    let cutoff = c.start - Duration::from_std(app.config.booking.change_cutoff)?;
+    let join_url = format!("{}/a/{}/join", app.public_url, c.link);
+    let manage_url = format!("{}/a/{}", app.public_url, c.link);
+    let date_label = fmt_date(c.start, tz, lang);
+    let time_label = fmt_time(c.start, tz);
+    let (subject_id, intro) = match c.kind {
+        MailKind::Booked => ("email-booked-subject", "email-booked-intro"),
+        MailKind::Moved => ("email-moved-subject", "email-moved-intro"),
+        MailKind::Cancelled => ("email-cancelled-subject", "email-cancelled-intro"),
+        MailKind::Token => ("email-token-subject", "email-token-intro"),
+    };
+    let mut args = fluent_bundle::FluentArgs::new();
+    args.set("reference", c.reference.to_string());
+    args.set("date", date_label.clone());
+    let subject = i18n.t(lang, subject_id, Some(&args));
+    let body = app.ui.render(
+        "email/appointment.txt",
+        minijinja::Value::from_serialize(json!({
+            "lang": lang,
+            "name": c.name,
+            "intro": intro,
+            "station": profile,
+            "token": c.token,
+            "date_label": date_label,
+            "time_label": time_label,
+            "officer": {"name": c.officer.name, "rank": c.officer.rank},
+            "reference": c.reference,
+            "show_links": c.kind != MailKind::Cancelled,
+            "join_url": join_url,
+            "manage_url": manage_url,
+            "cutoff_time": fmt_time(cutoff, tz),
+            "cutoff_date": fmt_date(cutoff, tz, lang),
+        })),
+    )?;
+
+    let host = host_of(&app.public_url);
+    let uid = format!("{}@{}", c.reference, host);
+    let mut summary_args = fluent_bundle::FluentArgs::new();
+    summary_args.set("name", c.officer.name.clone());
+    summary_args.set("station", profile.name.clone());
+    let mut event = Event::new();
+    event
+        .uid(&uid)
+        .summary(&i18n.t(lang, "ics-summary", Some(&summary_args)))
+        .starts(c.start)
+        .ends(c.end)
+        .add_property("SEQUENCE", c.sequence.to_string())
+        .add_property("DTSTAMP", Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
+    let method = if c.kind == MailKind::Cancelled {
+        event.add_property("STATUS", "CANCELLED");
+        "CANCEL"
+    } else {
+        event
+            .url(&join_url)
+            .description(&format!("{}\n{}", c.reference, join_url));
+        "PUBLISH"
+    };
+    let mut calendar = Calendar::new();
+    calendar.append_property(("METHOD", method));
+    calendar.push(event.done());
+    let ics = calendar.done().to_string();
+
+    let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), host);
+    let from: Mailbox = app.config.mail.from.parse()?;
+    let to = Mailbox::new(Some(c.name.to_string()), c.email.parse()?);
+    let message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(message_id.clone()))
+        .date_now()
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body))
+                .singlepart(Attachment::new("appointment.ics".into()).body(
+                    ics,
+                    ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))?,
+                )),
+        )?;
+    Ok(NewMail {
+        message_id,
+        kind: c.kind.as_str().to_string(),
+        to_addr: c.email.to_string(),
+        sealed: app.secrets.seal(&message.formatted()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn host_from_public_url() {
+        assert_eq!(
+            host_of("https://dgp.punepolice.example"),
+            "dgp.punepolice.example"
+        );
+        assert_eq!(host_of("https://192.168.1.20:8443"), "192.168.1.20");
+        assert_eq!(host_of("https://[::1]:8443"), "vappoint.local");
+    }
+}

@@ -1,0 +1,225 @@
+//! Starting a station: the data dir, database, keys and certificate, the HTTPS and redirect
+//! listeners, and the background work (mail outbox, tidying).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use vappoint_store::Store;
+
+use crate::StationArgs;
+use crate::app::{App, Profile};
+use crate::config::Config;
+use crate::limits::RateLimits;
+use crate::secrets::Secrets;
+use crate::ui::Ui;
+
+pub fn open_store(data: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("creating the data folder {}", data.display()))?;
+    let path = data.join("vappoint.db");
+    Store::open(&path).with_context(|| format!("opening the database {}", path.display()))
+}
+
+/// Deletes uploaded files that no booking names: left behind when the box stopped between
+/// writing an upload and committing its booking. Runs before the server takes requests.
+fn remove_orphan_documents(dir: &Path, store: &Store) -> anyhow::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !store.document_stored(&name)? {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The box's own addresses other machines can reach, for the printed URLs.
+fn lan_addresses() -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(|ip| !ip.is_loopback() && ip.is_ipv4())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn url_for(ip: IpAddr, port: u16) -> String {
+    let host = match ip {
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        IpAddr::V4(v4) => v4.to_string(),
+    };
+    if port == 443 {
+        format!("https://{host}")
+    } else {
+        format!("https://{host}:{port}")
+    }
+}
+
+pub fn run(args: StationArgs) -> anyhow::Result<()> {
+    let config = Config::load(args.config.as_deref())?;
+    let data = args.data.clone();
+    let store = open_store(&data)?;
+    for sub in ["documents", "spool", "keys", "tls"] {
+        std::fs::create_dir_all(data.join(sub))
+            .with_context(|| format!("creating {}", data.join(sub).display()))?;
+    }
+    let orphans = remove_orphan_documents(&data.join("documents"), &store)
+        .context("tidying the documents folder")?;
+    if orphans > 0 {
+        tracing::info!(
+            orphans,
+            "removed uploads of bookings that were never acknowledged"
+        );
+    }
+    let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
+    let tls = crate::tls::load_or_create(&data.join("tls"))?;
+    let ui = Ui::load()?;
+    let profile = Profile::load(&config, &store)?;
+
+    let https = std::net::TcpListener::bind(args.https_addr)
+        .with_context(|| format!("listening on {}", args.https_addr))?;
+    let http = std::net::TcpListener::bind(args.http_addr)
+        .with_context(|| format!("listening on {}", args.http_addr))?;
+    https.set_nonblocking(true)?;
+    http.set_nonblocking(true)?;
+    let https_local = https.local_addr()?;
+    let http_local = http.local_addr()?;
+
+    let lan = lan_addresses();
+    let public_url = config.station.public_url.clone().unwrap_or_else(|| {
+        let ip = if https_local.ip().is_unspecified() {
+            lan.first().copied().unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        } else {
+            https_local.ip()
+        };
+        url_for(ip, https_local.port())
+    });
+
+    let officers = store.officers()?.len();
+    let app = Arc::new(App {
+        limits: RateLimits::new(&config.limits),
+        config,
+        store: Arc::new(store),
+        secrets,
+        ui,
+        profile: RwLock::new(profile),
+        mail_wake: tokio::sync::Notify::new(),
+        data_dir: data.clone(),
+        public_url,
+    });
+
+    println!("vappoint: https listening on {https_local}");
+    println!("vappoint: http listening on {http_local}");
+    println!(
+        "vappoint: station \"{}\"; data in {}",
+        app.profile().name,
+        data.display()
+    );
+    println!(
+        "vappoint: open {}/ (citizens) and {}/officer (officers)",
+        app.public_url, app.public_url
+    );
+    if https_local.ip().is_unspecified() {
+        for ip in lan.iter().skip(1) {
+            println!(
+                "vappoint: also reachable at {}/",
+                url_for(*ip, https_local.port())
+            );
+        }
+    }
+    println!(
+        "vappoint: certificate SHA-256 fingerprint {}",
+        tls.fingerprint
+    );
+    match &app.config.mail.relay {
+        Some(r) => println!("vappoint: mail goes through {}:{}", r.host, r.port),
+        None => println!(
+            "vappoint: no mail relay set; mail is written to {}",
+            app.spool_dir().display()
+        ),
+    }
+    if officers == 0 {
+        println!(
+            "vappoint: no officer yet. Create the first admin with:\n  \
+             vappoint officer add --data {} --name \"NAME\" --rank \"Senior Police Inspector\" --email EMAIL --admin --password-stdin",
+            data.display()
+        );
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(app, https, http, tls.config, https_local.port()))
+}
+
+async fn serve(
+    app: Arc<App>,
+    https: std::net::TcpListener,
+    http: std::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    https_port: u16,
+) -> anyhow::Result<()> {
+    tokio::spawn(crate::mail::run_worker(app.clone()));
+    tokio::spawn(tidy(app.clone()));
+
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("stopping");
+        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+
+    let redirect = crate::web::redirect_router(https_port);
+    let http = tokio::net::TcpListener::from_std(http)?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(http, redirect).await {
+            tracing::error!(error = %e, "http redirect server stopped");
+        }
+    });
+
+    let router = crate::web::router(app);
+    axum_server::from_tcp_rustls(
+        https,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )
+    .handle(handle)
+    .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+    .await
+    .context("the HTTPS server stopped")
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("signal handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Once a minute: forget recovered rate-limit keys and expired sessions.
+async fn tidy(app: Arc<App>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        app.limits.tidy();
+        let now = chrono::Utc::now();
+        let idle = chrono::Duration::from_std(app.config.sessions.idle).unwrap_or_default();
+        let max = chrono::Duration::from_std(app.config.sessions.max).unwrap_or_default();
+        if let Err(e) = app
+            .db(move |s| s.purge_sessions(now - idle, now - max))
+            .await
+        {
+            tracing::warn!(error = %e, "purging sessions");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The HTTPS certificate: a self-signed one made on first start and kept in the data dir
+//! (so a laptop that trusted it once keeps trusting it), loaded into a rustls config.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+
+use crate::secrets::write_private;
+
+pub struct Tls {
+    pub config: Arc<rustls::ServerConfig>,
+    /// SHA-256 of the certificate, `AB:CD:...`, for people to compare with the browser's.
+    pub fingerprint: String,
+}
+
+pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn generate(cert_path: &Path, key_path: &Path) -> anyhow::Result<()> {
+    let mut names = vec![
+        "localhost".to_string(),
+        "vappoint.local".to_string(),
+        "127.0.0.1".into(),
+        "::1".into(),
+    ];
+    if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        let h = h.trim();
+        if !h.is_empty() && h != "localhost" {
+            names.push(h.to_string());
+            names.push(format!("{h}.local"));
+        }
+    }
+    let ck =
+        rcgen::generate_simple_self_signed(names).context("making a self-signed certificate")?;
+    write_private(key_path, ck.signing_key.serialize_pem().as_bytes())?;
+    write_private(cert_path, ck.cert.pem().as_bytes())?;
+    Ok(())
+}
+
+/// Loads `tls/cert.pem` and `tls/key.pem` from the data dir, making them first if missing.
+pub fn load_or_create(dir: &Path) -> anyhow::Result<Tls> {
+    let cert_path = dir.join("cert.pem");
+    let key_path = dir.join("key.pem");
+    if !cert_path.exists() || !key_path.exists() {
+        generate(&cert_path, &key_path)?;
+        tracing::info!(path = %cert_path.display(), "made a self-signed TLS certificate");
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
+        .with_context(|| format!("reading {}", cert_path.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("reading {}", cert_path.display()))?;
+    anyhow::ensure!(
+        !certs.is_empty(),
+        "{} holds no certificate",
+        cert_path.display()
+    );
+    let key = PrivateKeyDer::from_pem_file(&key_path)
+        .with_context(|| format!("reading {}", key_path.display()))?;
+    let fingerprint = Sha256::digest(&certs[0])
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS key does not match the certificate")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Tls {
+        config: Arc::new(config),
+        fingerprint,
+    })
+}

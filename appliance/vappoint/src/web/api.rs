@@ -1,0 +1,240 @@
+//! The JSON API under `/api/v1`, for citizens' apps, tests and (later) the hub. Shapes are
+//! in the `vappoint-wire` crate; rules are in `booking`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use vappoint_domain::BookingForm;
+use vappoint_store::{Appointment, Officer};
+use vappoint_wire as wire;
+
+use super::upload::{MAX_BOOKING_BODY, check_length, read_booking};
+use super::{Ctx, Failure};
+use crate::app::App;
+use crate::booking::{self, BookRequest};
+use crate::ui::rfc3339;
+use crate::{availability, ui};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/v1/station", get(station))
+        .route("/api/v1/officers/{id}/slots", get(slots))
+        .route(
+            "/api/v1/appointments",
+            post(book).layer(DefaultBodyLimit::max(MAX_BOOKING_BODY)),
+        )
+        .route("/api/v1/appointments/{link}", get(appointment))
+        .route("/api/v1/appointments/{link}/cancel", post(cancel))
+        .route("/api/v1/appointments/{link}/reschedule", post(reschedule))
+        .route("/api/v1/appointments/{link}/token", post(token))
+        .route("/api/v1/appointments/{link}/token/new", post(new_token))
+}
+
+type ApiResult = Result<Response, Response>;
+
+fn officer_summary(o: &Officer) -> wire::OfficerSummary {
+    wire::OfficerSummary {
+        id: o.id,
+        name: o.name.clone(),
+        rank: o.rank.clone(),
+    }
+}
+
+async fn station(State(app): State<Arc<App>>) -> ApiResult {
+    let officers = app
+        .db(|s| s.officers())
+        .await
+        .map_err(|e| Failure::from(e).api(&app))?;
+    let p = app.profile();
+    Ok(Json(wire::StationInfo {
+        name: p.name,
+        code: p.code,
+        zone: p.zone,
+        time_zone: p.time_zone,
+        officers: officers.iter().map(officer_summary).collect(),
+    })
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct DateQuery {
+    date: Option<String>,
+}
+
+async fn slots(
+    State(app): State<Arc<App>>,
+    Path(id): Path<i64>,
+    Query(q): Query<DateQuery>,
+) -> ApiResult {
+    let fail = |f: Failure| f.api(&app);
+    let now = Utc::now();
+    let tz = app.tz();
+    let date = match q.date.as_deref() {
+        None => now.with_timezone(&tz).date_naive(),
+        Some(d) => d
+            .parse::<NaiveDate>()
+            .map_err(|_| fail(Failure::invalid_field("date", "invalid")))?,
+    };
+    let officer = booking::active_officer(&app, id)
+        .await
+        .map_err(|_| fail(Failure::NotFound))?;
+    let day = availability::day(&app, &officer, date, now)
+        .await
+        .map_err(fail)?;
+    Ok(Json(wire::DaySlots {
+        officer_id: id,
+        date: date.to_string(),
+        slot_minutes: officer.schedule.slot_minutes,
+        slots: day
+            .into_iter()
+            .map(|(s, free)| wire::SlotInfo {
+                start: rfc3339(s.start, tz),
+                end: rfc3339(s.end, tz),
+                free,
+            })
+            .collect(),
+    })
+    .into_response())
+}
+
+pub fn form_from(fields: &std::collections::HashMap<String, String>) -> BookingForm {
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    BookingForm {
+        name: get("name"),
+        email: get("email"),
+        mobile: get("mobile"),
+        reason_category: get("reason_category"),
+        reason: get("reason"),
+    }
+}
+
+async fn book(
+    ctx: Ctx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult {
+    let app = ctx.app.clone();
+    let fail = |f: Failure| f.api(&app);
+    if !app.limits.booking_from(peer.ip()) {
+        return Err(fail(Failure::RateLimited));
+    }
+    check_length(&headers).map_err(fail)?;
+    let upload = read_booking(&app.documents_dir(), multipart)
+        .await
+        .map_err(fail)?;
+    let lang = upload
+        .fields
+        .get("lang")
+        .and_then(|l| ui::known_lang(l))
+        .unwrap_or(ctx.lang);
+    let req = BookRequest {
+        officer_id: upload.fields.get("officer_id").cloned().unwrap_or_default(),
+        start: upload.fields.get("start").cloned().unwrap_or_default(),
+        form: form_from(&upload.fields),
+        idempotency_key: headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        lang,
+    };
+    let booked = booking::book(&app, req, upload.docs, Utc::now())
+        .await
+        .map_err(fail)?;
+    let tz = app.tz();
+    let a = &booked.appointment;
+    let body = wire::Booked {
+        reference: a.reference.clone(),
+        officer_id: a.officer_id,
+        start: rfc3339(a.start, tz),
+        end: rfc3339(a.end, tz),
+        status: a.status.to_string(),
+        documents: booked
+            .documents
+            .iter()
+            .map(|d| wire::DocumentInfo {
+                file_name: d.file_name.clone(),
+                kind: d.kind.as_str().into(),
+                size: d.size,
+            })
+            .collect(),
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+fn citizen_view(app: &App, a: &Appointment, o: &Officer) -> wire::CitizenAppointment {
+    let tz = app.tz();
+    wire::CitizenAppointment {
+        reference: a.reference.clone(),
+        officer: officer_summary(o),
+        start: rfc3339(a.start, tz),
+        end: rfc3339(a.end, tz),
+        status: a.status.to_string(),
+        can_change: booking::changeable(app, a, Utc::now()),
+    }
+}
+
+async fn appointment(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {
+    let (a, o) = booking::by_link(&app, &link)
+        .await
+        .map_err(|f| f.api(&app))?;
+    Ok(Json(citizen_view(&app, &a, &o)).into_response())
+}
+
+async fn cancel(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {
+    booking::cancel(&app, &link, Utc::now())
+        .await
+        .map_err(|f| f.api(&app))?;
+    Ok(Json(serde_json::json!({"status": "cancelled"})).into_response())
+}
+
+fn json_body<T>(
+    app: &App,
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, Response> {
+    body.map(|Json(b)| b)
+        .map_err(|_| Failure::BadRequest("bad_request").api(app))
+}
+
+async fn reschedule(
+    State(app): State<Arc<App>>,
+    Path(link): Path<String>,
+    body: Result<Json<wire::RescheduleRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let req = json_body(&app, body)?;
+    let (a, o) = booking::reschedule(&app, &link, &req.start, Utc::now())
+        .await
+        .map_err(|f| f.api(&app))?;
+    Ok(Json(citizen_view(&app, &a, &o)).into_response())
+}
+
+async fn token(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(link): Path<String>,
+    body: Result<Json<wire::TokenRequest>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult {
+    let req = json_body(&app, body)?;
+    booking::try_token(&app, &link, &req.token, peer.ip(), Utc::now())
+        .await
+        .map_err(|f| f.api(&app))?;
+    Ok(Json(serde_json::json!({"checked_in": true})).into_response())
+}
+
+async fn new_token(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {
+    booking::new_token(&app, &link, Utc::now())
+        .await
+        .map_err(|f| f.api(&app))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"status": "sent"})),
+    )
+        .into_response())
+}

@@ -1,0 +1,152 @@
+//! Officer sign-in: Argon2id passwords, server-side sessions behind a `__Host-` cookie,
+//! idle and absolute expiry, rotation at login, and CSRF tokens on every form.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, Utc};
+use subtle::ConstantTimeEq;
+use vappoint_store::Officer;
+
+use super::cookie;
+use crate::app::App;
+use crate::secrets::sha256;
+
+pub const SESSION_COOKIE: &str = "__Host-vappoint";
+/// Holds the CSRF token of the login form (there is no session yet to hold it).
+pub const LOGIN_COOKIE: &str = "__Host-vappoint-login";
+
+pub const MIN_PASSWORD: usize = 10;
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
+        .to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+pub fn same(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+pub fn session_cookie(id: &str) -> String {
+    format!("{SESSION_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
+}
+
+pub fn clear_cookie(name: &str) -> String {
+    format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// A logged-in officer, with their session's CSRF token.
+pub struct Me {
+    pub officer: Officer,
+    pub csrf: String,
+    pub id_hash: Vec<u8>,
+}
+
+fn to_login() -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, "/officer/login")],
+    )
+        .into_response()
+}
+
+pub fn session_hash(headers: &HeaderMap) -> Option<Vec<u8>> {
+    cookie(headers, SESSION_COOKIE)
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .map(sha256)
+}
+
+impl FromRequestParts<Arc<App>> for Me {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(hash) = session_hash(&parts.headers) else {
+            return Err(to_login());
+        };
+        let h = hash.clone();
+        let session = app
+            .db(move |s| s.session(&h))
+            .await
+            .map_err(|_| to_login())?;
+        let Some(session) = session else {
+            return Err(to_login());
+        };
+        let now = Utc::now();
+        let cfg = &app.config.sessions;
+        let idle = Duration::from_std(cfg.idle).unwrap_or(Duration::minutes(30));
+        let max = Duration::from_std(cfg.max).unwrap_or(Duration::hours(12));
+        if now - session.last_seen_at > idle || now - session.created_at > max {
+            let h = hash.clone();
+            let _ = app.db(move |s| s.delete_session(&h)).await;
+            return Err(to_login());
+        }
+        let id = session.officer_id;
+        let officer = match app.db(move |s| s.officer(id)).await {
+            Ok(o) if o.active => o,
+            _ => return Err(to_login()),
+        };
+        let h = hash.clone();
+        let _ = app.db(move |s| s.touch_session(&h, now)).await;
+        Ok(Me {
+            officer,
+            csrf: session.csrf,
+            id_hash: hash,
+        })
+    }
+}
+
+impl Me {
+    /// Every state-changing form carries the session's CSRF token.
+    pub fn check_csrf(&self, given: Option<&String>) -> Result<(), Response> {
+        match given {
+            Some(g) if same(g, &self.csrf) => Ok(()),
+            _ => Err((
+                StatusCode::FORBIDDEN,
+                "This form has expired. Go back, reload the page and try again.",
+            )
+                .into_response()),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), Response> {
+        if self.officer.is_admin {
+            Ok(())
+        } else {
+            Err((StatusCode::FORBIDDEN, "Only a station admin can do that.").into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2id_round_trip() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+}

@@ -1,0 +1,542 @@
+//! The citizen's pages: the station and its officers' free times, the booking form (works
+//! without JavaScript), the confirmation, and the pages behind the emailed link.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Multipart, Path, Query};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use vappoint_domain::ReasonCategory;
+use vappoint_store::{Appointment, Officer};
+
+use super::upload::{MAX_BOOKING_BODY, check_length, read_booking};
+use super::{Ctx, Failure};
+use crate::app::App;
+use crate::availability::{self, LOOKAHEAD_DAYS};
+use crate::booking::{self, BookRequest};
+use crate::secrets::random_id;
+use crate::ui::{fmt_date, fmt_time, known_lang};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/officers/{id}", get(officer_day))
+        .route(
+            "/book",
+            get(book_form)
+                .post(book_submit)
+                .layer(DefaultBodyLimit::max(MAX_BOOKING_BODY)),
+        )
+        .route("/lang/{code}", get(set_lang))
+        .route("/a/{link}", get(manage))
+        .route("/a/{link}/cancel", post(cancel))
+        .route(
+            "/a/{link}/reschedule",
+            get(reschedule_form).post(reschedule),
+        )
+        .route("/a/{link}/join", get(join_form).post(join))
+        .route("/a/{link}/token", post(new_token))
+}
+
+fn short_date(d: NaiveDate, lang: &str) -> String {
+    let locale = match lang {
+        "mr" => chrono::Locale::mr_IN,
+        "hi" => chrono::Locale::hi_IN,
+        _ => chrono::Locale::en_IN,
+    };
+    d.format_localized("%a %-d %b", locale).to_string()
+}
+
+fn time_only(t: DateTime<Utc>, ctx: &Ctx) -> String {
+    t.with_timezone(&ctx.app.tz()).format("%H:%M").to_string()
+}
+
+async fn home(ctx: Ctx) -> Response {
+    let now = Utc::now();
+    let officers = match ctx.app.db(|s| s.officers()).await {
+        Ok(o) => o,
+        Err(e) => return ctx.fail(e.into()),
+    };
+    let mut list = Vec::new();
+    for o in &officers {
+        let next = match availability::next_free(&ctx.app, o, now, 2, 6).await {
+            Ok(n) => n,
+            Err(f) => return ctx.fail(f),
+        };
+        let next: Vec<Value> = next
+            .into_iter()
+            .map(|(date, slots)| {
+                json!({
+                    "date": fmt_date(slots[0].start, ctx.app.tz(), ctx.lang),
+                    "iso": date.to_string(),
+                    "slots": slots.iter().map(|s| json!({"start": crate::ui::rfc3339(s.start, ctx.app.tz()), "time": time_only(s.start, &ctx)})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        list.push(json!({"id": o.id, "name": o.name, "rank": o.rank, "next": next}));
+    }
+    ctx.page("home.html", json!({"officers": list}))
+}
+
+#[derive(Deserialize)]
+struct DateQuery {
+    date: Option<String>,
+}
+
+/// Links to the next two weeks' days, marking the one shown.
+fn day_links(ctx: &Ctx, shown: NaiveDate, href: impl Fn(NaiveDate) -> String) -> Vec<Value> {
+    let today = Utc::now().with_timezone(&ctx.app.tz()).date_naive();
+    (0..=LOOKAHEAD_DAYS)
+        .map(|i| today + Duration::days(i))
+        .map(|d| json!({"label": short_date(d, ctx.lang), "href": href(d), "current": d == shown}))
+        .collect()
+}
+
+fn parse_day(ctx: &Ctx, q: &DateQuery) -> Result<NaiveDate, Failure> {
+    let today = Utc::now().with_timezone(&ctx.app.tz()).date_naive();
+    match q.date.as_deref() {
+        None | Some("") => Ok(today),
+        Some(d) => d.parse().map_err(|_| Failure::NotFound),
+    }
+}
+
+async fn day_slots_json(
+    ctx: &Ctx,
+    officer: &Officer,
+    date: NaiveDate,
+    href: impl Fn(&str) -> String,
+) -> Result<Vec<Value>, Failure> {
+    let tz = ctx.app.tz();
+    let day = availability::day(&ctx.app, officer, date, Utc::now()).await?;
+    Ok(day
+        .into_iter()
+        .map(|(s, free)| {
+            let start = crate::ui::rfc3339(s.start, tz);
+            json!({"start": start, "time": time_only(s.start, ctx), "free": free, "href": href(&start)})
+        })
+        .collect())
+}
+
+async fn officer_day(ctx: Ctx, Path(id): Path<i64>, Query(q): Query<DateQuery>) -> Response {
+    let run = async {
+        let officer = booking::active_officer(&ctx.app, id)
+            .await
+            .map_err(|_| Failure::NotFound)?;
+        let date = parse_day(&ctx, &q)?;
+        let slots = day_slots_json(&ctx, &officer, date, |start| {
+            format!(
+                "/book?officer={id}&start={}",
+                percent_encoding::utf8_percent_encode(start, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .await?;
+        let days = day_links(&ctx, date, |d| format!("/officers/{id}?date={d}"));
+        Ok::<_, Failure>(ctx.page(
+            "officer_day.html",
+            json!({"officer": {"id": id, "name": officer.name, "rank": officer.rank}, "date_label": short_date(date, ctx.lang), "slots": slots, "days": days}),
+        ))
+    };
+    run.await.unwrap_or_else(|f| ctx.fail(f))
+}
+
+fn categories(ctx: &Ctx) -> Vec<Value> {
+    ReasonCategory::ALL
+        .iter()
+        .map(|c| json!({"value": c.as_str(), "label": ctx.t(&format!("category-{}", c.as_str()))}))
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct BookQuery {
+    officer: Option<String>,
+    start: Option<String>,
+}
+
+/// The booking form for one slot, with whatever was typed before and the errors to fix.
+fn form_page(
+    ctx: &Ctx,
+    officer: &Officer,
+    start: DateTime<Utc>,
+    form: Value,
+    errors: Value,
+    error: Option<String>,
+    key: &str,
+) -> Response {
+    let tz = ctx.app.tz();
+    ctx.page(
+        "book.html",
+        json!({
+            "officer": {"id": officer.id, "name": officer.name, "rank": officer.rank},
+            "start": crate::ui::rfc3339(start, tz),
+            "date_label": fmt_date(start, tz, ctx.lang),
+            "time_label": fmt_time(start, tz),
+            "minutes": officer.schedule.slot_minutes,
+            "categories": categories(ctx),
+            "form": form,
+            "errors": errors,
+            "error": error,
+            "idempotency_key": key,
+        }),
+    )
+}
+
+async fn book_form(ctx: Ctx, Query(q): Query<BookQuery>) -> Response {
+    let run = async {
+        let id: i64 = q
+            .officer
+            .as_deref()
+            .unwrap_or("")
+            .parse()
+            .map_err(|_| Failure::NotFound)?;
+        let officer = booking::active_officer(&ctx.app, id).await?;
+        let start = DateTime::parse_from_rfc3339(q.start.as_deref().unwrap_or(""))
+            .map_err(|_| Failure::BadRequest("invalid_start"))?
+            .with_timezone(&Utc);
+        vappoint_domain::schedule::bookable_slot(
+            &officer.schedule,
+            start,
+            ctx.app.tz(),
+            Utc::now(),
+        )
+        .map_err(|r| {
+            Failure::BadRequest(match r {
+                vappoint_domain::schedule::SlotRefusal::Past => "past",
+                vappoint_domain::schedule::SlotRefusal::TooFar => "too_far",
+                vappoint_domain::schedule::SlotRefusal::NotOffered => "not_offered",
+            })
+        })?;
+        let empty =
+            json!({"name": "", "email": "", "mobile": "", "reason_category": "", "reason": ""});
+        Ok::<_, Failure>(form_page(
+            &ctx,
+            &officer,
+            start,
+            empty,
+            json!({}),
+            None,
+            &random_id(),
+        ))
+    };
+    run.await.unwrap_or_else(|f| ctx.fail(f))
+}
+
+async fn book_submit(
+    ctx: Ctx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Response {
+    if !ctx.app.limits.booking_from(peer.ip()) {
+        return ctx.fail(Failure::RateLimited);
+    }
+    if let Err(f) = check_length(&headers) {
+        return ctx.fail(f);
+    }
+    let upload = match read_booking(&ctx.app.documents_dir(), multipart).await {
+        Ok(u) => u,
+        Err(f) => return ctx.fail(f),
+    };
+    let fields = upload.fields.clone();
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let req = BookRequest {
+        officer_id: get("officer_id"),
+        start: get("start"),
+        form: super::api::form_from(&fields),
+        idempotency_key: Some(get("idempotency_key")).filter(|k| !k.is_empty()),
+        lang: ctx.lang,
+    };
+    match booking::book(&ctx.app, req, upload.docs, Utc::now()).await {
+        Ok(b) => {
+            let tz = ctx.app.tz();
+            let a = &b.appointment;
+            ctx.page(
+                "booked.html",
+                json!({
+                    "reference": a.reference,
+                    "email": a.email,
+                    "officer": {"name": b.officer.name, "rank": b.officer.rank},
+                    "date_label": fmt_date(a.start, tz, ctx.lang),
+                    "time_label": fmt_time(a.start, tz),
+                }),
+            )
+        }
+        Err(f) => {
+            // Show the form again with the citizen's input when it can be fixed there.
+            let again = matches!(
+                f,
+                Failure::Invalid(_) | Failure::Conflict("email_day_taken")
+            );
+            let officer = match get("officer_id").parse::<i64>() {
+                Ok(id) if again => booking::active_officer(&ctx.app, id).await.ok(),
+                _ => None,
+            };
+            let start = DateTime::parse_from_rfc3339(&get("start"))
+                .ok()
+                .map(|t| t.with_timezone(&Utc));
+            match (officer, start) {
+                (Some(officer), Some(start)) => {
+                    let mut errors = serde_json::Map::new();
+                    if let Failure::Invalid(v) = &f {
+                        for e in &v.0 {
+                            errors.insert(e.field.into(), json!(ctx.t(&format!("err-{}", e.code))));
+                        }
+                    }
+                    let form = json!({
+                        "name": get("name"), "email": get("email"), "mobile": get("mobile"),
+                        "reason_category": get("reason_category"), "reason": get("reason"),
+                    });
+                    let mut r = form_page(
+                        &ctx,
+                        &officer,
+                        start,
+                        form,
+                        Value::Object(errors),
+                        Some(f.message(&ctx.app, ctx.lang)),
+                        &random_id(),
+                    );
+                    *r.status_mut() = f.status();
+                    r
+                }
+                _ => ctx.fail(f),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+    let lang = known_lang(&code).unwrap_or("en");
+    // Only paths on this site, never `//other.host`.
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let next = strip_lang_param(&next);
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, next),
+            (
+                header::SET_COOKIE,
+                format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax; Secure"),
+            ),
+        ],
+    )
+        .into_response()
+}
+
+/// Drops a `lang=` query parameter so the cookie decides after a switch.
+fn strip_lang_param(path: &str) -> String {
+    match path.split_once('?') {
+        None => path.to_string(),
+        Some((p, q)) => {
+            let rest: Vec<&str> = q.split('&').filter(|kv| !kv.starts_with("lang=")).collect();
+            if rest.is_empty() {
+                p.to_string()
+            } else {
+                format!("{p}?{}", rest.join("&"))
+            }
+        }
+    }
+}
+
+fn appointment_json(ctx: &Ctx, a: &Appointment) -> Value {
+    let tz = ctx.app.tz();
+    let cutoff = a.start - booking::cutoff(&ctx.app);
+    json!({
+        "reference": a.reference,
+        "status": a.status.as_str(),
+        "date_label": fmt_date(a.start, tz, ctx.lang),
+        "time_label": fmt_time(a.start, tz),
+        "can_change": booking::changeable(&ctx.app, a, Utc::now()),
+        "cutoff_time": fmt_time(cutoff, tz),
+        "cutoff_date": fmt_date(cutoff, tz, ctx.lang),
+        "opens_time": fmt_time(a.start - vappoint_domain::token::OPENS_BEFORE, tz),
+    })
+}
+
+fn officer_json(o: &Officer) -> Value {
+    json!({"id": o.id, "name": o.name, "rank": o.rank})
+}
+
+async fn manage_page(
+    ctx: &Ctx,
+    link: &str,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    match booking::by_link(&ctx.app, link).await {
+        Ok((a, o)) => ctx.page(
+            "manage.html",
+            json!({"a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link, "notice": notice, "error": error}),
+        ),
+        Err(f) => ctx.fail(f),
+    }
+}
+
+async fn manage(ctx: Ctx, Path(link): Path<String>) -> Response {
+    manage_page(&ctx, &link, None, None).await
+}
+
+async fn cancel(ctx: Ctx, Path(link): Path<String>) -> Response {
+    match booking::cancel(&ctx.app, &link, Utc::now()).await {
+        Ok(()) => manage_page(&ctx, &link, Some(ctx.t("cancel-done")), None).await,
+        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(f) => {
+            let msg = f.message(&ctx.app, ctx.lang);
+            let mut r = manage_page(&ctx, &link, None, Some(msg)).await;
+            *r.status_mut() = f.status();
+            r
+        }
+    }
+}
+
+async fn reschedule_page(
+    ctx: &Ctx,
+    link: &str,
+    date: NaiveDate,
+    error: Option<String>,
+) -> Response {
+    let run = async {
+        let (a, o) = booking::by_link(&ctx.app, link).await?;
+        let slots = day_slots_json(ctx, &o, date, |_| String::new()).await?;
+        let days = day_links(ctx, date, |d| format!("/a/{link}/reschedule?date={d}"));
+        Ok::<_, Failure>(ctx.page(
+            "reschedule.html",
+            json!({
+                "a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link, "slots": slots,
+                "days": days, "date_label": fmt_date(date.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc(), ctx.app.tz(), ctx.lang),
+                "error": error,
+            }),
+        ))
+    };
+    run.await.unwrap_or_else(|f| ctx.fail(f))
+}
+
+async fn reschedule_form(
+    ctx: Ctx,
+    Path(link): Path<String>,
+    Query(q): Query<DateQuery>,
+) -> Response {
+    match parse_day(&ctx, &q) {
+        Ok(date) => reschedule_page(&ctx, &link, date, None).await,
+        Err(f) => ctx.fail(f),
+    }
+}
+
+#[derive(Deserialize)]
+struct StartForm {
+    start: String,
+}
+
+async fn reschedule(ctx: Ctx, Path(link): Path<String>, Form(f): Form<StartForm>) -> Response {
+    match booking::reschedule(&ctx.app, &link, &f.start, Utc::now()).await {
+        Ok(_) => manage_page(&ctx, &link, Some(ctx.t("reschedule-done")), None).await,
+        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(fail) => {
+            let date = DateTime::parse_from_rfc3339(&f.start)
+                .map(|t| t.with_timezone(&ctx.app.tz()).date_naive())
+                .unwrap_or_else(|_| Utc::now().with_timezone(&ctx.app.tz()).date_naive());
+            let mut r =
+                reschedule_page(&ctx, &link, date, Some(fail.message(&ctx.app, ctx.lang))).await;
+            *r.status_mut() = fail.status();
+            r
+        }
+    }
+}
+
+async fn join_page(
+    ctx: &Ctx,
+    link: &str,
+    checked_in: bool,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    match booking::by_link(&ctx.app, link).await {
+        Ok((a, o)) => ctx.page(
+            "join.html",
+            json!({
+                "a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link,
+                "checked_in": checked_in, "notice": notice, "error": error,
+            }),
+        ),
+        Err(f) => ctx.fail(f),
+    }
+}
+
+async fn join_form(ctx: Ctx, Path(link): Path<String>) -> Response {
+    join_page(&ctx, &link, false, None, None).await
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    token: String,
+}
+
+async fn join(
+    ctx: Ctx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(link): Path<String>,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    match booking::try_token(&ctx.app, &link, &f.token, peer.ip(), Utc::now()).await {
+        Ok(()) => join_page(&ctx, &link, true, None, None).await,
+        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(fail) => {
+            let mut r = join_page(
+                &ctx,
+                &link,
+                false,
+                None,
+                Some(fail.message(&ctx.app, ctx.lang)),
+            )
+            .await;
+            *r.status_mut() = fail.status();
+            r
+        }
+    }
+}
+
+async fn new_token(ctx: Ctx, Path(link): Path<String>) -> Response {
+    match booking::new_token(&ctx.app, &link, Utc::now()).await {
+        Ok(()) => join_page(&ctx, &link, false, Some(ctx.t("join-new-token-sent")), None).await,
+        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(fail) => {
+            let mut r = join_page(
+                &ctx,
+                &link,
+                false,
+                None,
+                Some(fail.message(&ctx.app, ctx.lang)),
+            )
+            .await;
+            *r.status_mut() = fail.status();
+            r
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_lang_param;
+
+    #[test]
+    fn lang_param_is_dropped() {
+        assert_eq!(strip_lang_param("/?lang=mr"), "/");
+        assert_eq!(
+            strip_lang_param("/officers/1?date=2026-12-01&lang=hi"),
+            "/officers/1?date=2026-12-01"
+        );
+        assert_eq!(strip_lang_param("/book"), "/book");
+    }
+}

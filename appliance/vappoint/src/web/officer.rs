@@ -1,0 +1,938 @@
+//! The officer console: log in, the day's appointments, one appointment with its documents,
+//! notes and outcome, one's own hours, and (admins) officers, station profile and mail.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Path, Query};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::{Value, json};
+use vappoint_domain::booking::NOTE_MAX;
+use vappoint_domain::{AppointmentStatus, Outcome, Schedule, WeeklyHours};
+use vappoint_store::{Appointment, NewOfficer, Officer, OutboxStatus, StoreError};
+
+use super::auth::{
+    LOGIN_COOKIE, MIN_PASSWORD, Me, clear_cookie, hash_password, same, session_cookie,
+    session_hash, verify_password,
+};
+use super::{cookie, html_response};
+use crate::app::{App, PROFILE_FIELDS, Profile};
+use crate::config::{parse_tz, validate_code};
+use crate::secrets::{random_id, sha256};
+use crate::ui::{fmt_date, fmt_time};
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/officer/login", get(login_form).post(login))
+        .route("/officer/logout", post(logout))
+        .route("/officer", get(day))
+        .route("/officer/appointments/{id}", get(appointment))
+        .route("/officer/appointments/{id}/notes", post(add_note))
+        .route("/officer/appointments/{id}/outcome", post(set_outcome))
+        .route("/officer/documents/{id}", get(document))
+        .route("/officer/schedule", get(schedule_form).post(save_schedule))
+        .route("/officer/officers", get(officers).post(add_officer))
+        .route("/officer/officers/{id}", post(edit_officer))
+        .route("/officer/officers/{id}/remove", post(remove_officer))
+        .route("/officer/station", get(station_form).post(save_station))
+        .route("/officer/mail", get(mail))
+        .route("/officer/mail/{id}/retry", post(retry_mail))
+}
+
+type Fields = HashMap<String, String>;
+
+fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value) -> Response {
+    if let Some(obj) = extra.as_object_mut() {
+        obj.insert("station".into(), json!(app.profile()));
+        obj.insert(
+            "me".into(),
+            me.map_or(Value::Null, |m| json!({"id": m.officer.id, "name": m.officer.name, "is_admin": m.officer.is_admin})),
+        );
+        obj.entry("csrf")
+            .or_insert(json!(me.map(|m| m.csrf.clone())));
+        obj.entry("notice").or_insert(Value::Null);
+        obj.entry("error").or_insert(Value::Null);
+    }
+    match app
+        .ui
+        .render(template, minijinja::Value::from_serialize(&extra))
+    {
+        Ok(html) => html_response(StatusCode::OK, html),
+        Err(e) => internal(e),
+    }
+}
+
+fn internal(e: impl Into<anyhow::Error>) -> Response {
+    tracing::error!(error = %format!("{:#}", e.into()), "console request failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong. Nothing was lost; try again.",
+    )
+        .into_response()
+}
+
+fn store_err(e: StoreError) -> Response {
+    match e {
+        StoreError::NotFound => (StatusCode::NOT_FOUND, "Not found.").into_response(),
+        e => internal(e),
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+fn with_status(mut r: Response, s: StatusCode) -> Response {
+    *r.status_mut() = s;
+    r
+}
+
+// ---- login ----
+
+async fn login_form(axum::extract::State(app): axum::extract::State<Arc<App>>) -> Response {
+    let csrf = random_id();
+    let mut r = page(
+        &app,
+        "officer/login.html",
+        None,
+        json!({"csrf": csrf, "email": ""}),
+    );
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        format!("{LOGIN_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict")
+            .parse()
+            .expect("valid header"),
+    );
+    r
+}
+
+async fn login(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Response {
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    let given = f.get("csrf").map_or("", String::as_str);
+    if expected.is_empty() || !same(expected, given) {
+        return (
+            StatusCode::FORBIDDEN,
+            "This form has expired. Reload the login page and try again.",
+        )
+            .into_response();
+    }
+    if !app.limits.login_from(peer.ip()) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many tries. Wait a minute and try again.",
+        )
+            .into_response();
+    }
+    let email = f.get("email").cloned().unwrap_or_default();
+    let password = f.get("password").cloned().unwrap_or_default();
+    let e = email.trim().to_string();
+    let officer = match app.db(move |s| s.officer_by_email(&e)).await {
+        Ok(o) => o,
+        Err(e) => return internal(e),
+    };
+    let hash = officer.as_ref().map(|o| o.password_hash.clone());
+    // Verify even for unknown emails, so timing does not tell which emails exist.
+    let ok = tokio::task::spawn_blocking(move || match hash {
+        Some(h) => verify_password(&password, &h),
+        None => {
+            let _ = verify_password(&password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2m8nJ0yQ5sOcS6b0uKzxwJbGm8nJ0yQ5sOcS6b0uKzw");
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    let Some(officer) = officer.filter(|_| ok) else {
+        tracing::info!(ip = %peer.ip(), "officer login failed");
+        let csrf = random_id();
+        let mut r = page(
+            &app,
+            "officer/login.html",
+            None,
+            json!({"csrf": csrf, "email": email, "error": "Wrong email or password."}),
+        );
+        r.headers_mut().insert(
+            header::SET_COOKIE,
+            format!("{LOGIN_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict")
+                .parse()
+                .expect("valid header"),
+        );
+        return with_status(r, StatusCode::UNAUTHORIZED);
+    };
+    // Rotate: whatever session this browser had ends; the new one gets a new id.
+    if let Some(old) = session_hash(&headers) {
+        let _ = app.db(move |s| s.delete_session(&old)).await;
+    }
+    let id = random_id();
+    let (hash, csrf, officer_id, now) = (sha256(&id), random_id(), officer.id, Utc::now());
+    if let Err(e) = app
+        .db(move |s| s.create_session(&hash, officer_id, &csrf, now))
+        .await
+    {
+        return internal(e);
+    }
+    tracing::info!(officer = officer.id, "officer logged in");
+    let mut r = see_other("/officer");
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie(&id).parse().expect("valid header"),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        clear_cookie(LOGIN_COOKIE).parse().expect("valid header"),
+    );
+    r
+}
+
+async fn logout(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    let h = me.id_hash.clone();
+    let _ = app.db(move |s| s.delete_session(&h)).await;
+    let mut r = see_other("/officer/login");
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        clear_cookie(super::auth::SESSION_COOKIE)
+            .parse()
+            .expect("valid header"),
+    );
+    r
+}
+
+// ---- the day ----
+
+fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str {
+    use vappoint_domain::ReasonCategory::*;
+    match c {
+        Complaint => "Complaint",
+        FirFollowUp => "Follow-up on an FIR",
+        LostArticle => "Lost article",
+        DomesticViolence => "Domestic violence",
+        CyberFraud => "Cyber fraud",
+        Other => "Other",
+    }
+}
+
+fn outcome_label(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Resolved => "Resolved",
+        Outcome::FirRegistered => "FIR registered",
+        Outcome::Referred => "Referred",
+        Outcome::NoShow => "No-show",
+        Outcome::FollowUpNeeded => "Follow-up needed",
+    }
+}
+
+/// What the officer should read at a glance: cancelled, the outcome, waiting, or booked.
+fn status_of(a: &Appointment) -> (&'static str, &'static str) {
+    if a.status == AppointmentStatus::Cancelled {
+        ("Cancelled", "cancelled")
+    } else if let Some(o) = a.outcome {
+        (outcome_label(o), "done")
+    } else if a.checked_in_at.is_some() {
+        ("Waiting (checked in)", "waiting")
+    } else {
+        ("Booked", "booked")
+    }
+}
+
+async fn day(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Query(q): Query<Fields>,
+) -> Response {
+    let tz = app.tz();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let date: NaiveDate = q.get("date").and_then(|d| d.parse().ok()).unwrap_or(today);
+    let all = me.officer.is_admin && q.get("all").is_some_and(|v| v == "1");
+    let who = if all { None } else { Some(me.officer.id) };
+    let rows = match app.db(move |s| s.day_appointments(date, who)).await {
+        Ok(r) => r,
+        Err(e) => return store_err(e),
+    };
+    let officers: HashMap<i64, String> = match app.db(|s| s.officers()).await {
+        Ok(list) => list.into_iter().map(|o| (o.id, o.name)).collect(),
+        Err(e) => return store_err(e),
+    };
+    let mut out = Vec::new();
+    for a in &rows {
+        let id = a.id;
+        let docs = app
+            .db(move |s| s.documents(id))
+            .await
+            .map(|d| d.len())
+            .unwrap_or(0);
+        let (status, class) = status_of(a);
+        out.push(json!({
+            "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "name": a.name, "email": a.email,
+            "mobile": a.mobile, "category": category_label(a.reason_category), "reason": a.reason,
+            "documents": docs, "status": status, "status_class": class,
+            "officer": officers.get(&a.officer_id).cloned().unwrap_or_default(),
+        }));
+    }
+    let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+    page(
+        &app,
+        "officer/day.html",
+        Some(&me),
+        json!({
+            "date": date.to_string(), "date_label": fmt_date(noon, tz, "en"), "rows": out, "all": all,
+            "prev": (date - Duration::days(1)).to_string(), "next": (date + Duration::days(1)).to_string(),
+        }),
+    )
+}
+
+/// Loads an appointment the officer may see: their own, or any for an admin.
+async fn visible(app: &Arc<App>, me: &Me, id: i64) -> Result<Appointment, Response> {
+    let a = app
+        .db(move |s| s.appointment(id))
+        .await
+        .map_err(store_err)?;
+    if a.officer_id != me.officer.id && !me.officer.is_admin {
+        return Err((
+            StatusCode::FORBIDDEN,
+            "This appointment is with another officer.",
+        )
+            .into_response());
+    }
+    Ok(a)
+}
+
+async fn appointment_page(
+    app: &Arc<App>,
+    me: &Me,
+    id: i64,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    let a = match visible(app, me, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let tz = app.tz();
+    let officer_id = a.officer_id;
+    let (docs, notes, officer) = match (
+        app.db(move |s| s.documents(id)).await,
+        app.db(move |s| s.notes(id)).await,
+        app.db(move |s| s.officer(officer_id)).await,
+    ) {
+        (Ok(d), Ok(n), Ok(o)) => (d, n, o),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_err(e),
+    };
+    let (status, class) = status_of(&a);
+    page(
+        app,
+        "officer/appointment.html",
+        Some(me),
+        json!({
+            "a": {
+                "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "date": a.local_day.to_string(),
+                "date_label": fmt_date(a.start, tz, "en"), "name": a.name, "email": a.email, "mobile": a.mobile,
+                "category": category_label(a.reason_category), "reason": a.reason, "officer": format!("{}, {}", officer.name, officer.rank),
+                "status": status, "status_class": class, "outcome": a.outcome.map(|o| o.as_str()),
+                "created": format!("{} {}", fmt_date(a.created_at, tz, "en"), fmt_time(a.created_at, tz)), "lang": a.lang,
+            },
+            "docs": docs.iter().map(|d| json!({"id": d.id, "file_name": d.file_name, "kind": d.kind.mime(), "size": human_size(d.size)})).collect::<Vec<_>>(),
+            "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, "en"), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
+            "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
+            "notice": notice, "error": error,
+        }),
+    )
+}
+
+fn human_size(n: u64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", n.div_ceil(1024))
+    }
+}
+
+async fn appointment(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+) -> Response {
+    appointment_page(&app, &me, id, None, None).await
+}
+
+async fn add_note(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = visible(&app, &me, id).await {
+        return r;
+    }
+    let body = f.get("body").map_or("", |b| b.trim()).to_string();
+    if body.is_empty() || body.chars().count() > NOTE_MAX {
+        let r = appointment_page(
+            &app,
+            &me,
+            id,
+            None,
+            Some("A note needs 1 to 4000 characters."),
+        )
+        .await;
+        return with_status(r, StatusCode::BAD_REQUEST);
+    }
+    let officer = me.officer.id;
+    if let Err(e) = app
+        .db(move |s| s.add_note(id, officer, &body, Utc::now()))
+        .await
+    {
+        return store_err(e);
+    }
+    see_other(&format!("/officer/appointments/{id}"))
+}
+
+async fn set_outcome(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = visible(&app, &me, id).await {
+        return r;
+    }
+    let outcome = match f.get("outcome").map(String::as_str).unwrap_or("") {
+        "" => None,
+        s => match s.parse::<Outcome>() {
+            Ok(o) => Some(o),
+            Err(_) => {
+                return with_status(
+                    appointment_page(
+                        &app,
+                        &me,
+                        id,
+                        None,
+                        Some("Choose an outcome from the list."),
+                    )
+                    .await,
+                    StatusCode::BAD_REQUEST,
+                );
+            }
+        },
+    };
+    let officer = me.officer.id;
+    if let Err(e) = app
+        .db(move |s| s.set_outcome(id, outcome, officer, Utc::now()))
+        .await
+    {
+        return store_err(e);
+    }
+    see_other(&format!("/officer/appointments/{id}"))
+}
+
+async fn document(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+) -> Response {
+    let doc = match app.db(move |s| s.document(id)).await {
+        Ok(d) => d,
+        Err(e) => return store_err(e),
+    };
+    if let Err(r) = visible(&app, &me, doc.appointment_id).await {
+        return r;
+    }
+    let bytes = match tokio::fs::read(app.documents_dir().join(&doc.stored_name)).await {
+        Ok(b) => b,
+        Err(e) => {
+            return internal(
+                anyhow::Error::new(e).context(format!("reading document {}", doc.stored_name)),
+            );
+        }
+    };
+    // Always a download, never rendered by the browser on the console's origin.
+    (
+        [
+            (header::CONTENT_TYPE, doc.kind.mime().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", doc.file_name),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_string(),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+// ---- own hours ----
+
+fn schedule_page(
+    app: &App,
+    me: &Me,
+    hours: &str,
+    slot: u16,
+    days_off: &str,
+    error: Option<String>,
+    notice: Option<&str>,
+) -> Response {
+    page(
+        app,
+        "officer/schedule.html",
+        Some(me),
+        json!({"hours": hours, "slot_minutes": slot, "days_off": days_off, "error": error, "notice": notice}),
+    )
+}
+
+fn days_off_text(s: &Schedule) -> String {
+    s.days_off
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn schedule_form(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+) -> Response {
+    let s = &me.officer.schedule;
+    schedule_page(
+        &app,
+        &me,
+        &s.hours.to_string(),
+        s.slot_minutes,
+        &days_off_text(s),
+        None,
+        None,
+    )
+}
+
+fn parse_schedule(hours: &str, slot: &str, days_off: &str) -> Result<Schedule, String> {
+    let hours: WeeklyHours = hours.parse().map_err(|e| format!("{e}"))?;
+    let slot: u16 = slot
+        .trim()
+        .parse()
+        .map_err(|_| "Minutes per appointment must be a number.".to_string())?;
+    let mut off = BTreeSet::new();
+    for d in days_off
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        off.insert(
+            d.parse::<NaiveDate>()
+                .map_err(|_| format!("{d:?} is not a date like 2026-12-25."))?,
+        );
+    }
+    if off.len() > 366 {
+        return Err("At most 366 days off.".into());
+    }
+    Schedule::new(hours, slot, off).map_err(|e| e.to_string())
+}
+
+async fn save_schedule(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    match parse_schedule(&get("hours"), &get("slot_minutes"), &get("days_off")) {
+        Ok(s) => {
+            let id = me.officer.id;
+            let saved = s.clone();
+            if let Err(e) = app.db(move |st| st.set_schedule(id, &saved)).await {
+                return store_err(e);
+            }
+            schedule_page(
+                &app,
+                &me,
+                &s.hours.to_string(),
+                s.slot_minutes,
+                &days_off_text(&s),
+                None,
+                Some("Saved. Citizens now see the new slots."),
+            )
+        }
+        Err(msg) => {
+            let slot = get("slot_minutes").parse().unwrap_or(5);
+            with_status(
+                schedule_page(
+                    &app,
+                    &me,
+                    &get("hours"),
+                    slot,
+                    &get("days_off"),
+                    Some(msg),
+                    None,
+                ),
+                StatusCode::BAD_REQUEST,
+            )
+        }
+    }
+}
+
+// ---- officers (admin) ----
+
+async fn officers_page(
+    app: &Arc<App>,
+    me: &Me,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Response {
+    let list = match app.db(|s| s.officers()).await {
+        Ok(l) => l,
+        Err(e) => return store_err(e),
+    };
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|o: &Officer| json!({"id": o.id, "name": o.name, "rank": o.rank, "email": o.email, "is_admin": o.is_admin, "hours": o.schedule.hours.to_string(), "slot_minutes": o.schedule.slot_minutes}))
+        .collect();
+    page(
+        app,
+        "officer/officers.html",
+        Some(me),
+        json!({"officers": rows, "notice": notice, "error": error}),
+    )
+}
+
+async fn officers(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me) -> Response {
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    officers_page(&app, &me, None, None).await
+}
+
+/// Checks a name or rank as typed in the console or the CLI.
+pub fn clean_label(s: &str, what: &str) -> Result<String, String> {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
+        return Err(format!("{what} needs 1 to 100 characters."));
+    }
+    Ok(s)
+}
+
+/// Validates everything needed to add an officer (shared with the CLI).
+pub fn new_officer(
+    name: &str,
+    rank: &str,
+    email: &str,
+    password: &str,
+    hours: &str,
+    slot: &str,
+    is_admin: bool,
+) -> Result<NewOfficer, String> {
+    let name = clean_label(name, "Name")?;
+    let rank = clean_label(rank, "Rank")?;
+    let email = email.trim().to_string();
+    if !vappoint_domain::booking::valid_email(&email) {
+        return Err(format!("{email:?} is not an email address."));
+    }
+    if password.chars().count() < MIN_PASSWORD || password.len() > 1024 {
+        return Err(format!(
+            "The password needs at least {MIN_PASSWORD} characters."
+        ));
+    }
+    let schedule = parse_schedule(hours, slot, "")?;
+    let password_hash = hash_password(password).map_err(|e| e.to_string())?;
+    Ok(NewOfficer {
+        name,
+        rank,
+        email,
+        password_hash,
+        is_admin,
+        hours: schedule.hours,
+        slot_minutes: schedule.slot_minutes,
+    })
+}
+
+async fn add_officer(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let fields = (
+        get("name"),
+        get("rank"),
+        get("email"),
+        get("password"),
+        get("hours"),
+        get("slot_minutes"),
+        f.contains_key("is_admin"),
+    );
+    let made = tokio::task::spawn_blocking(move || {
+        let (n, r, e, p, h, s, a) = fields;
+        new_officer(&n, &r, &e, &p, &h, &s, a)
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    let new = match made {
+        Ok(n) => n,
+        Err(msg) => {
+            return with_status(
+                officers_page(&app, &me, None, Some(msg)).await,
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    match app.db(move |s| s.add_officer(&new, Utc::now())).await {
+        Ok(id) => {
+            tracing::info!(by = me.officer.id, officer = id, "officer added");
+            officers_page(&app, &me, Some("Officer added."), None).await
+        }
+        Err(StoreError::Conflict(_)) => with_status(
+            officers_page(
+                &app,
+                &me,
+                None,
+                Some("An officer with that email already exists.".into()),
+            )
+            .await,
+            StatusCode::CONFLICT,
+        ),
+        Err(e) => store_err(e),
+    }
+}
+
+async fn edit_officer(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let (name, rank) = match (
+        clean_label(&get("name"), "Name"),
+        clean_label(&get("rank"), "Rank"),
+    ) {
+        (Ok(n), Ok(r)) => (n, r),
+        (Err(m), _) | (_, Err(m)) => {
+            return with_status(
+                officers_page(&app, &me, None, Some(m)).await,
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let is_admin = f.contains_key("is_admin");
+    match app
+        .db(move |s| s.update_officer(id, &name, &rank, is_admin))
+        .await
+    {
+        Ok(()) => officers_page(&app, &me, Some("Saved."), None).await,
+        Err(StoreError::Conflict("last_admin")) => with_status(
+            officers_page(
+                &app,
+                &me,
+                None,
+                Some("The station needs at least one admin.".into()),
+            )
+            .await,
+            StatusCode::CONFLICT,
+        ),
+        Err(e) => store_err(e),
+    }
+}
+
+async fn remove_officer(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
+        Ok(()) => {
+            tracing::info!(by = me.officer.id, officer = id, "officer removed");
+            return officers_page(&app, &me, Some("Officer removed."), None).await;
+        }
+        Err(StoreError::Conflict("officer_has_bookings")) => {
+            "This officer still has booked appointments ahead. They must be held or cancelled first."
+        }
+        Err(StoreError::Conflict("last_admin")) => "The station needs at least one admin.",
+        Err(e) => return store_err(e),
+    };
+    with_status(
+        officers_page(&app, &me, None, Some(msg.into())).await,
+        StatusCode::CONFLICT,
+    )
+}
+
+// ---- station profile (admin) ----
+
+fn station_page(app: &App, me: &Me, notice: Option<&str>, error: Option<String>) -> Response {
+    let p = app.profile();
+    let value = |k: &str| match k {
+        "name" => p.name.clone(),
+        "code" => p.code.clone(),
+        "zone" => p.zone.clone(),
+        _ => p.time_zone.clone(),
+    };
+    let fields: Vec<Value> = PROFILE_FIELDS
+        .iter()
+        .map(|(k, label)| json!({"key": k, "label": label, "value": value(k), "locked": Profile::locked(&app.config, k)}))
+        .collect();
+    page(
+        app,
+        "officer/station.html",
+        Some(me),
+        json!({"fields": fields, "notice": notice, "error": error}),
+    )
+}
+
+async fn station_form(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+) -> Response {
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    station_page(&app, &me, None, None)
+}
+
+async fn save_station(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    let mut updates = Vec::new();
+    for (key, label) in PROFILE_FIELDS {
+        let Some(v) = f.get(*key) else { continue };
+        if Profile::locked(&app.config, key) {
+            continue;
+        }
+        let v = match clean_label(v, label) {
+            Ok(v) => v,
+            Err(m) => {
+                return with_status(
+                    station_page(&app, &me, None, Some(m)),
+                    StatusCode::BAD_REQUEST,
+                );
+            }
+        };
+        let check = match *key {
+            "code" => validate_code(&v).map(|_| ()),
+            "time_zone" => parse_tz(&v).map(|_| ()),
+            _ => Ok(()),
+        };
+        if let Err(e) = check {
+            return with_status(
+                station_page(&app, &me, None, Some(e.to_string())),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+        updates.push((format!("station.{key}"), v));
+    }
+    for (k, v) in updates {
+        if let Err(e) = app.db(move |s| s.set_setting(&k, Some(&v))).await {
+            return store_err(e);
+        }
+    }
+    match Profile::load(&app.config, &app.store) {
+        Ok(p) => *app.profile.write().unwrap_or_else(|e| e.into_inner()) = p,
+        Err(e) => return internal(e),
+    }
+    station_page(&app, &me, Some("Saved."), None)
+}
+
+// ---- mail (admin) ----
+
+async fn mail(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me) -> Response {
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    let tz = app.tz();
+    let lists = (
+        app.db(|s| s.mail_counts()).await,
+        app.db(|s| s.mail_with_status(OutboxStatus::Dead, 100))
+            .await,
+        app.db(|s| s.mail_with_status(OutboxStatus::Pending, 100))
+            .await,
+    );
+    let ((pending, spooled, sent, dead), dead_list, pending_list) = match lists {
+        (Ok(c), Ok(d), Ok(p)) => (c, d, p),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_err(e),
+    };
+    let row = |m: &vappoint_store::OutboxMessage| {
+        json!({
+            "id": m.id, "created": format!("{} {}", fmt_date(m.created_at, tz, "en"), fmt_time(m.created_at, tz)),
+            "to": m.to_addr, "kind": m.kind, "attempts": m.attempts, "error": m.last_error, "can_retry": m.sealed.is_some(),
+        })
+    };
+    page(
+        &app,
+        "officer/mail.html",
+        Some(&me),
+        json!({
+            "relay": app.config.mail.relay.as_ref().map(|r| format!("{}:{}", r.host, r.port)),
+            "spool": app.spool_dir().display().to_string(),
+            "counts": {"pending": pending, "spooled": spooled, "sent": sent, "dead": dead},
+            "dead": dead_list.iter().map(row).collect::<Vec<_>>(),
+            "pending": pending_list.iter().map(row).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+async fn retry_mail(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    if let Err(e) = app.db(move |s| s.mail_requeue(id, Utc::now())).await {
+        return store_err(e);
+    }
+    app.mail_wake.notify_one();
+    see_other("/officer/mail")
+}

@@ -1,0 +1,131 @@
+# V-Appointment पुलिस स्टेशन के नागरिकों के लिए पेज और ईमेल, हिंदी में।
+# अनुवादकों के लिए: हर message id वैसा ही रखें; केवल "=" के बाद का पाठ बदलें।
+# { $name } जैसे हिस्से स्टेशन द्वारा भरे जाते हैं; इन्हें जैसा है वैसा ही रखें।
+
+site-title = V-Appointment
+site-tagline = वीडियो कॉल से पुलिस अधिकारी से मिलें
+lang-switch = भाषा
+skip-to-content = मुख्य सामग्री पर जाएँ
+station-zone = { $zone }
+footer-truth = सभी समय { $tz } समय के अनुसार हैं। यह वेबसाइट पुलिस स्टेशन के अपने कंप्यूटर पर चलती है।
+
+# मुख्य पेज
+home-intro = अपने फ़ोन से वीडियो कॉल पर इस पुलिस स्टेशन के वरिष्ठ अधिकारी से मिलें। अधिकारी और समय चुनें; आपको ईमेल पर 4 अंकों का टोकन मिलेगा।
+officers-heading = अधिकारी और खाली समय
+next-free = अगले खाली समय
+no-officers = अभी यहाँ कोई भी अधिकारी मुलाकात का समय नहीं दे रहे हैं।
+no-free-slots = अगले 14 दिनों में कोई खाली समय नहीं है।
+all-times = { $name } के सभी समय
+
+# एक अधिकारी का दिन
+day-heading = { $name }: { $date }
+day-none = इस दिन मुलाकात का कोई समय नहीं है।
+day-prev = पिछला दिन
+day-next = अगला दिन
+slot-taken = बुक हो चुका
+choose-day = दिन चुनें
+
+# बुकिंग फ़ॉर्म
+book-heading = वीडियो मुलाकात बुक करें
+book-with = { $name }, { $rank } के साथ
+book-when = { $date }, { $time } ({ $minutes } मिनट)
+field-name = पूरा नाम
+field-email = ईमेल
+field-email-help = आपका टोकन और वीडियो कॉल का लिंक इसी ईमेल पर भेजा जाएगा।
+field-mobile = मोबाइल नंबर (वैकल्पिक)
+field-category = कारण
+field-reason = अपना कारण लिखें
+field-reason-help = अधिकतम 1000 अक्षर। “अन्य” चुनने पर यह लिखना ज़रूरी है।
+field-documents = दस्तावेज़ (वैकल्पिक)
+field-documents-help = अधिकतम 5 फ़ाइलें: PDF, JPEG या PNG, हर फ़ाइल 10 MB तक।
+category-complaint = शिकायत
+category-fir_follow_up = FIR के संबंध में फॉलो-अप
+category-lost_article = खोया हुआ सामान
+category-domestic_violence = घरेलू हिंसा
+category-cyber_fraud = साइबर धोखाधड़ी
+category-other = अन्य
+choose-category = कारण चुनें
+book-submit = मुलाकात बुक करें
+book-privacy = आप जो लिखते हैं और अपलोड करते हैं, उसे केवल इस पुलिस स्टेशन के अधिकारी देख सकते हैं।
+
+# पुष्टि
+booked-heading = आपकी मुलाकात बुक हो गई है
+booked-reference = संदर्भ संख्या
+booked-email-sent = हमने { $email } पर ईमेल भेजा है, जिसमें आपका 4 अंकों का टोकन और वीडियो कॉल से जुड़ने का लिंक है।
+booked-keep = यह ईमेल संभालकर रखें। मुलाकात के समय इसी ईमेल से जुड़ें; टोकन मुलाकात से 15 मिनट पहले से काम करेगा।
+booked-no-mail = अगर एक घंटे में ईमेल न आए, तो अपना स्पैम फ़ोल्डर देखें।
+
+# एक मुलाकात का प्रबंधन (ईमेल में दिया लिंक)
+manage-heading = आपकी मुलाकात
+manage-officer = अधिकारी
+manage-when = कब
+manage-status = स्थिति
+status-booked = बुक है
+status-cancelled = रद्द
+manage-change-until = आप इसे { $date } को { $time } तक रद्द कर सकते हैं या बदल सकते हैं।
+manage-too-late = अब इस मुलाकात को ऑनलाइन रद्द करने या बदलने का समय निकल चुका है।
+cancel-button = यह मुलाकात रद्द करें
+cancel-done = आपकी मुलाकात रद्द हो गई है। पुष्टि के लिए हमने आपको ईमेल भेजा है।
+reschedule-heading = दूसरा समय चुनें
+reschedule-button = यह समय चुनें
+reschedule-done = आपकी मुलाकात का समय बदल दिया गया है। हमने आपको नए टोकन के साथ ईमेल भेजा है।
+join-link = वीडियो कॉल से जुड़ें
+
+# जुड़ें (टोकन)
+join-heading = अपनी मुलाकात से जुड़ें
+join-token-label = ईमेल में मिला आपका 4 अंकों का टोकन
+join-button = आगे बढ़ें
+join-checked-in = टोकन स्वीकार हो गया। आपकी हाज़िरी दर्ज हो गई है और अधिकारी देख सकते हैं कि आप इंतज़ार कर रहे हैं।
+join-opens = टोकन आपकी मुलाकात के समय ({ $time }) से 15 मिनट पहले से काम करेगा।
+join-new-token = मुझे ईमेल पर नया टोकन भेजें
+join-new-token-sent = हमने आपके ईमेल पर नया टोकन भेजा है। पुराना टोकन अब काम नहीं करेगा।
+
+# त्रुटियाँ (नागरिकों को दिखने वाली)
+err-invalid = कृपया फ़ॉर्म जाँच लें।
+err-required = यह भरना ज़रूरी है।
+err-too_long = यह बहुत लंबा है।
+err-invalid_email = यह सही ईमेल पता नहीं लगता।
+err-invalid_mobile = 7 से 15 अंक लिखें, जैसे +91 98220 12345।
+err-required_for_other = कृपया अपना कारण लिखें।
+err-invalid_start = यह समय सही नहीं है।
+err-past = यह समय निकल चुका है। कृपया दूसरा समय चुनें।
+err-not_offered = अधिकारी इस समय मुलाकात नहीं देते।
+err-too_far = आप अधिकतम 30 दिन पहले तक बुक कर सकते हैं।
+err-unknown_officer = ये अधिकारी उपलब्ध नहीं हैं।
+err-slot_taken = यह समय अभी-अभी किसी और ने बुक कर लिया है। कृपया दूसरा समय चुनें।
+err-email_day_taken = उस दिन इन अधिकारी के साथ आपकी पहले से एक मुलाकात बुक है।
+err-too_many_documents = अधिकतम 5 दस्तावेज़ भेजे जा सकते हैं।
+err-too_large = एक दस्तावेज़ 10 MB से बड़ा है। कृपया छोटी फ़ाइल भेजें।
+err-unsupported_document = केवल PDF, JPEG और PNG फ़ाइलें भेजी जा सकती हैं।
+err-rate_limited = बहुत बार कोशिश की गई। कृपया एक मिनट रुककर फिर से कोशिश करें।
+err-not_found = यह पेज नहीं मिला। अपने ईमेल में दिया गया लिंक जाँचें।
+err-too_late = अब इस मुलाकात को ऑनलाइन बदलने का समय निकल चुका है। कृपया पुलिस स्टेशन को फ़ोन करें।
+err-not_booked = यह मुलाकात रद्द हो चुकी है।
+err-wrong_token = यह टोकन सही नहीं है। बची हुई कोशिशें: { $tries }।
+err-token_dead = बहुत बार गलत टोकन डाला गया। नीचे से नया टोकन मँगवाएँ।
+err-too_early = अभी जल्दी है: टोकन आपकी मुलाकात से 15 मिनट पहले से काम करेगा।
+err-ended = यह मुलाकात समाप्त हो चुकी है।
+err-forbidden = आपको यह करने की अनुमति नहीं है।
+err-bad_request = यह अनुरोध पढ़ा नहीं जा सका।
+err-internal = हमारी ओर से कुछ गड़बड़ हो गई। आपकी कोई जानकारी नहीं खोई है; कृपया फिर से कोशिश करें।
+back-home = पुलिस स्टेशन के पेज पर वापस जाएँ
+
+# ईमेल
+email-booked-subject = { $date } को आपकी वीडियो मुलाकात { $reference }
+email-moved-subject = समय बदला: { $date } को आपकी वीडियो मुलाकात { $reference }
+email-cancelled-subject = रद्द: आपकी वीडियो मुलाकात { $reference }
+email-token-subject = आपकी वीडियो मुलाकात { $reference } के लिए नया टोकन
+email-hello = नमस्ते { $name },
+email-booked-intro = { $station } में आपकी वीडियो मुलाकात बुक हो गई है।
+email-moved-intro = { $station } में आपकी वीडियो मुलाकात का समय बदलकर नया समय कर दिया गया है।
+email-cancelled-intro = { $station } में आपकी वीडियो मुलाकात रद्द कर दी गई है।
+email-token-intro = आपकी वीडियो मुलाकात के लिए यह नया टोकन है। पुराना टोकन अब काम नहीं करेगा।
+email-token-label = आपका 4 अंकों का टोकन (इसे किसी को न बताएँ):
+email-when = कब: { $date }, { $time }
+email-officer = अधिकारी: { $name }, { $rank }
+email-reference = संदर्भ संख्या: { $reference }
+email-join = जुड़ने के लिए, मुलाकात के समय यह लिंक खोलें और टोकन डालें:
+email-manage = मुलाकात रद्द करने या बदलने के लिए ({ $date } को { $time } तक):
+email-calendar = साथ में जुड़ी फ़ाइल से यह मुलाकात आपके कैलेंडर में जुड़ जाएगी।
+email-footer = { $station }, { $zone }। यह ईमेल इसलिए भेजा गया है क्योंकि किसी ने इस ईमेल पते से मुलाकात बुक की है। अगर यह आपने नहीं किया, तो इस ईमेल को अनदेखा कर दें।
+ics-summary = { $name } ({ $station }) के साथ वीडियो मुलाकात
