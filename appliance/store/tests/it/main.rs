@@ -1,1 +1,222 @@
+//! Integration tests of the store against a real SQLite file: schema from empty, the rules
+//! the database itself enforces, and the outbox life cycle.
 
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use vappoint_domain::{ReasonCategory, Schedule, WeeklyHours};
+use vappoint_store::{NewAppointment, NewDocument, NewMail, NewOfficer, OutboxStatus, Reschedule, Store, StoreError};
+
+fn now() -> DateTime<Utc> {
+    "2026-11-30T04:00:00Z".parse().unwrap()
+}
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("t.db")).unwrap();
+    (dir, s)
+}
+
+fn officer(s: &Store, email: &str, admin: bool) -> i64 {
+    s.add_officer(
+        &NewOfficer {
+            name: "Vijay Patil".into(),
+            rank: "Senior Police Inspector".into(),
+            email: email.into(),
+            password_hash: "x".into(),
+            is_admin: admin,
+            hours: WeeklyHours::default(),
+            slot_minutes: 5,
+        },
+        now(),
+    )
+    .unwrap()
+}
+
+fn appointment(officer_id: i64, start: &str, email: &str, n: u8) -> NewAppointment {
+    let start: DateTime<Utc> = start.parse().unwrap();
+    NewAppointment {
+        reference: format!("PS-REF{n:03}"),
+        link_hash: vec![n; 32],
+        officer_id,
+        start,
+        end: start + Duration::minutes(5),
+        local_day: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        name: "Asha".into(),
+        email: email.into(),
+        email_key: email.to_lowercase(),
+        mobile: None,
+        reason_category: ReasonCategory::Complaint,
+        reason: String::new(),
+        lang: "mr".into(),
+        token_mac: vec![1; 32],
+    }
+}
+
+fn mail(n: u8) -> NewMail {
+    NewMail { message_id: format!("<m{n}@t>"), kind: "booked".into(), to_addr: "a@b.in".into(), sealed: vec![n; 40] }
+}
+
+#[test]
+fn schema_from_empty_is_current_and_reopens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 1);
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 1);
+}
+
+#[test]
+fn one_active_booking_per_slot_and_per_email_day() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
+    let err = s.book(&appointment(o, "2026-11-30T05:30:00Z", "c@d.in", 2), &[], &mail(2), None, now()).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("slot_taken")), "{err:?}");
+    // Same citizen (any case), same officer, same day, another slot.
+    let err = s.book(&appointment(o, "2026-11-30T05:35:00Z", "A@B.in", 3), &[], &mail(3), None, now()).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("email_day_taken")), "{err:?}");
+    // Nothing of the refused bookings stayed behind, not even their mail.
+    assert_eq!(s.mail_counts().unwrap(), (1, 0, 0, 0));
+}
+
+#[test]
+fn cancelled_slot_can_be_booked_again() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let (a, _) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
+    s.cancel(a.id, &mail(2), now()).unwrap();
+    assert!(matches!(s.cancel(a.id, &mail(3), now()), Err(StoreError::Conflict("not_booked"))));
+    s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 4), &[], &mail(4), None, now()).unwrap();
+}
+
+#[test]
+fn idempotency_key_returns_the_first_booking() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let docs = [NewDocument {
+        file_name: "fir.pdf".into(),
+        kind: vappoint_domain::DocumentKind::Pdf,
+        size: 10,
+        sha256: "00".into(),
+        stored_name: "abc".into(),
+    }];
+    let (a, replayed) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &docs, &mail(1), Some("k1"), now()).unwrap();
+    assert!(!replayed);
+    let (b, replayed) = s.book(&appointment(o, "2026-11-30T05:40:00Z", "a@b.in", 2), &[], &mail(2), Some("k1"), now()).unwrap();
+    assert!(replayed);
+    assert_eq!(a.reference, b.reference);
+    assert_eq!(s.documents(a.id).unwrap().len(), 1);
+    assert!(s.document_stored("abc").unwrap());
+    assert_eq!(s.mail_counts().unwrap().0, 1);
+}
+
+#[test]
+fn reschedule_moves_and_respects_taken_slots() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let (a, _) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
+    s.book(&appointment(o, "2026-11-30T05:40:00Z", "c@d.in", 2), &[], &mail(2), None, now()).unwrap();
+    let to = |t: &str| {
+        let start: DateTime<Utc> = t.parse().unwrap();
+        Reschedule { start, end: start + Duration::minutes(5), local_day: start.date_naive(), token_mac: vec![9; 32] }
+    };
+    let err = s.reschedule(a.id, &to("2026-11-30T05:40:00Z"), &mail(3), now()).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("slot_taken")));
+    let moved = s.reschedule(a.id, &to("2026-11-30T05:45:00Z"), &mail(4), now()).unwrap();
+    assert_eq!(moved.sequence, 1);
+    assert_eq!(moved.token_mac, vec![9; 32]);
+    assert_eq!(s.token_issues(a.id).unwrap().len(), 2);
+}
+
+#[test]
+fn token_tries_are_counted_atomically_and_reset_on_check_in() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let (a, _) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
+    for i in 1..=5 {
+        assert_eq!(s.take_token_try(a.id, 5).unwrap(), Some(i));
+    }
+    assert_eq!(s.take_token_try(a.id, 5).unwrap(), None);
+    s.check_in(a.id, now()).unwrap();
+    let a = s.appointment(a.id).unwrap();
+    assert_eq!(a.token_tries, 0);
+    assert_eq!(a.checked_in_at, Some(now()));
+}
+
+#[test]
+fn outbox_life_cycle() {
+    let (_d, s) = store();
+    s.queue_mail(&mail(1), now()).unwrap();
+    s.queue_mail(&mail(2), now()).unwrap();
+    let due = s.due_mail(now(), false, 10).unwrap();
+    assert_eq!(due.len(), 2);
+    s.mail_retry(due[0].id, "relay down", now() + Duration::seconds(4)).unwrap();
+    s.mail_spooled(due[1].id, now()).unwrap();
+    // The retried one is not due yet; the spooled one only counts once a relay exists.
+    assert!(s.due_mail(now(), false, 10).unwrap().is_empty());
+    let with_relay = s.due_mail(now(), true, 10).unwrap();
+    assert_eq!(with_relay.len(), 1);
+    assert_eq!(with_relay[0].status, OutboxStatus::Spooled);
+    assert!(with_relay[0].sealed.is_some());
+    assert_eq!(s.next_mail_due().unwrap(), Some(now() + Duration::seconds(4)));
+    s.mail_sent(due[1].id, now()).unwrap();
+    s.mail_dead(due[0].id, "550 no such user", now()).unwrap();
+    assert_eq!(s.mail_counts().unwrap(), (0, 0, 1, 1));
+    let dead = s.mail_with_status(OutboxStatus::Dead, 10).unwrap();
+    assert_eq!(dead[0].last_error.as_deref(), Some("550 no such user"));
+    // A sent message keeps no body (it may have held a token).
+    assert!(s.mail_with_status(OutboxStatus::Sent, 10).unwrap()[0].sealed.is_none());
+}
+
+#[test]
+fn the_last_admin_stays_and_officers_with_bookings_stay() {
+    let (_d, s) = store();
+    let admin = officer(&s, "a@p.in", true);
+    let other = officer(&s, "o@p.in", false);
+    assert!(matches!(s.update_officer(admin, "A", "PI", false), Err(StoreError::Conflict("last_admin"))));
+    assert!(matches!(s.remove_officer(admin, now()), Err(StoreError::Conflict("last_admin"))));
+    s.book(&appointment(other, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
+    assert!(matches!(s.remove_officer(other, now()), Err(StoreError::Conflict("officer_has_bookings"))));
+    // After the appointment, the officer can go; their email is free again.
+    s.remove_officer(other, "2026-11-30T06:00:00Z".parse().unwrap()).unwrap();
+    assert_eq!(s.officers().unwrap().len(), 1);
+    officer(&s, "o@p.in", false);
+    assert!(matches!(
+        s.add_officer(
+            &NewOfficer {
+                name: "X".into(),
+                rank: "PI".into(),
+                email: "O@P.in".into(),
+                password_hash: "x".into(),
+                is_admin: false,
+                hours: WeeklyHours::default(),
+                slot_minutes: 5
+            },
+            now()
+        ),
+        Err(StoreError::Conflict("email_taken"))
+    ));
+}
+
+#[test]
+fn schedules_round_trip_with_days_off() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", false);
+    let off: BTreeSet<NaiveDate> = [NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()].into();
+    let sched = Schedule::new("Mon-Fri 10:00-12:00".parse().unwrap(), 10, off).unwrap();
+    s.set_schedule(o, &sched).unwrap();
+    assert_eq!(s.officer(o).unwrap().schedule, sched);
+}
+
+#[test]
+fn sessions_expire_by_purge() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", false);
+    s.create_session(b"h1", o, "csrf", now()).unwrap();
+    assert_eq!(s.session(b"h1").unwrap().unwrap().csrf, "csrf");
+    s.purge_sessions(now() + Duration::seconds(1), now() - Duration::hours(1)).unwrap();
+    assert!(s.session(b"h1").unwrap().is_none());
+}
