@@ -130,7 +130,7 @@ impl Ui {
     pub fn load() -> anyhow::Result<Ui> {
         let i18n = Arc::new(I18n::load()?);
         let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         // Autoescape HTML templates; plain-text mail templates are not escaped.
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {

@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::{ReasonCategory, Schedule, WeeklyHours};
-use vappoint_store::{NewAppointment, NewDocument, NewMail, NewOfficer, OutboxStatus, Reschedule, Store, StoreError};
+use vappoint_store::{
+    NewAppointment, NewDocument, NewMail, NewOfficer, OutboxStatus, Reschedule, Store, StoreError,
+};
 
 fn now() -> DateTime<Utc> {
     "2026-11-30T04:00:00Z".parse().unwrap()
@@ -54,7 +56,12 @@ fn appointment(officer_id: i64, start: &str, email: &str, n: u8) -> NewAppointme
 }
 
 fn mail(n: u8) -> NewMail {
-    NewMail { message_id: format!("<m{n}@t>"), kind: "booked".into(), to_addr: "a@b.in".into(), sealed: vec![n; 40] }
+    NewMail {
+        message_id: format!("<m{n}@t>"),
+        kind: "booked".into(),
+        to_addr: "a@b.in".into(),
+        sealed: vec![n; 40],
+    }
 }
 
 #[test]
@@ -72,12 +79,38 @@ fn schema_from_empty_is_current_and_reopens() {
 fn one_active_booking_per_slot_and_per_email_day() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", true);
-    s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
-    let err = s.book(&appointment(o, "2026-11-30T05:30:00Z", "c@d.in", 2), &[], &mail(2), None, now()).unwrap_err();
+    s.book(
+        &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+        &[],
+        &mail(1),
+        None,
+        now(),
+    )
+    .unwrap();
+    let err = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "c@d.in", 2),
+            &[],
+            &mail(2),
+            None,
+            now(),
+        )
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("slot_taken")), "{err:?}");
     // Same citizen (any case), same officer, same day, another slot.
-    let err = s.book(&appointment(o, "2026-11-30T05:35:00Z", "A@B.in", 3), &[], &mail(3), None, now()).unwrap_err();
-    assert!(matches!(err, StoreError::Conflict("email_day_taken")), "{err:?}");
+    let err = s
+        .book(
+            &appointment(o, "2026-11-30T05:35:00Z", "A@B.in", 3),
+            &[],
+            &mail(3),
+            None,
+            now(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("email_day_taken")),
+        "{err:?}"
+    );
     // Nothing of the refused bookings stayed behind, not even their mail.
     assert_eq!(s.mail_counts().unwrap(), (1, 0, 0, 0));
 }
@@ -86,10 +119,28 @@ fn one_active_booking_per_slot_and_per_email_day() {
 fn cancelled_slot_can_be_booked_again() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", true);
-    let (a, _) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
+    let (a, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &[],
+            &mail(1),
+            None,
+            now(),
+        )
+        .unwrap();
     s.cancel(a.id, &mail(2), now()).unwrap();
-    assert!(matches!(s.cancel(a.id, &mail(3), now()), Err(StoreError::Conflict("not_booked"))));
-    s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 4), &[], &mail(4), None, now()).unwrap();
+    assert!(matches!(
+        s.cancel(a.id, &mail(3), now()),
+        Err(StoreError::Conflict("not_booked"))
+    ));
+    s.book(
+        &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 4),
+        &[],
+        &mail(4),
+        None,
+        now(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -103,9 +154,25 @@ fn idempotency_key_returns_the_first_booking() {
         sha256: "00".into(),
         stored_name: "abc".into(),
     }];
-    let (a, replayed) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &docs, &mail(1), Some("k1"), now()).unwrap();
+    let (a, replayed) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &docs,
+            &mail(1),
+            Some("k1"),
+            now(),
+        )
+        .unwrap();
     assert!(!replayed);
-    let (b, replayed) = s.book(&appointment(o, "2026-11-30T05:40:00Z", "a@b.in", 2), &[], &mail(2), Some("k1"), now()).unwrap();
+    let (b, replayed) = s
+        .book(
+            &appointment(o, "2026-11-30T05:40:00Z", "a@b.in", 2),
+            &[],
+            &mail(2),
+            Some("k1"),
+            now(),
+        )
+        .unwrap();
     assert!(replayed);
     assert_eq!(a.reference, b.reference);
     assert_eq!(s.documents(a.id).unwrap().len(), 1);
@@ -117,15 +184,39 @@ fn idempotency_key_returns_the_first_booking() {
 fn reschedule_moves_and_respects_taken_slots() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", true);
-    let (a, _) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
-    s.book(&appointment(o, "2026-11-30T05:40:00Z", "c@d.in", 2), &[], &mail(2), None, now()).unwrap();
+    let (a, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &[],
+            &mail(1),
+            None,
+            now(),
+        )
+        .unwrap();
+    s.book(
+        &appointment(o, "2026-11-30T05:40:00Z", "c@d.in", 2),
+        &[],
+        &mail(2),
+        None,
+        now(),
+    )
+    .unwrap();
     let to = |t: &str| {
         let start: DateTime<Utc> = t.parse().unwrap();
-        Reschedule { start, end: start + Duration::minutes(5), local_day: start.date_naive(), token_mac: vec![9; 32] }
+        Reschedule {
+            start,
+            end: start + Duration::minutes(5),
+            local_day: start.date_naive(),
+            token_mac: vec![9; 32],
+        }
     };
-    let err = s.reschedule(a.id, &to("2026-11-30T05:40:00Z"), &mail(3), now()).unwrap_err();
+    let err = s
+        .reschedule(a.id, &to("2026-11-30T05:40:00Z"), &mail(3), now())
+        .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("slot_taken")));
-    let moved = s.reschedule(a.id, &to("2026-11-30T05:45:00Z"), &mail(4), now()).unwrap();
+    let moved = s
+        .reschedule(a.id, &to("2026-11-30T05:45:00Z"), &mail(4), now())
+        .unwrap();
     assert_eq!(moved.sequence, 1);
     assert_eq!(moved.token_mac, vec![9; 32]);
     assert_eq!(s.token_issues(a.id).unwrap().len(), 2);
@@ -135,7 +226,15 @@ fn reschedule_moves_and_respects_taken_slots() {
 fn token_tries_are_counted_atomically_and_reset_on_check_in() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", true);
-    let (a, _) = s.book(&appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
+    let (a, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &[],
+            &mail(1),
+            None,
+            now(),
+        )
+        .unwrap();
     for i in 1..=5 {
         assert_eq!(s.take_token_try(a.id, 5).unwrap(), Some(i));
     }
@@ -153,7 +252,8 @@ fn outbox_life_cycle() {
     s.queue_mail(&mail(2), now()).unwrap();
     let due = s.due_mail(now(), false, 10).unwrap();
     assert_eq!(due.len(), 2);
-    s.mail_retry(due[0].id, "relay down", now() + Duration::seconds(4)).unwrap();
+    s.mail_retry(due[0].id, "relay down", now() + Duration::seconds(4))
+        .unwrap();
     s.mail_spooled(due[1].id, now()).unwrap();
     // The retried one is not due yet; the spooled one only counts once a relay exists.
     assert!(s.due_mail(now(), false, 10).unwrap().is_empty());
@@ -161,14 +261,21 @@ fn outbox_life_cycle() {
     assert_eq!(with_relay.len(), 1);
     assert_eq!(with_relay[0].status, OutboxStatus::Spooled);
     assert!(with_relay[0].sealed.is_some());
-    assert_eq!(s.next_mail_due().unwrap(), Some(now() + Duration::seconds(4)));
+    assert_eq!(
+        s.next_mail_due().unwrap(),
+        Some(now() + Duration::seconds(4))
+    );
     s.mail_sent(due[1].id, now()).unwrap();
     s.mail_dead(due[0].id, "550 no such user", now()).unwrap();
     assert_eq!(s.mail_counts().unwrap(), (0, 0, 1, 1));
     let dead = s.mail_with_status(OutboxStatus::Dead, 10).unwrap();
     assert_eq!(dead[0].last_error.as_deref(), Some("550 no such user"));
     // A sent message keeps no body (it may have held a token).
-    assert!(s.mail_with_status(OutboxStatus::Sent, 10).unwrap()[0].sealed.is_none());
+    assert!(
+        s.mail_with_status(OutboxStatus::Sent, 10).unwrap()[0]
+            .sealed
+            .is_none()
+    );
 }
 
 #[test]
@@ -176,12 +283,29 @@ fn the_last_admin_stays_and_officers_with_bookings_stay() {
     let (_d, s) = store();
     let admin = officer(&s, "a@p.in", true);
     let other = officer(&s, "o@p.in", false);
-    assert!(matches!(s.update_officer(admin, "A", "PI", false), Err(StoreError::Conflict("last_admin"))));
-    assert!(matches!(s.remove_officer(admin, now()), Err(StoreError::Conflict("last_admin"))));
-    s.book(&appointment(other, "2026-11-30T05:30:00Z", "a@b.in", 1), &[], &mail(1), None, now()).unwrap();
-    assert!(matches!(s.remove_officer(other, now()), Err(StoreError::Conflict("officer_has_bookings"))));
+    assert!(matches!(
+        s.update_officer(admin, "A", "PI", false),
+        Err(StoreError::Conflict("last_admin"))
+    ));
+    assert!(matches!(
+        s.remove_officer(admin, now()),
+        Err(StoreError::Conflict("last_admin"))
+    ));
+    s.book(
+        &appointment(other, "2026-11-30T05:30:00Z", "a@b.in", 1),
+        &[],
+        &mail(1),
+        None,
+        now(),
+    )
+    .unwrap();
+    assert!(matches!(
+        s.remove_officer(other, now()),
+        Err(StoreError::Conflict("officer_has_bookings"))
+    ));
     // After the appointment, the officer can go; their email is free again.
-    s.remove_officer(other, "2026-11-30T06:00:00Z".parse().unwrap()).unwrap();
+    s.remove_officer(other, "2026-11-30T06:00:00Z".parse().unwrap())
+        .unwrap();
     assert_eq!(s.officers().unwrap().len(), 1);
     officer(&s, "o@p.in", false);
     assert!(matches!(
@@ -217,6 +341,7 @@ fn sessions_expire_by_purge() {
     let o = officer(&s, "o@p.in", false);
     s.create_session(b"h1", o, "csrf", now()).unwrap();
     assert_eq!(s.session(b"h1").unwrap().unwrap().csrf, "csrf");
-    s.purge_sessions(now() + Duration::seconds(1), now() - Duration::hours(1)).unwrap();
+    s.purge_sessions(now() + Duration::seconds(1), now() - Duration::hours(1))
+        .unwrap();
     assert!(s.session(b"h1").unwrap().is_none());
 }
