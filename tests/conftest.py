@@ -231,12 +231,14 @@ def toml_value(v) -> str:
         return "true" if v else "false"
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
 
 
 def to_toml(config: dict) -> str:
-    """Dumps nested dicts of str/int/bool as TOML tables."""
+    """Dumps nested dicts of str/int/bool/list as TOML tables."""
     out: list[str] = []
 
     def table(prefix: str, d: dict):

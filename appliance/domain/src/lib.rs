@@ -3,6 +3,7 @@
 //! time takes `now` as a parameter, so the rules are tested without a clock.
 
 pub mod booking;
+pub mod call;
 pub mod document;
 pub mod schedule;
 pub mod token;

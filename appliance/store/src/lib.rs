@@ -6,6 +6,7 @@
 //! never holds up the booking page.
 
 mod appointments;
+mod calls;
 mod migrate;
 mod officers;
 mod outbox;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use appointments::{Appointment, Document, NewAppointment, NewDocument, Note, Reschedule};
+pub use calls::{CallEvent, CallRecord, CallStep};
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, OutboxMessage, OutboxStatus};
 pub use sessions::Session;

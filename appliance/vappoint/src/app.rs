@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use chrono_tz::Tz;
 use vappoint_store::{Store, StoreError};
 
+use crate::calls::CallHub;
 use crate::config::{Config, parse_tz};
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
@@ -80,6 +81,8 @@ pub struct App {
     pub data_dir: PathBuf,
     /// Base of the links in emails, e.g. `https://192.168.1.20:8443`.
     pub public_url: String,
+    /// Live calls and the video bridge.
+    pub calls: CallHub,
 }
 
 impl App {

@@ -257,14 +257,15 @@ pub async fn reschedule(
     Ok((moved, officer))
 }
 
-/// Checks the 4-digit token; on success the citizen is checked in.
+/// Checks the 4-digit token; on success the citizen is checked in and the appointment id
+/// returned (for the join session).
 pub async fn try_token(
     app: &Arc<App>,
     link: &str,
     token: &str,
     ip: IpAddr,
     now: DateTime<Utc>,
-) -> Result<(), Failure> {
+) -> Result<i64, Failure> {
     if !app.limits.token_try_from(ip) {
         return Err(Failure::RateLimited);
     }
@@ -290,7 +291,7 @@ pub async fn try_token(
     {
         app.db(move |s| s.check_in(id, now)).await?;
         tracing::info!(reference = %a.reference, "citizen checked in");
-        Ok(())
+        Ok(id)
     } else {
         Err(Failure::WrongToken {
             tries_left: MAX_TRIES.saturating_sub(taken),

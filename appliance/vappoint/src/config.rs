@@ -17,6 +17,7 @@ pub struct Config {
     pub limits: Limits,
     pub booking: BookingConfig,
     pub sessions: SessionConfig,
+    pub calls: CallsConfig,
 }
 
 /// Fields set here are fixed: the console shows them but cannot change them. Fields left out
@@ -134,6 +135,64 @@ impl Default for SessionConfig {
     }
 }
 
+/// The video bridge and the calls it carries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallsConfig {
+    /// UDP ports for media, e.g. "40000-40199": forward these on the station's router.
+    pub udp_ports: String,
+    /// Addresses the bridge binds; empty means the box's LAN addresses.
+    pub bind_ips: Vec<IpAddr>,
+    /// The station's public address when the router forwards the UDP ports to the box.
+    pub public_ip: Option<IpAddr>,
+    /// After the countdown reaches zero, the call closes this much later unless extended.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+    /// STUN/TURN servers offered to browsers and used by the bridge.
+    pub ice_servers: Vec<IceServerConfig>,
+    /// Shared secret of a TURN server using time-limited credentials (coturn's
+    /// `use-auth-secret`); TURN servers without a username get credentials made from it.
+    pub turn_secret: Option<String>,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        CallsConfig {
+            udp_ports: "40000-40199".into(),
+            bind_ips: Vec::new(),
+            public_ip: None,
+            grace: Duration::from_secs(15),
+            ice_servers: Vec::new(),
+            turn_secret: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServerConfig {
+    pub urls: Vec<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub credential: Option<String>,
+}
+
+impl CallsConfig {
+    /// The UDP port range as numbers.
+    pub fn port_range(&self) -> anyhow::Result<std::ops::RangeInclusive<u16>> {
+        let (a, b) = self
+            .udp_ports
+            .split_once('-')
+            .ok_or_else(|| anyhow::anyhow!("calls.udp_ports must look like \"40000-40199\""))?;
+        let (a, b): (u16, u16) = (a.trim().parse()?, b.trim().parse()?);
+        if a == 0 || b < a {
+            bail!("calls.udp_ports must be a range of ports like \"40000-40199\"");
+        }
+        Ok(a..=b)
+    }
+}
+
 impl Config {
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let config = match path {
@@ -189,6 +248,16 @@ impl Config {
             || l.logins_per_ip_per_minute == 0
         {
             bail!("limits must be at least 1");
+        }
+        self.calls.port_range()?;
+        for s in &self.calls.ice_servers {
+            if s.urls.is_empty()
+                || !s.urls.iter().all(|u| {
+                    u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:")
+                })
+            {
+                bail!("calls.ice_servers urls must start with stun:, turn: or turns:");
+            }
         }
         if self.sessions.idle.is_zero() || self.sessions.max.is_zero() {
             bail!("session lengths must be positive");
@@ -247,6 +316,17 @@ mod tests {
         let remote = "[mail.relay]\nhost=\"smtp.example.in\"\nport=25\nsecurity=\"none\"";
         let err = format!("{:#}", parse(remote).unwrap_err());
         assert!(err.contains("only for a relay on this machine"), "{err}");
+    }
+
+    #[test]
+    fn call_settings() {
+        let c = parse(
+            "[calls]\nudp_ports = \"41000-41009\"\nbind_ips = [\"127.0.0.1\"]\ngrace = \"3s\"",
+        )
+        .unwrap();
+        assert_eq!(c.calls.port_range().unwrap(), 41000..=41009);
+        assert!(parse("[calls]\nudp_ports = \"41009-41000\"").is_err());
+        assert!(parse("[[calls.ice_servers]]\nurls = [\"http://x\"]").is_err());
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use vappoint_store::Store;
 
-use crate::StationArgs;
 use crate::app::{App, Profile};
+use crate::cli::StationArgs;
 use crate::config::Config;
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
@@ -63,7 +63,39 @@ fn url_for(ip: IpAddr, port: u16) -> String {
     }
 }
 
+/// Runs a station until SIGTERM or Ctrl-C.
 pub fn run(args: StationArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let station = start(args).await?;
+        shutdown_signal().await;
+        tracing::info!("stopping");
+        station.stop().await
+    })
+}
+
+/// A station serving in this process (the binary runs one; tests may run several).
+pub struct Running {
+    pub https: SocketAddr,
+    pub http: SocketAddr,
+    pub app: Arc<App>,
+    handle: axum_server::Handle,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops taking requests, lets those under way finish (10 s at most).
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// Opens the data dir, prints where to go, and starts serving.
+pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     let config = Config::load(args.config.as_deref())?;
     let data = args.data.clone();
     let store = open_store(&data)?;
@@ -104,6 +136,20 @@ pub fn run(args: StationArgs) -> anyhow::Result<()> {
     });
 
     let officers = store.officers()?.len();
+    let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
+        udp_ports: config.calls.port_range()?,
+        bind_ips: config.calls.bind_ips.clone(),
+        public_ip: config.calls.public_ip,
+        ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge")
+            .into_iter()
+            .map(|s| vappoint_bridge::IceServer {
+                urls: s.urls,
+                username: s.username.unwrap_or_default(),
+                credential: s.credential.unwrap_or_default(),
+            })
+            .collect(),
+    });
+    let calls = crate::calls::CallHub::new(bridge, config.calls.grace);
     let app = Arc::new(App {
         limits: RateLimits::new(&config.limits),
         config,
@@ -114,6 +160,7 @@ pub fn run(args: StationArgs) -> anyhow::Result<()> {
         mail_wake: tokio::sync::Notify::new(),
         data_dir: data.clone(),
         public_url,
+        calls,
     });
 
     println!("vappoint: https listening on {https_local}");
@@ -154,31 +201,10 @@ pub fn run(args: StationArgs) -> anyhow::Result<()> {
         );
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(serve(app, https, http, tls.config, https_local.port()))
-}
-
-async fn serve(
-    app: Arc<App>,
-    https: std::net::TcpListener,
-    http: std::net::TcpListener,
-    tls: Arc<rustls::ServerConfig>,
-    https_port: u16,
-) -> anyhow::Result<()> {
     tokio::spawn(crate::mail::run_worker(app.clone()));
     tokio::spawn(tidy(app.clone()));
 
-    let handle = axum_server::Handle::new();
-    let shutdown = handle.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("stopping");
-        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
-    });
-
-    let redirect = crate::web::redirect_router(https_port);
+    let redirect = crate::web::redirect_router(https_local.port());
     let http = tokio::net::TcpListener::from_std(http)?;
     tokio::spawn(async move {
         if let Err(e) = axum::serve(http, redirect).await {
@@ -186,15 +212,22 @@ async fn serve(
         }
     });
 
-    let router = crate::web::router(app);
-    axum_server::from_tcp_rustls(
+    let handle = axum_server::Handle::new();
+    let router = crate::web::router(app.clone());
+    let server = axum_server::from_tcp_rustls(
         https,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+        axum_server::tls_rustls::RustlsConfig::from_config(tls.config),
     )
-    .handle(handle)
-    .serve(router.into_make_service_with_connect_info::<SocketAddr>())
-    .await
-    .context("the HTTPS server stopped")
+    .handle(handle.clone())
+    .serve(router.into_make_service_with_connect_info::<SocketAddr>());
+    let server = tokio::spawn(async move { server.await.context("the HTTPS server stopped") });
+    Ok(Running {
+        https: https_local,
+        http: http_local,
+        app,
+        handle,
+        server,
+    })
 }
 
 async fn shutdown_signal() {
@@ -206,11 +239,20 @@ async fn shutdown_signal() {
     }
 }
 
-/// Once a minute: forget recovered rate-limit keys and expired sessions.
+/// Every 20 seconds: fresh queue estimates for those waiting (the clock moves on). Once a
+/// minute: forget recovered rate-limit keys and expired sessions.
 async fn tidy(app: Arc<App>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut tick = tokio::time::interval(Duration::from_secs(20));
+    let mut n = 0u64;
     loop {
         tick.tick().await;
+        for officer in app.calls.officers_online() {
+            crate::calls::refresh(&app, officer).await;
+        }
+        n += 1;
+        if !n.is_multiple_of(3) {
+            continue;
+        }
         app.limits.tidy();
         let now = chrono::Utc::now();
         let idle = chrono::Duration::from_std(app.config.sessions.idle).unwrap_or_default();

@@ -69,10 +69,10 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 1);
+    assert_eq!(s.schema_version().unwrap(), 2);
     drop(s);
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 1);
+    assert_eq!(s.schema_version().unwrap(), 2);
 }
 
 #[test]
@@ -344,4 +344,62 @@ fn sessions_expire_by_purge() {
     s.purge_sessions(now() + Duration::seconds(1), now() - Duration::hours(1))
         .unwrap();
     assert!(s.session(b"h1").unwrap().is_none());
+}
+
+#[test]
+fn a_call_is_recorded_step_by_step() {
+    use vappoint_store::CallStep;
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let (a, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &[],
+            &mail(1),
+            None,
+            now(),
+        )
+        .unwrap();
+    s.create_join_session(b"j1", a.id, now()).unwrap();
+    assert_eq!(s.join_session(b"j1").unwrap(), Some(a.id));
+    assert_eq!(s.join_session(b"j2").unwrap(), None);
+    let at = |m: i64| now() + Duration::minutes(m);
+    s.record_call(
+        a.id,
+        &CallStep::Admitted {
+            officer_id: o,
+            planned_seconds: 300,
+        },
+        "officer",
+        at(1),
+    )
+    .unwrap();
+    s.record_call(a.id, &CallStep::Started, "bridge", at(2))
+        .unwrap();
+    s.record_call(a.id, &CallStep::Adjusted { seconds: 120 }, "officer", at(3))
+        .unwrap();
+    s.record_call(
+        a.id,
+        &CallStep::Ended {
+            by: "timer",
+            message: Some("Visit the station with your ID".into()),
+        },
+        "timer",
+        at(9),
+    )
+    .unwrap();
+    let c = s.call(a.id).unwrap().unwrap();
+    assert_eq!(
+        (c.admitted_at, c.started_at, c.ended_at),
+        (Some(at(1)), Some(at(2)), Some(at(9)))
+    );
+    assert_eq!((c.planned_seconds, c.adjusted_seconds), (300, 120));
+    assert_eq!(c.ended_by.as_deref(), Some("timer"));
+    let kinds: Vec<_> = s
+        .call_events(a.id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["admitted", "started", "adjusted", "ended"]);
 }

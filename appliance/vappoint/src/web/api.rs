@@ -222,10 +222,18 @@ async fn token(
     body: Result<Json<wire::TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult {
     let req = json_body(&app, body)?;
-    booking::try_token(&app, &link, &req.token, peer.ip(), Utc::now())
+    let id = booking::try_token(&app, &link, &req.token, peer.ip(), Utc::now())
         .await
         .map_err(|f| f.api(&app))?;
-    Ok(Json(serde_json::json!({"checked_in": true})).into_response())
+    // The join session lets this client open the waiting room's socket.
+    let cookie = super::ws::open_join_session(&app, id)
+        .await
+        .map_err(|f| f.api(&app))?;
+    Ok((
+        [(axum::http::header::SET_COOKIE, cookie)],
+        Json(serde_json::json!({"checked_in": true})),
+    )
+        .into_response())
 }
 
 async fn new_token(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {

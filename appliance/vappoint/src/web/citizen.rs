@@ -42,6 +42,7 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/a/{link}/join", get(join_form).post(join))
         .route("/a/{link}/token", post(new_token))
+        .route("/a/{link}/call", get(call_page))
 }
 
 fn short_date(d: NaiveDate, lang: &str) -> String {
@@ -458,7 +459,6 @@ async fn reschedule(ctx: Ctx, Path(link): Path<String>, Form(f): Form<StartForm>
 async fn join_page(
     ctx: &Ctx,
     link: &str,
-    checked_in: bool,
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
@@ -467,15 +467,26 @@ async fn join_page(
             "join.html",
             json!({
                 "a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link,
-                "checked_in": checked_in, "notice": notice, "error": error,
+                "notice": notice, "error": error,
             }),
         ),
         Err(f) => ctx.fail(f),
     }
 }
 
-async fn join_form(ctx: Ctx, Path(link): Path<String>) -> Response {
-    join_page(&ctx, &link, false, None, None).await
+async fn join_form(ctx: Ctx, Path(link): Path<String>, headers: HeaderMap) -> Response {
+    // Already checked in from this browser: straight to the waiting room.
+    if let Ok((a, _)) = booking::by_link(&ctx.app, &link).await
+        && a.status == vappoint_domain::AppointmentStatus::Booked
+        && super::ws::join_session_of(&ctx.app, &headers).await == Some(a.id)
+    {
+        return (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/a/{link}/call"))],
+        )
+            .into_response();
+    }
+    join_page(&ctx, &link, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -490,17 +501,20 @@ async fn join(
     Form(f): Form<TokenForm>,
 ) -> Response {
     match booking::try_token(&ctx.app, &link, &f.token, peer.ip(), Utc::now()).await {
-        Ok(()) => join_page(&ctx, &link, true, None, None).await,
+        Ok(id) => match super::ws::open_join_session(&ctx.app, id).await {
+            Ok(cookie) => (
+                StatusCode::SEE_OTHER,
+                [
+                    (header::LOCATION, format!("/a/{link}/call")),
+                    (header::SET_COOKIE, cookie),
+                ],
+            )
+                .into_response(),
+            Err(f) => ctx.fail(f),
+        },
         Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
         Err(fail) => {
-            let mut r = join_page(
-                &ctx,
-                &link,
-                false,
-                None,
-                Some(fail.message(&ctx.app, ctx.lang)),
-            )
-            .await;
+            let mut r = join_page(&ctx, &link, None, Some(fail.message(&ctx.app, ctx.lang))).await;
             *r.status_mut() = fail.status();
             r
         }
@@ -509,22 +523,77 @@ async fn join(
 
 async fn new_token(ctx: Ctx, Path(link): Path<String>) -> Response {
     match booking::new_token(&ctx.app, &link, Utc::now()).await {
-        Ok(()) => join_page(&ctx, &link, false, Some(ctx.t("join-new-token-sent")), None).await,
+        Ok(()) => join_page(&ctx, &link, Some(ctx.t("join-new-token-sent")), None).await,
         Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
         Err(fail) => {
-            let mut r = join_page(
-                &ctx,
-                &link,
-                false,
-                None,
-                Some(fail.message(&ctx.app, ctx.lang)),
-            )
-            .await;
+            let mut r = join_page(&ctx, &link, None, Some(fail.message(&ctx.app, ctx.lang))).await;
             *r.status_mut() = fail.status();
             r
         }
     }
 }
+
+/// The waiting room and the call, for a citizen whose token was accepted in this browser.
+async fn call_page(ctx: Ctx, Path(link): Path<String>, headers: HeaderMap) -> Response {
+    let (a, o) = match booking::by_link(&ctx.app, &link).await {
+        Ok(x) => x,
+        Err(f) => return ctx.fail(f),
+    };
+    if super::ws::join_session_of(&ctx.app, &headers).await != Some(a.id) {
+        return (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, format!("/a/{link}/join"))],
+        )
+            .into_response();
+    }
+    // The script fills the `{ $name }` parts itself, so they are passed through as they are.
+    let mut keep = fluent_bundle::FluentArgs::new();
+    for var in ["ms", "position", "time", "minutes"] {
+        keep.set(var, format!("{{ ${var} }}"));
+    }
+    let strings: serde_json::Map<String, Value> = CALL_STRINGS
+        .iter()
+        .map(|id| {
+            (
+                id.to_string(),
+                json!(ctx.app.ui.i18n.t(ctx.lang, id, Some(&keep))),
+            )
+        })
+        .collect();
+    ctx.page(
+        "call.html",
+        json!({
+            "a": appointment_json(&ctx, &a), "officer": officer_json(&o), "link": link,
+            "ice": serde_json::to_string(&crate::ice::servers(&ctx.app.config.calls, Utc::now(), &a.reference)).unwrap_or_default(),
+            "strings": serde_json::to_string(&strings).unwrap_or_default(),
+        }),
+    )
+}
+
+/// Messages the call page's script shows, passed to it in the page's language.
+const CALL_STRINGS: &[&str] = &[
+    "call-check-camera",
+    "call-camera-ok",
+    "call-camera-denied",
+    "call-camera-missing",
+    "call-connection-ok",
+    "call-connection-slow",
+    "call-connection-failed",
+    "call-waiting",
+    "call-position",
+    "call-expected",
+    "call-officer-late",
+    "call-admitted",
+    "call-connecting",
+    "call-in-call",
+    "call-remaining",
+    "call-ending",
+    "call-ended",
+    "call-ended-message",
+    "call-back-to-waiting",
+    "call-audio-only",
+    "call-reconnecting",
+];
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ mod auth;
 pub mod citizen;
 pub mod officer;
 pub mod upload;
+pub mod ws;
 
 use std::sync::Arc;
 
@@ -345,6 +346,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(citizen::routes())
         .merge(api::routes())
         .merge(officer::routes())
+        .merge(ws::routes())
         .route("/static/{*path}", axum::routing::get(static_file))
         .fallback(not_found)
         // Small bodies everywhere except where documents are uploaded (set per route).

@@ -31,6 +31,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/officer/login", get(login_form).post(login))
         .route("/officer/logout", post(logout))
         .route("/officer", get(day))
+        .route("/officer/calls", get(calls_page))
         .route("/officer/appointments/{id}", get(appointment))
         .route("/officer/appointments/{id}/notes", post(add_note))
         .route("/officer/appointments/{id}/outcome", post(set_outcome))
@@ -296,6 +297,26 @@ async fn day(
     )
 }
 
+/// The live waiting list and the call (the page's script talks to `/ws/officer`).
+async fn calls_page(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me) -> Response {
+    let now = Utc::now();
+    let ice = crate::ice::servers(
+        &app.config.calls,
+        now,
+        &format!("officer-{}", me.officer.id),
+    );
+    page(
+        &app,
+        "officer/calls.html",
+        Some(&me),
+        json!({
+            "date_label": fmt_date(now, app.tz(), "en"),
+            "ice": serde_json::to_string(&ice).unwrap_or_default(),
+            "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
 /// Loads an appointment the officer may see: their own, or any for an admin.
 async fn visible(app: &Arc<App>, me: &Me, id: i64) -> Result<Appointment, Response> {
     let a = app
@@ -334,6 +355,20 @@ async fn appointment_page(
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_err(e),
     };
     let (status, class) = status_of(&a);
+    let call = app.db(move |s| s.call(id)).await.ok().flatten().map(|c| {
+        let t = |x: Option<chrono::DateTime<Utc>>| x.map(|x| fmt_time(x, tz));
+        let by = match c.ended_by.as_deref() {
+            Some("timer") => "the timer",
+            Some("citizen") => "the citizen",
+            Some(_) => "the officer",
+            None => "",
+        };
+        json!({
+            "admitted": t(c.admitted_at), "started": t(c.started_at), "ended": t(c.ended_at), "by": by,
+            "minutes": c.started_at.zip(c.ended_at).map(|(s, e)| (e - s).num_seconds().div_euclid(60)),
+            "message": c.message,
+        })
+    });
     page(
         app,
         "officer/appointment.html",
@@ -349,6 +384,7 @@ async fn appointment_page(
             "docs": docs.iter().map(|d| json!({"id": d.id, "file_name": d.file_name, "kind": d.kind.mime(), "size": human_size(d.size)})).collect::<Vec<_>>(),
             "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, "en"), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
             "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
+            "call": call,
             "notice": notice, "error": error,
         }),
     )

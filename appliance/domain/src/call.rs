@@ -1,0 +1,183 @@
+//! The rules of a video call: its countdown (slot length, adjusted by the officer), the
+//! warning before the end, and what a waiting citizen is told about the queue.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+/// The officer is warned this long before the end.
+pub const WARNING_BEFORE: Duration = Duration::minutes(1);
+/// Extensions the officer can give with one click, in minutes.
+pub const EXTENSIONS: [i64; 2] = [2, 5];
+/// A call never runs longer than this in all, whatever the extensions.
+pub const MAX_CALL: Duration = Duration::minutes(60);
+
+/// The countdown of a call that has started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallClock {
+    pub started: DateTime<Utc>,
+    /// The slot's length plus every adjustment, never below zero nor above `MAX_CALL`.
+    pub length: Duration,
+}
+
+impl CallClock {
+    pub fn new(started: DateTime<Utc>, slot_minutes: u16) -> CallClock {
+        CallClock {
+            started,
+            length: Duration::minutes(i64::from(slot_minutes)),
+        }
+    }
+
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.started + self.length
+    }
+
+    /// Adds (or, with a negative value, takes away) time; returns the new end. Time cannot be
+    /// taken from before `now`, so shortening ends the call at once at most.
+    pub fn adjust(&mut self, by: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+        let floor = (now - self.started).max(Duration::zero());
+        self.length = (self.length + by).clamp(floor, MAX_CALL);
+        self.ends_at()
+    }
+
+    pub fn remaining(&self, now: DateTime<Utc>) -> Duration {
+        (self.ends_at() - now).max(Duration::zero())
+    }
+
+    pub fn warning_at(&self) -> DateTime<Utc> {
+        self.ends_at() - WARNING_BEFORE
+    }
+}
+
+/// How a citizen on the officer's list stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// In the waiting room now.
+    Waiting,
+    /// Checked in earlier but not connected now (closed the page, lost signal).
+    Away,
+    /// Not arrived, and the slot has started.
+    Late,
+    /// Not arrived, and the slot is over.
+    NoShow,
+    /// Not arrived; the slot is still ahead.
+    Expected,
+}
+
+pub fn presence(
+    now: DateTime<Utc>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    checked_in: bool,
+    connected: bool,
+) -> Presence {
+    match (connected, checked_in) {
+        (true, _) => Presence::Waiting,
+        (false, true) => Presence::Away,
+        (false, false) if now >= end => Presence::NoShow,
+        (false, false) if now >= start => Presence::Late,
+        _ => Presence::Expected,
+    }
+}
+
+/// What the waiting room shows: place in the queue, an honest estimate, and whether the
+/// officer is running late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QueueEstimate {
+    /// 1 = next.
+    pub position: usize,
+    /// When the officer is expected to call this citizen.
+    pub expected_at: DateTime<Utc>,
+    /// Minutes behind the appointment's own time (0 if on time).
+    pub late_minutes: i64,
+}
+
+/// Estimates when the citizen with appointment `start` will be called. `busy_until` is when
+/// the officer's current call is expected to end (if one is running); `ahead` are the slot
+/// lengths of those waiting in front of this citizen.
+pub fn estimate(
+    now: DateTime<Utc>,
+    start: DateTime<Utc>,
+    busy_until: Option<DateTime<Utc>>,
+    ahead: &[u16],
+) -> QueueEstimate {
+    let free_at = busy_until.unwrap_or(now).max(now);
+    let queued: i64 = ahead.iter().map(|m| i64::from(*m)).sum();
+    let expected_at = (free_at + Duration::minutes(queued)).max(start);
+    let late = (expected_at - start).num_minutes().max(0);
+    QueueEstimate {
+        position: ahead.len() + 1,
+        expected_at,
+        late_minutes: late,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn clock_counts_down_and_adjusts() {
+        let start = t("2026-11-30T05:30:00Z");
+        let mut c = CallClock::new(start, 5);
+        assert_eq!(c.ends_at(), t("2026-11-30T05:35:00Z"));
+        assert_eq!(c.warning_at(), t("2026-11-30T05:34:00Z"));
+        assert_eq!(
+            c.remaining(t("2026-11-30T05:33:30Z")),
+            Duration::seconds(90)
+        );
+        assert_eq!(
+            c.adjust(Duration::minutes(2), start),
+            t("2026-11-30T05:37:00Z")
+        );
+        // Shortening stops at "now": the call ends at once, never in the past.
+        let now = t("2026-11-30T05:31:00Z");
+        assert_eq!(c.adjust(Duration::minutes(-30), now), now);
+        assert_eq!(c.remaining(now), Duration::zero());
+        assert_eq!(c.adjust(Duration::minutes(500), now), start + MAX_CALL);
+    }
+
+    #[test]
+    fn presence_over_the_slot() {
+        let (s, e) = (t("2026-11-30T05:30:00Z"), t("2026-11-30T05:35:00Z"));
+        assert_eq!(
+            presence(t("2026-11-30T05:20:00Z"), s, e, false, false),
+            Presence::Expected
+        );
+        assert_eq!(
+            presence(t("2026-11-30T05:31:00Z"), s, e, false, false),
+            Presence::Late
+        );
+        assert_eq!(
+            presence(t("2026-11-30T05:36:00Z"), s, e, false, false),
+            Presence::NoShow
+        );
+        assert_eq!(
+            presence(t("2026-11-30T05:36:00Z"), s, e, true, false),
+            Presence::Away
+        );
+        assert_eq!(
+            presence(t("2026-11-30T05:20:00Z"), s, e, true, true),
+            Presence::Waiting
+        );
+    }
+
+    #[test]
+    fn queue_estimates_tell_when_the_officer_runs_late() {
+        let now = t("2026-11-30T05:28:00Z");
+        let start = t("2026-11-30T05:30:00Z");
+        // Nobody ahead, officer free: called at the appointment time, not before.
+        let e = estimate(now, start, None, &[]);
+        assert_eq!((e.position, e.expected_at, e.late_minutes), (1, start, 0));
+        // A call running until 05:33 and one 5-minute citizen ahead: 05:38, 8 minutes late.
+        let e = estimate(now, start, Some(t("2026-11-30T05:33:00Z")), &[5]);
+        assert_eq!(
+            (e.position, e.expected_at, e.late_minutes),
+            (2, t("2026-11-30T05:38:00Z"), 8)
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! Call records: join sessions of checked-in citizens, and each appointment's call (admitted,
+//! started, adjusted, ended) with a log of every step.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use crate::{Result, Store, from_ts, ts};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    pub appointment_id: i64,
+    pub officer_id: i64,
+    pub admitted_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub planned_seconds: i64,
+    pub adjusted_seconds: i64,
+    pub ended_by: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub actor: String,
+    pub detail: Option<String>,
+}
+
+/// One step of a call, as the officer or the timer took it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallStep {
+    Admitted {
+        officer_id: i64,
+        planned_seconds: i64,
+    },
+    Started,
+    Adjusted {
+        seconds: i64,
+    },
+    SentBack,
+    Ended {
+        by: &'static str,
+        message: Option<String>,
+    },
+}
+
+impl Store {
+    pub fn create_join_session(
+        &self,
+        id_hash: &[u8],
+        appointment_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO join_sessions(id_hash, appointment_id, created_at) VALUES (?1, ?2, ?3)",
+                params![id_hash, appointment_id, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The appointment a join session belongs to.
+    pub fn join_session(&self, id_hash: &[u8]) -> Result<Option<i64>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT appointment_id FROM join_sessions WHERE id_hash = ?1",
+                [id_hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    /// Records one step of an appointment's call, and logs it.
+    pub fn record_call(
+        &self,
+        appointment_id: i64,
+        step: &CallStep,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let (kind, detail) = match step {
+                CallStep::Admitted { officer_id, planned_seconds } => {
+                    tx.execute(
+                        "INSERT INTO calls(appointment_id, officer_id, admitted_at, planned_seconds) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(appointment_id) DO UPDATE SET admitted_at = coalesce(admitted_at, excluded.admitted_at),
+                            ended_at = NULL, ended_by = NULL",
+                        params![appointment_id, officer_id, ts(now), planned_seconds],
+                    )?;
+                    ("admitted", None)
+                }
+                CallStep::Started => {
+                    tx.execute(
+                        "UPDATE calls SET started_at = coalesce(started_at, ?2) WHERE appointment_id = ?1",
+                        params![appointment_id, ts(now)],
+                    )?;
+                    ("started", None)
+                }
+                CallStep::Adjusted { seconds } => {
+                    tx.execute(
+                        "UPDATE calls SET adjusted_seconds = adjusted_seconds + ?2 WHERE appointment_id = ?1",
+                        params![appointment_id, seconds],
+                    )?;
+                    ("adjusted", Some(seconds.to_string()))
+                }
+                CallStep::SentBack => ("sent_back", None),
+                CallStep::Ended { by, message } => {
+                    tx.execute(
+                        "UPDATE calls SET ended_at = ?2, ended_by = ?3, message = coalesce(?4, message) WHERE appointment_id = ?1",
+                        params![appointment_id, ts(now), by, message],
+                    )?;
+                    ("ended", Some(by.to_string()))
+                }
+            };
+            tx.execute(
+                "INSERT INTO call_events(appointment_id, at, kind, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![appointment_id, ts(now), kind, actor, detail],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn call(&self, appointment_id: i64) -> Result<Option<CallRecord>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT appointment_id, officer_id, admitted_at, started_at, ended_at, planned_seconds, adjusted_seconds,
+                        ended_by, message FROM calls WHERE appointment_id = ?1",
+                [appointment_id],
+                |r| {
+                    Ok(CallRecord {
+                        appointment_id: r.get(0)?,
+                        officer_id: r.get(1)?,
+                        admitted_at: r.get::<_, Option<i64>>(2)?.map(from_ts),
+                        started_at: r.get::<_, Option<i64>>(3)?.map(from_ts),
+                        ended_at: r.get::<_, Option<i64>>(4)?.map(from_ts),
+                        planned_seconds: r.get(5)?,
+                        adjusted_seconds: r.get(6)?,
+                        ended_by: r.get(7)?,
+                        message: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn call_events(&self, appointment_id: i64) -> Result<Vec<CallEvent>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT at, kind, actor, detail FROM call_events WHERE appointment_id = ?1 ORDER BY at, id",
+            )?;
+            let rows = st.query_map([appointment_id], |r| {
+                Ok(CallEvent { at: from_ts(r.get(0)?), kind: r.get(1)?, actor: r.get(2)?, detail: r.get(3)? })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}

@@ -1,0 +1,606 @@
+//! Live calls: who is waiting, who is admitted, the countdown of each call, and the
+//! signalling between the pages and the bridge. State lives in memory (a restart ends the
+//! calls; the pages reconnect); every step is recorded in the database for follow-up and
+//! reports. Only the officer of an appointment and its checked-in citizen can be connected.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::mpsc;
+use vappoint_bridge::{Bridge, LegEvent, Role};
+use vappoint_domain::AppointmentStatus;
+use vappoint_domain::call::{CallClock, estimate, presence};
+use vappoint_store::{Appointment, CallStep};
+use vappoint_wire::signal::{Candidate, QueueDocument, QueueEntry, ServerMsg, Timer};
+
+use crate::app::App;
+
+/// A page's outgoing queue. Small: a page that stops reading is dropped, not waited for.
+pub type Outbox = mpsc::Sender<ServerMsg>;
+pub const OUTBOX_DEPTH: usize = 64;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallError {
+    #[error("this citizen is not waiting")]
+    NotWaiting,
+    #[error("the officer is in another call")]
+    Busy,
+    #[error("this appointment is with another officer")]
+    NotYours,
+    #[error("you have not been admitted yet")]
+    NotAdmitted,
+    #[error("no call is running for this appointment")]
+    NoCall,
+    #[error("the video connection could not be set up")]
+    Bridge,
+}
+
+impl CallError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::NotWaiting => "not_waiting",
+            CallError::Busy => "busy",
+            CallError::NotYours => "not_yours",
+            CallError::NotAdmitted => "not_admitted",
+            CallError::NoCall => "no_call",
+            CallError::Bridge => "bridge",
+        }
+    }
+}
+
+struct Citizen {
+    conn: u64,
+    tx: Outbox,
+    since: DateTime<Utc>,
+}
+
+struct Call {
+    officer_id: i64,
+    slot_minutes: u16,
+    clock: Option<CallClock>,
+    officer_connected: bool,
+    citizen_connected: bool,
+    /// Bumped whenever the end time changes, so an old timer knows it is stale.
+    generation: u64,
+}
+
+#[derive(Default)]
+struct State {
+    next_conn: u64,
+    officers: HashMap<i64, Vec<(u64, Outbox)>>,
+    citizens: HashMap<i64, Citizen>,
+    calls: HashMap<i64, Call>,
+}
+
+pub struct CallHub {
+    state: Mutex<State>,
+    pub bridge: Bridge,
+    grace: std::time::Duration,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+impl CallHub {
+    pub fn new(bridge: Bridge, grace: std::time::Duration) -> CallHub {
+        CallHub {
+            state: Mutex::new(State::default()),
+            bridge,
+            grace,
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn send_officer(&self, officer_id: i64, msg: ServerMsg) {
+        if let Some(conns) = self.state().officers.get(&officer_id) {
+            for (_, tx) in conns {
+                let _ = tx.try_send(msg.clone());
+            }
+        }
+    }
+
+    fn send_citizen(&self, appointment: i64, msg: ServerMsg) {
+        if let Some(c) = self.state().citizens.get(&appointment) {
+            let _ = c.tx.try_send(msg);
+        }
+    }
+
+    pub fn officer_joined(&self, officer_id: i64, tx: Outbox) -> u64 {
+        let mut s = self.state();
+        s.next_conn += 1;
+        let conn = s.next_conn;
+        s.officers.entry(officer_id).or_default().push((conn, tx));
+        conn
+    }
+
+    pub fn officer_left(&self, officer_id: i64, conn: u64) {
+        let mut s = self.state();
+        if let Some(list) = s.officers.get_mut(&officer_id) {
+            list.retain(|(c, _)| *c != conn);
+            if list.is_empty() {
+                s.officers.remove(&officer_id);
+            }
+        }
+    }
+
+    /// A checked-in citizen opened the waiting room. A second tab replaces the first.
+    pub fn citizen_joined(&self, appointment: i64, tx: Outbox, now: DateTime<Utc>) -> u64 {
+        let mut s = self.state();
+        s.next_conn += 1;
+        let conn = s.next_conn;
+        let since = s.citizens.get(&appointment).map_or(now, |c| c.since);
+        s.citizens.insert(appointment, Citizen { conn, tx, since });
+        conn
+    }
+
+    /// Returns whether this connection was the citizen's current one.
+    pub fn citizen_left(&self, appointment: i64, conn: u64) -> bool {
+        let mut s = self.state();
+        if s.citizens.get(&appointment).is_some_and(|c| c.conn == conn) {
+            s.citizens.remove(&appointment);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Tells the officer's console that someone started waiting (it plays a signal).
+    pub fn announce_arrival(&self, officer_id: i64, appointment: i64, name: String) {
+        self.send_officer(officer_id, ServerMsg::Arrived { appointment, name });
+    }
+
+    /// Officers with the console open.
+    pub fn officers_online(&self) -> Vec<i64> {
+        self.state().officers.keys().copied().collect()
+    }
+
+    pub fn call_of_officer(&self, officer_id: i64) -> Option<i64> {
+        self.state()
+            .calls
+            .iter()
+            .find(|(_, c)| c.officer_id == officer_id)
+            .map(|(a, _)| *a)
+    }
+
+    fn end_time(&self, officer_id: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let s = self.state();
+        s.calls
+            .values()
+            .find(|c| c.officer_id == officer_id)
+            .map(|c| match c.clock {
+                Some(clock) => clock.ends_at(),
+                None => now + Duration::minutes(i64::from(c.slot_minutes)),
+            })
+    }
+}
+
+/// Sends each waiting citizen of `officer_id` their place and estimate, and the officer the
+/// live list.
+pub async fn refresh(app: &Arc<App>, officer_id: i64) {
+    let now = Utc::now();
+    let tz = app.tz();
+    let today = now.with_timezone(&tz).date_naive();
+    let Ok(day) = app
+        .db(move |s| s.day_appointments(today, Some(officer_id)))
+        .await
+    else {
+        return;
+    };
+    let hub = &app.calls;
+    // Citizens who wait from an earlier day (the officer ran very late) are listed too.
+    let mut appointments: Vec<Appointment> = day;
+    let waiting_elsewhere: Vec<i64> = {
+        let s = hub.state();
+        s.citizens
+            .keys()
+            .copied()
+            .filter(|id| !appointments.iter().any(|a| a.id == *id))
+            .collect()
+    };
+    for id in waiting_elsewhere {
+        if let Ok(a) = app.db(move |s| s.appointment(id)).await
+            && a.officer_id == officer_id
+        {
+            appointments.push(a);
+        }
+    }
+    appointments.sort_by_key(|a| a.start);
+
+    let busy_until = hub.end_time(officer_id, now);
+    let mut ahead: Vec<u16> = Vec::new();
+    let mut entries = Vec::new();
+    for a in &appointments {
+        let id = a.id;
+        let (waiting_since, in_call) = {
+            let s = hub.state();
+            (
+                s.citizens.get(&id).map(|c| c.since),
+                s.calls.get(&id).map(|c| c.clock.is_some()),
+            )
+        };
+        let record = app.db(move |s| s.call(id)).await.ok().flatten();
+        let status = if a.status == AppointmentStatus::Cancelled {
+            "cancelled".to_string()
+        } else if let Some(started) = in_call {
+            if started { "in_call" } else { "admitted" }.to_string()
+        } else if record.as_ref().is_some_and(|r| r.ended_at.is_some()) || a.outcome.is_some() {
+            "done".to_string()
+        } else {
+            let p = presence(
+                now,
+                a.start,
+                a.end,
+                a.checked_in_at.is_some(),
+                waiting_since.is_some(),
+            );
+            serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        if status == "waiting" {
+            let minutes = ((a.end - a.start).num_minutes()).clamp(1, 60) as u16;
+            let e = estimate(now, a.start, busy_until, &ahead);
+            hub.send_citizen(
+                id,
+                ServerMsg::Queue {
+                    position: e.position,
+                    expected_at_ms: ms(e.expected_at),
+                    late_minutes: e.late_minutes,
+                },
+            );
+            ahead.push(minutes);
+        }
+        let docs = app.db(move |s| s.documents(id)).await.unwrap_or_default();
+        entries.push(QueueEntry {
+            appointment: id,
+            reference: a.reference.clone(),
+            name: a.name.clone(),
+            time: a.start.with_timezone(&tz).format("%H:%M").to_string(),
+            reason_category: a.reason_category.as_str().to_string(),
+            reason: a.reason.clone(),
+            documents: docs
+                .into_iter()
+                .map(|d| QueueDocument {
+                    id: d.id,
+                    file_name: d.file_name,
+                })
+                .collect(),
+            status,
+            waiting_seconds: waiting_since.map(|t| (now - t).num_seconds()),
+        });
+    }
+    hub.send_officer(officer_id, ServerMsg::Waiting { entries });
+}
+
+/// The officer calls a waiting citizen in.
+pub async fn admit(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<(), CallError> {
+    let a = app
+        .db(move |s| s.appointment(appointment))
+        .await
+        .map_err(|_| CallError::NotWaiting)?;
+    if a.officer_id != officer_id {
+        return Err(CallError::NotYours);
+    }
+    let slot_minutes = ((a.end - a.start).num_minutes()).clamp(1, 60) as u16;
+    {
+        let mut s = app.calls.state();
+        if !s.citizens.contains_key(&appointment) {
+            return Err(CallError::NotWaiting);
+        }
+        if s.calls
+            .iter()
+            .any(|(id, c)| c.officer_id == officer_id && *id != appointment)
+        {
+            return Err(CallError::Busy);
+        }
+        s.calls.entry(appointment).or_insert(Call {
+            officer_id,
+            slot_minutes,
+            clock: None,
+            officer_connected: false,
+            citizen_connected: false,
+            generation: 0,
+        });
+    }
+    let step = CallStep::Admitted {
+        officer_id,
+        planned_seconds: i64::from(slot_minutes) * 60,
+    };
+    let _ = app
+        .db(move |s| s.record_call(appointment, &step, "officer", Utc::now()))
+        .await;
+    tracing::info!(appointment, officer_id, "citizen admitted");
+    app.calls
+        .send_citizen(appointment, ServerMsg::Admitted { appointment });
+    refresh(app, officer_id).await;
+    Ok(())
+}
+
+/// Checks that `role` may send media for `appointment` now.
+fn may_connect(
+    app: &App,
+    appointment: i64,
+    role: Role,
+    officer_id: Option<i64>,
+) -> Result<(), CallError> {
+    let s = app.calls.state();
+    let call = s.calls.get(&appointment).ok_or(match role {
+        Role::Citizen => CallError::NotAdmitted,
+        Role::Officer => CallError::NoCall,
+    })?;
+    if role == Role::Officer && Some(call.officer_id) != officer_id {
+        return Err(CallError::NotYours);
+    }
+    Ok(())
+}
+
+/// An SDP offer from one side: the bridge answers, and its candidates and state changes
+/// are passed on to that side's page.
+pub async fn offer(
+    app: &Arc<App>,
+    appointment: i64,
+    role: Role,
+    officer_id: Option<i64>,
+    sdp: &str,
+) -> Result<(), CallError> {
+    may_connect(app, appointment, role, officer_id)?;
+    let (answer, mut events) = app
+        .calls
+        .bridge
+        .connect(appointment, role, sdp)
+        .await
+        .map_err(|e| {
+            tracing::warn!(appointment, ?role, error = %e, "bridge refused an offer");
+            CallError::Bridge
+        })?;
+    let send = move |app: &App, msg: ServerMsg| match role {
+        Role::Officer => app.calls.send_officer(officer_id.unwrap_or_default(), msg),
+        Role::Citizen => app.calls.send_citizen(appointment, msg),
+    };
+    send(
+        app,
+        ServerMsg::Answer {
+            appointment,
+            sdp: answer,
+        },
+    );
+    let app2 = app.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            match ev {
+                LegEvent::Candidate(c) => send(
+                    &app2,
+                    ServerMsg::Candidate {
+                        appointment,
+                        candidate: Candidate {
+                            candidate: c.candidate,
+                            sdp_mid: c.sdp_mid,
+                            sdp_mline_index: c.sdp_mline_index,
+                        },
+                    },
+                ),
+                LegEvent::Connected => leg_connected(&app2, appointment, role).await,
+                LegEvent::Failed => {
+                    // A failed leg still holds its UDP port; free it. The page may offer again.
+                    app2.calls.bridge.disconnect(appointment, role).await;
+                    break;
+                }
+                LegEvent::Closed => break,
+                LegEvent::GatheringComplete => {}
+            }
+        }
+    });
+    Ok(())
+}
+
+pub async fn candidate(
+    app: &Arc<App>,
+    appointment: i64,
+    role: Role,
+    officer_id: Option<i64>,
+    c: Candidate,
+) -> Result<(), CallError> {
+    may_connect(app, appointment, role, officer_id)?;
+    let c = vappoint_bridge::Candidate {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdp_mline_index: c.sdp_mline_index,
+    };
+    app.calls
+        .bridge
+        .add_candidate(appointment, role, c)
+        .await
+        .map_err(|_| CallError::Bridge)
+}
+
+/// When both legs are connected the countdown starts.
+async fn leg_connected(app: &Arc<App>, appointment: i64, role: Role) {
+    let started = {
+        let mut s = app.calls.state();
+        let Some(call) = s.calls.get_mut(&appointment) else {
+            return;
+        };
+        match role {
+            Role::Officer => call.officer_connected = true,
+            Role::Citizen => call.citizen_connected = true,
+        }
+        if call.officer_connected && call.citizen_connected && call.clock.is_none() {
+            call.clock = Some(CallClock::new(Utc::now(), call.slot_minutes));
+            Some(call.officer_id)
+        } else {
+            None
+        }
+    };
+    if let Some(officer_id) = started {
+        tracing::info!(appointment, "call connected");
+        let _ = app
+            .db(move |s| s.record_call(appointment, &CallStep::Started, "bridge", Utc::now()))
+            .await;
+        app.calls
+            .send_officer(officer_id, ServerMsg::Connected { appointment });
+        app.calls
+            .send_citizen(appointment, ServerMsg::Connected { appointment });
+        arm_timer(app, appointment);
+        refresh(app, officer_id).await;
+    }
+}
+
+/// Sends the countdown to both sides and starts a timer task for the current end time.
+fn arm_timer(app: &Arc<App>, appointment: i64) {
+    let (officer_id, clock, generation) = {
+        let mut s = app.calls.state();
+        let Some(call) = s.calls.get_mut(&appointment) else {
+            return;
+        };
+        let Some(clock) = call.clock else { return };
+        call.generation += 1;
+        (call.officer_id, clock, call.generation)
+    };
+    let now = Utc::now();
+    let timer = Timer {
+        ends_at_ms: ms(clock.ends_at()),
+        warning_at_ms: ms(clock.warning_at()),
+        now_ms: ms(now),
+    };
+    app.calls.send_officer(
+        officer_id,
+        ServerMsg::Timer {
+            appointment,
+            timer: timer.clone(),
+        },
+    );
+    app.calls
+        .send_citizen(appointment, ServerMsg::Timer { appointment, timer });
+    let app = app.clone();
+    tokio::spawn(async move {
+        let current = |app: &App| {
+            app.calls
+                .state()
+                .calls
+                .get(&appointment)
+                .is_some_and(|c| c.generation == generation)
+        };
+        tokio::time::sleep(clock.remaining(Utc::now()).to_std().unwrap_or_default()).await;
+        if !current(&app) {
+            return;
+        }
+        let grace = app.calls.grace;
+        let grace_seconds = grace.as_secs() as u32;
+        app.calls.send_officer(
+            officer_id,
+            ServerMsg::Ending {
+                appointment,
+                grace_seconds,
+            },
+        );
+        app.calls.send_citizen(
+            appointment,
+            ServerMsg::Ending {
+                appointment,
+                grace_seconds,
+            },
+        );
+        tokio::time::sleep(grace).await;
+        if current(&app) {
+            end(&app, appointment, "timer", None).await;
+        }
+    });
+}
+
+/// The officer adds or takes away minutes of a running call.
+pub async fn adjust(
+    app: &Arc<App>,
+    officer_id: i64,
+    appointment: i64,
+    minutes: i64,
+) -> Result<(), CallError> {
+    {
+        let mut s = app.calls.state();
+        let call = s.calls.get_mut(&appointment).ok_or(CallError::NoCall)?;
+        if call.officer_id != officer_id {
+            return Err(CallError::NotYours);
+        }
+        let clock = call.clock.as_mut().ok_or(CallError::NoCall)?;
+        clock.adjust(Duration::minutes(minutes.clamp(-60, 60)), Utc::now());
+    }
+    let step = CallStep::Adjusted {
+        seconds: minutes.clamp(-60, 60) * 60,
+    };
+    let _ = app
+        .db(move |s| s.record_call(appointment, &step, "officer", Utc::now()))
+        .await;
+    arm_timer(app, appointment);
+    Ok(())
+}
+
+/// Back to the waiting room: both legs close; the officer can admit again later.
+pub async fn send_back(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<(), CallError> {
+    {
+        let mut s = app.calls.state();
+        match s.calls.get(&appointment) {
+            Some(c) if c.officer_id == officer_id => {
+                s.calls.remove(&appointment);
+            }
+            Some(_) => return Err(CallError::NotYours),
+            None => return Err(CallError::NoCall),
+        }
+    }
+    app.calls.bridge.end_call(appointment).await;
+    let _ = app
+        .db(move |s| s.record_call(appointment, &CallStep::SentBack, "officer", Utc::now()))
+        .await;
+    app.calls
+        .send_citizen(appointment, ServerMsg::BackToWaiting { appointment });
+    refresh(app, officer_id).await;
+    Ok(())
+}
+
+/// Ends a call (by the officer, the timer or the citizen) on both sides.
+pub async fn end(app: &Arc<App>, appointment: i64, by: &'static str, message: Option<String>) {
+    let Some(call) = app.calls.state().calls.remove(&appointment) else {
+        return;
+    };
+    app.calls.bridge.end_call(appointment).await;
+    let msg = message.clone();
+    let _ = app
+        .db(move |s| {
+            s.record_call(
+                appointment,
+                &CallStep::Ended { by, message: msg },
+                by,
+                Utc::now(),
+            )
+        })
+        .await;
+    tracing::info!(appointment, by, "call ended");
+    let ended = ServerMsg::Ended {
+        appointment,
+        by: by.to_string(),
+        message,
+    };
+    app.calls.send_officer(call.officer_id, ended.clone());
+    app.calls.send_citizen(appointment, ended);
+    refresh(app, call.officer_id).await;
+}
+
+/// The officer ends a call of theirs.
+pub async fn officer_end(
+    app: &Arc<App>,
+    officer_id: i64,
+    appointment: i64,
+    message: Option<String>,
+) -> Result<(), CallError> {
+    match app.calls.state().calls.get(&appointment) {
+        Some(c) if c.officer_id == officer_id => {}
+        Some(_) => return Err(CallError::NotYours),
+        None => return Err(CallError::NoCall),
+    }
+    end(app, appointment, "officer", message).await;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! The V-Appointment station as a library: the `vappoint` binary is a thin shell around
+//! [`cli::main`], and integration tests start stations in-process with [`station::start`].
+
+// Handlers return `Result<_, Response>`: an axum response is the natural error of a handler.
+#![allow(clippy::result_large_err)]
+
+pub mod app;
+mod availability;
+mod booking;
+pub mod calls;
+pub mod cli;
+pub mod config;
+mod ice;
+mod limits;
+mod mail;
+mod secrets;
+pub mod station;
+mod tls;
+mod ui;
+pub mod web;

@@ -1,0 +1,285 @@
+//! The signalling WebSockets: `/ws/officer` (officer session) and `/ws/citizen` (the join
+//! session a citizen gets for the right token). Messages are small JSON (see
+//! `vappoint_wire::signal`); anything malformed or too large is refused without touching
+//! any other call.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use tokio::sync::mpsc;
+use vappoint_bridge::Role;
+use vappoint_domain::AppointmentStatus;
+use vappoint_wire::signal::{CitizenMsg, MAX_MESSAGE_BYTES, OfficerMsg, ServerMsg};
+
+use super::auth::Me;
+use super::cookie;
+use crate::app::App;
+use crate::calls::{self, CallError, OUTBOX_DEPTH};
+use crate::secrets::sha256;
+
+pub const JOIN_COOKIE: &str = "__Host-vappoint-join";
+
+/// Opens a join session for a citizen who gave the right token; returns its `Set-Cookie`.
+pub async fn open_join_session(app: &Arc<App>, appointment: i64) -> Result<String, super::Failure> {
+    let id = crate::secrets::random_id();
+    let hash = sha256(&id);
+    app.db(move |s| s.create_join_session(&hash, appointment, Utc::now()))
+        .await?;
+    Ok(format!(
+        "{JOIN_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict"
+    ))
+}
+
+/// The appointment of the join session this request carries, if any.
+pub async fn join_session_of(app: &Arc<App>, headers: &HeaderMap) -> Option<i64> {
+    let hash = cookie(headers, JOIN_COOKIE)
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .map(sha256)?;
+    app.db(move |s| s.join_session(&hash)).await.ok().flatten()
+}
+/// A page that keeps sending nonsense is disconnected after this many refusals.
+const MAX_REFUSALS: u32 = 10;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/ws/officer", get(officer_ws))
+        .route("/ws/citizen", get(citizen_ws))
+}
+
+/// Browsers always send Origin on WebSockets; one from another site is refused (cookies are
+/// SameSite=Strict as well, this is the second lock).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    match (
+        headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()),
+        host,
+    ) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.strip_prefix("https://") == Some(host),
+        (Some(_), None) => false,
+    }
+}
+
+fn error(e: &CallError) -> ServerMsg {
+    ServerMsg::Error {
+        code: e.code().into(),
+        message: e.to_string(),
+    }
+}
+
+fn refusal(code: &str, message: &str) -> ServerMsg {
+    ServerMsg::Error {
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+async fn officer_ws(
+    State(app): State<Arc<App>>,
+    me: Result<Me, Response>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    // A socket cannot follow the console's redirect to the login page.
+    let Ok(me) = me else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| officer_loop(app, me.officer.id, socket))
+}
+
+async fn officer_loop(app: Arc<App>, officer_id: i64, socket: WebSocket) {
+    let (tx, rx) = mpsc::channel(OUTBOX_DEPTH);
+    let conn = app.calls.officer_joined(officer_id, tx.clone());
+    calls::refresh(&app, officer_id).await;
+    let app2 = app.clone();
+    pump(socket, rx, tx.clone(), move |text| {
+        let app = app2.clone();
+        let tx = tx.clone();
+        async move {
+            let msg: OfficerMsg = match serde_json::from_str(&text) {
+                Ok(m) => m,
+                Err(_) => return Err(refusal("bad_message", "That message could not be read.")),
+            };
+            let result = match msg {
+                OfficerMsg::Ping { n } => {
+                    let _ = tx.try_send(ServerMsg::Pong { n });
+                    Ok(())
+                }
+                OfficerMsg::Admit { appointment } => {
+                    calls::admit(&app, officer_id, appointment).await
+                }
+                OfficerMsg::Offer { appointment, sdp } => {
+                    calls::offer(&app, appointment, Role::Officer, Some(officer_id), &sdp).await
+                }
+                OfficerMsg::Candidate {
+                    appointment,
+                    candidate,
+                } => {
+                    calls::candidate(
+                        &app,
+                        appointment,
+                        Role::Officer,
+                        Some(officer_id),
+                        candidate,
+                    )
+                    .await
+                }
+                OfficerMsg::Adjust {
+                    appointment,
+                    minutes,
+                } => calls::adjust(&app, officer_id, appointment, minutes).await,
+                OfficerMsg::SendBack { appointment } => {
+                    calls::send_back(&app, officer_id, appointment).await
+                }
+                OfficerMsg::End {
+                    appointment,
+                    message,
+                } => {
+                    let message = message
+                        .map(|m| m.chars().take(1000).collect::<String>())
+                        .filter(|m| !m.trim().is_empty());
+                    calls::officer_end(&app, officer_id, appointment, message).await
+                }
+            };
+            result.map_err(|e| error(&e))
+        }
+    })
+    .await;
+    app.calls.officer_left(officer_id, conn);
+}
+
+async fn citizen_ws(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Some(appointment) = join_session_of(&app, &headers).await else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let a = match app.db(move |s| s.appointment(appointment)).await {
+        Ok(a) => a,
+        Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
+    };
+    // The waiting room is open on the appointment's day only (the officer may run late).
+    let today = Utc::now().with_timezone(&app.tz()).date_naive();
+    if a.status != AppointmentStatus::Booked || a.local_day != today {
+        return StatusCode::GONE.into_response();
+    }
+    let officer_id = a.officer_id;
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| citizen_loop(app, appointment, officer_id, socket))
+}
+
+async fn citizen_loop(app: Arc<App>, appointment: i64, officer_id: i64, socket: WebSocket) {
+    let (tx, rx) = mpsc::channel(OUTBOX_DEPTH);
+    let conn = app
+        .calls
+        .citizen_joined(appointment, tx.clone(), Utc::now());
+    if let Some(name) = app
+        .db(move |s| s.appointment(appointment))
+        .await
+        .ok()
+        .map(|a| a.name)
+    {
+        app.calls.announce_arrival(officer_id, appointment, name);
+    }
+    calls::refresh(&app, officer_id).await;
+    let app2 = app.clone();
+    pump(socket, rx, tx.clone(), move |text| {
+        let app = app2.clone();
+        let tx = tx.clone();
+        async move {
+            let msg: CitizenMsg = match serde_json::from_str(&text) {
+                Ok(m) => m,
+                Err(_) => return Err(refusal("bad_message", "That message could not be read.")),
+            };
+            let result = match msg {
+                CitizenMsg::Ping { n } => {
+                    let _ = tx.try_send(ServerMsg::Pong { n });
+                    Ok(())
+                }
+                CitizenMsg::Offer { sdp } => {
+                    calls::offer(&app, appointment, Role::Citizen, None, &sdp).await
+                }
+                CitizenMsg::Candidate { candidate } => {
+                    calls::candidate(&app, appointment, Role::Citizen, None, candidate).await
+                }
+                CitizenMsg::Leave => {
+                    calls::end(&app, appointment, "citizen", None).await;
+                    Ok(())
+                }
+            };
+            result.map_err(|e| error(&e))
+        }
+    })
+    .await;
+    if app.calls.citizen_left(appointment, conn) {
+        // A citizen who drops out of a running call leaves its media leg; the officer sees it.
+        app.calls
+            .bridge
+            .disconnect(appointment, Role::Citizen)
+            .await;
+        calls::refresh(&app, officer_id).await;
+    }
+}
+
+/// Runs one socket: sends what the hub queues for it, hands each text message to
+/// `handle`, and answers refusals. Returns when either side closes.
+async fn pump<F, Fut>(
+    mut socket: WebSocket,
+    mut rx: mpsc::Receiver<ServerMsg>,
+    tx: mpsc::Sender<ServerMsg>,
+    handle: F,
+) where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ServerMsg>>,
+{
+    let mut refusals = 0;
+    loop {
+        tokio::select! {
+            out = rx.recv() => {
+                let Some(msg) = out else { break };
+                let Ok(text) = serde_json::to_string(&msg) else { continue };
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(t))) => t.to_string(),
+                    Some(Ok(Message::Binary(_))) => {
+                        let _ = tx.try_send(refusal("bad_message", "Only text messages are accepted."));
+                        refusals += 1;
+                        continue;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    // Closed, or a protocol error such as a message over the size limit.
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                };
+                if let Err(refused) = handle(text).await {
+                    refusals += 1;
+                    let _ = tx.try_send(refused);
+                }
+                if refusals >= MAX_REFUSALS {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
