@@ -124,9 +124,11 @@ VA.Peer.prototype.stats = async function () {
 
 // Shows the time left, using the box's clock (the offset to this device's clock is measured
 // from `now_ms`), and marks the last minute.
-VA.Countdown = function (el, label) {
+VA.Countdown = function (el, label, onWarn) {
   this.el = el;
   this.label = label;
+  this.onWarn = onWarn || null;
+  this.warned = false;
   this.timer = null;
   this.interval = null;
 };
@@ -134,6 +136,8 @@ VA.Countdown = function (el, label) {
 VA.Countdown.prototype.set = function (timer) {
   this.timer = timer;
   this.offset = timer.now_ms - Date.now();
+  // An extension moves the warning into the future again: warn again then.
+  this.warned = timer.now_ms >= timer.warning_at_ms && this.warned;
   const self = this;
   if (!this.interval) this.interval = setInterval(function () { self.render(); }, 500);
   this.render();
@@ -145,7 +149,12 @@ VA.Countdown.prototype.render = function () {
   const left = Math.max(0, Math.round((this.timer.ends_at_ms - now) / 1000));
   const text = Math.floor(left / 60) + ':' + String(left % 60).padStart(2, '0');
   this.el.textContent = VA.fmt(this.label, { time: text });
-  this.el.classList.toggle('warn', now >= this.timer.warning_at_ms);
+  const warn = now >= this.timer.warning_at_ms;
+  this.el.classList.toggle('warn', warn);
+  if (warn && !this.warned) {
+    this.warned = true;
+    if (this.onWarn) this.onWarn();
+  }
   this.el.dataset.seconds = String(left);
 };
 

@@ -7,7 +7,11 @@
   const ice = JSON.parse(root.dataset.ice || '[]');
   const csrf = root.dataset.csrf;
   const $ = function (id) { return document.getElementById(id); };
-  const countdown = new VA.Countdown($('timer'), 'Time left: { $time }');
+  // One minute before the end: a tone and a line, so the officer can extend or wrap up.
+  const countdown = new VA.Countdown($('timer'), 'Time left: { $time }', function () {
+    VA.beep();
+    say('One minute left. Add time with +2 or +5 min, or wrap up.');
+  });
   const statusText = { waiting: 'Waiting', away: 'Checked in, not connected', late: 'Late', no_show: 'No-show',
     expected: 'Expected', in_call: 'In call', admitted: 'Calling in…', done: 'Done', cancelled: 'Cancelled' };
   const categories = { complaint: 'Complaint', fir_follow_up: 'Follow-up on an FIR', lost_article: 'Lost article',
