@@ -7,6 +7,8 @@
 
 mod appointments;
 mod calls;
+mod federation;
+mod hub;
 mod migrate;
 mod officers;
 mod outbox;
@@ -20,6 +22,8 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use appointments::{Appointment, Document, NewAppointment, NewDocument, Note, Reschedule};
 pub use calls::{CallEvent, CallRecord, CallStep};
+pub use federation::{DailyFigures, QueuedMessage};
+pub use hub::{HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal, StationFigures};
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, OutboxMessage, OutboxStatus};
 pub use sessions::Session;
@@ -48,10 +52,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 const READERS: usize = 4;
 
-/// The open database.
-pub struct Store {
+/// One SQLite file: a writer connection and a few readers.
+pub(crate) struct Db {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+}
+
+/// The station's open database.
+pub struct Store {
+    db: Db,
 }
 
 fn open_conn(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
@@ -73,16 +82,16 @@ pub(crate) fn from_ts(s: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(s, 0).unwrap_or_default()
 }
 
-impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
+impl Db {
+    /// Opens (creating if needed) the database at `path` and applies `migrations`.
+    pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Db> {
         let mut writer = open_conn(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        migrate::run(&mut writer)?;
+        migrate::run(&mut writer, migrations)?;
         let readers = (0..READERS)
             .map(|_| {
                 open_conn(
@@ -92,15 +101,10 @@ impl Store {
                 .map(Mutex::new)
             })
             .collect::<rusqlite::Result<_>>()?;
-        Ok(Store {
+        Ok(Db {
             writer: Mutex::new(writer),
             readers,
         })
-    }
-
-    /// The schema version the database is at.
-    pub fn schema_version(&self) -> Result<u32> {
-        self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
     }
 
     pub(crate) fn write<T>(
@@ -124,6 +128,35 @@ impl Store {
         let i = thread_index() % self.readers.len();
         let conn = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
         f(&conn)
+    }
+
+    pub(crate) fn schema_version(&self) -> Result<u32> {
+        self.read(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get(0))?))
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the station database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        Ok(Store {
+            db: Db::open(path, migrate::STATION)?,
+        })
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<u32> {
+        self.db.schema_version()
+    }
+
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction) -> Result<T>,
+    ) -> Result<T> {
+        self.db.write(f)
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.db.read(f)
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -4,19 +4,23 @@ use rusqlite::Connection;
 
 use crate::{Result, StoreError};
 
-/// Every migration, in order. Never edit a shipped one: add the next number.
-const MIGRATIONS: &[&str] = &[
+/// The station's migrations, in order. Never edit a shipped one: add the next number.
+pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_calls.sql"),
+    include_str!("../migrations/0003_federation.sql"),
 ];
 
-pub(crate) fn run(conn: &mut Connection) -> Result<()> {
-    let known = MIGRATIONS.len() as u32;
+/// The hub's migrations.
+pub(crate) const HUB: &[&str] = &[include_str!("../migrations/hub/0001_hub.sql")];
+
+pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
+    let known = migrations.len() as u32;
     let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > known {
         return Err(StoreError::TooNew { found, known });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (i, sql) in migrations.iter().enumerate().skip(found as usize) {
         let version = i as u32 + 1;
         let tx = conn.transaction()?;
         tx.execute_batch(sql)

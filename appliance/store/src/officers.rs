@@ -198,6 +198,11 @@ impl Store {
     }
 }
 
+/// The schedule of an officer, inside a transaction (for the figures of a day).
+pub(crate) fn schedule_of(tx: &rusqlite::Transaction, officer_id: i64) -> Result<Option<Schedule>> {
+    Ok(load(tx, "id = ?1", [officer_id])?.pop().map(|o| o.schedule))
+}
+
 fn ensure_admin_left(tx: &rusqlite::Transaction) -> Result<()> {
     let admins: i64 = tx.query_row(
         "SELECT count(*) FROM officers WHERE active = 1 AND is_admin = 1",

@@ -5,10 +5,14 @@
 //! whose media reached it; and a transport-cc header extension, like a browser's, which the
 //! bridge must not forward. Clients can use different payload types for the same codecs
 //! (Chrome's 111/96 or Firefox's 109/120), which the bridge must map.
+//!
+//! Every packet also carries the moment it was sent (see [`clock_ns`]), and a client can be
+//! asked to record when each one arrives: all clients of a test live in one process, so the
+//! two instants are read from the same clock and their difference is the one-way delay.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -51,6 +55,43 @@ pub const FIREFOX: Codecs = Codecs {
 const AUDIO_TAG_AT: usize = 1;
 const VIDEO_TAG_AT: usize = 11;
 
+/// Where the send time ([`clock_ns`], 8 bytes big-endian) sits in each payload: right after
+/// the tag, over filler bytes nothing reads. A payload too short for it goes unstamped.
+const AUDIO_SENT_AT: usize = AUDIO_TAG_AT + 1;
+const VIDEO_SENT_AT: usize = VIDEO_TAG_AT + 1;
+
+/// Nanoseconds since the first call in this process, on the monotonic clock. Senders stamp
+/// their packets with it and receivers compare against it, which is only meaningful because
+/// both ends run in the same process.
+pub fn clock_ns() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
+}
+
+/// `template` with `sent` written at `at`, if it has room for it.
+fn stamped(template: &[u8], at: usize, sent: u64) -> Bytes {
+    let mut payload = template.to_vec();
+    if let Some(slot) = payload.get_mut(at..at + 8) {
+        slot.copy_from_slice(&sent.to_be_bytes());
+    }
+    Bytes::from(payload)
+}
+
+/// The send time stamped at `at` in `payload`, if it is long enough to hold one.
+fn stamp_of(payload: &[u8], at: usize) -> Option<u64> {
+    let bytes = payload.get(at..at + 8)?;
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// One stamped media packet received while recording: when its sender stamped it and when
+/// it came out of this client's track, both on [`clock_ns`].
+#[allow(dead_code)] // read by the benchmark only
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival {
+    pub sent_ns: u64,
+    pub received_ns: u64,
+}
+
 /// What a client has received, by sender tag.
 #[derive(Default)]
 pub struct Received {
@@ -68,6 +109,9 @@ pub struct Received {
     video_seqs: Mutex<Vec<u16>>,
     /// Packets that arrived without payload (forwarded padding).
     pub padding: AtomicU64,
+    /// While recording, an [`Arrival`] per stamped packet; `None` (the default) keeps nothing,
+    /// so a long test does not grow a list nobody reads.
+    arrivals: Mutex<Option<Vec<Arrival>>>,
 }
 
 impl Received {
@@ -109,6 +153,19 @@ impl Received {
     pub fn ssrcs(&self) -> (Vec<u32>, Vec<u32>) {
         self.ssrcs.lock().unwrap().clone()
     }
+
+    /// Starts keeping an [`Arrival`] for every stamped packet from now on (forgetting any
+    /// kept before).
+    #[allow(dead_code)] // used by the benchmark only
+    pub fn start_recording(&self) {
+        *self.arrivals.lock().unwrap() = Some(Vec::new());
+    }
+
+    /// Stops recording and returns what was kept since [`Received::start_recording`].
+    #[allow(dead_code)] // used by the benchmark only
+    pub fn stop_recording(&self) -> Vec<Arrival> {
+        self.arrivals.lock().unwrap().take().unwrap_or_default()
+    }
 }
 
 pub struct Client {
@@ -125,6 +182,9 @@ pub struct Client {
     state: Arc<ClientState>,
     local_candidates: Mutex<Option<mpsc::UnboundedReceiver<RTCIceCandidateInit>>>,
     stop: Arc<AtomicBool>,
+    /// Audio and video packets handed to the tracks by [`Client::start_sending`] (the
+    /// padding-only probes left out, as they carry no stamp).
+    sent: Arc<AtomicU64>,
 }
 
 /// What the client's callbacks and tasks record.
@@ -174,9 +234,11 @@ impl PeerConnectionEventHandler for Handler {
                 let TrackRemoteEvent::OnRtpPacket(packet) = event else {
                     continue;
                 };
-                let (expected_pt, tag_at) = match kind {
-                    RtpCodecKind::Video => (codecs.vp8, VIDEO_TAG_AT),
-                    _ => (codecs.opus, AUDIO_TAG_AT),
+                // Read first, so the bookkeeping below is not counted as delay.
+                let received_ns = clock_ns();
+                let (expected_pt, tag_at, sent_at) = match kind {
+                    RtpCodecKind::Video => (codecs.vp8, VIDEO_TAG_AT, VIDEO_SENT_AT),
+                    _ => (codecs.opus, AUDIO_TAG_AT, AUDIO_SENT_AT),
                 };
                 if packet.header.payload_type != expected_pt {
                     received.bad_pt.fetch_add(1, Ordering::SeqCst);
@@ -205,6 +267,14 @@ impl PeerConnectionEventHandler for Handler {
                     received.padding.fetch_add(1, Ordering::SeqCst);
                     continue;
                 };
+                if let Some(sent_ns) = stamp_of(&packet.payload, sent_at)
+                    && let Some(arrivals) = received.arrivals.lock().unwrap().as_mut()
+                {
+                    arrivals.push(Arrival {
+                        sent_ns,
+                        received_ns,
+                    });
+                }
                 let mut by_tag = received.by_tag.lock().unwrap();
                 let entry = by_tag.entry(tag).or_default();
                 match kind {
@@ -400,6 +470,7 @@ impl Client {
             state,
             local_candidates: Mutex::new(Some(candidates_rx)),
             stop: Arc::new(AtomicBool::new(false)),
+            sent: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -512,6 +583,12 @@ impl Client {
         self.state.connected.load(Ordering::SeqCst)
     }
 
+    /// Audio and video packets sent so far (probes not counted).
+    #[allow(dead_code)] // used by the benchmark only
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
+    }
+
     /// Whether the bridge has sent `event` about this client's leg.
     pub fn saw(&self, event: &LegEvent) -> bool {
         self.state.bridge_events.lock().unwrap().contains(event)
@@ -534,7 +611,8 @@ impl Client {
 
     /// Sends one audio and one video packet every 20 ms (about 40 kbit/s of audio, and
     /// `video_bytes` × 400 bit/s of video) until [`Client::stop_sending`] or `limit`; and,
-    /// every tenth time, a padding-only video packet like a browser's bandwidth probe.
+    /// every tenth time, a padding-only video packet like a browser's bandwidth probe. Each
+    /// audio and video packet is stamped with [`clock_ns`] as it is built.
     pub async fn start_sending(&self, video_bytes: usize, limit: Duration) {
         let audio_cc = Self::transport_cc_id(&self.audio_sender).await;
         let video_cc = Self::transport_cc_id(&self.video_sender).await;
@@ -543,6 +621,7 @@ impl Client {
             (self.audio_ssrc, self.video_ssrc, self.tag, self.codecs);
         let stop = Arc::clone(&self.stop);
         stop.store(false, Ordering::SeqCst);
+        let sent = Arc::clone(&self.sent);
 
         let mut audio_payload = vec![0xFCu8; 100];
         audio_payload[AUDIO_TAG_AT] = tag;
@@ -552,18 +631,19 @@ impl Client {
             0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01, tag,
         ];
         video_payload.resize(video_bytes.max(VIDEO_TAG_AT + 1), 0x55);
-        let (audio_payload, video_payload) =
-            (Bytes::from(audio_payload), Bytes::from(video_payload));
 
         tokio::spawn(async move {
             let started = Instant::now();
             let mut tick = tokio::time::interval(Duration::from_millis(20));
             let mut n: u32 = 0;
-            // Each client starts its numbering elsewhere, as browsers pick random bases.
-            let mut video_seq: u16 = u16::from(tag) * 1000;
+            // Each client starts its numbering elsewhere, as browsers pick random bases
+            // (wrapping: tags above 65 would overflow).
+            let mut video_seq: u16 = u16::from(tag).wrapping_mul(1000);
             while !stop.load(Ordering::SeqCst) && started.elapsed() < limit {
                 tick.tick().await;
                 let seq = n as u16;
+                let sent_ns = clock_ns();
+                sent.fetch_add(2, Ordering::SeqCst);
                 let mut a = rtc::rtp::Packet {
                     header: rtc::rtp::Header {
                         version: 2,
@@ -573,7 +653,7 @@ impl Client {
                         ssrc: audio_ssrc,
                         ..Default::default()
                     },
-                    payload: audio_payload.clone(),
+                    payload: stamped(&audio_payload, AUDIO_SENT_AT, sent_ns),
                 };
                 let mut v = rtc::rtp::Packet {
                     header: rtc::rtp::Header {
@@ -585,7 +665,7 @@ impl Client {
                         marker: true,
                         ..Default::default()
                     },
-                    payload: video_payload.clone(),
+                    payload: stamped(&video_payload, VIDEO_SENT_AT, sent_ns),
                 };
                 // Like a browser: a transport-wide sequence number on every packet.
                 let twcc = Bytes::copy_from_slice(&((2 * n) as u16).to_be_bytes());

@@ -69,10 +69,10 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
     drop(s);
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.schema_version().unwrap(), 3);
 }
 
 #[test]
@@ -402,4 +402,180 @@ fn a_call_is_recorded_step_by_step() {
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds, ["admitted", "started", "adjusted", "ended"]);
+}
+
+#[test]
+fn changes_queue_daily_figures_for_the_hub() {
+    use vappoint_store::CallStep;
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let tz = chrono_tz::Asia::Kolkata;
+    let (a, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &[],
+            &mail(1),
+            None,
+            now(),
+        )
+        .unwrap();
+    let (b, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:35:00Z", "c@d.in", 2),
+            &[],
+            &mail(2),
+            None,
+            now(),
+        )
+        .unwrap();
+    s.cancel(b.id, &mail(3), now()).unwrap();
+    s.check_in(a.id, now()).unwrap();
+    let at = |m: i64| now() + Duration::minutes(m);
+    s.record_call(
+        a.id,
+        &CallStep::Admitted {
+            officer_id: o,
+            planned_seconds: 300,
+        },
+        "officer",
+        at(91),
+    )
+    .unwrap();
+    s.record_call(a.id, &CallStep::Started, "bridge", at(91))
+        .unwrap();
+    s.record_call(
+        a.id,
+        &CallStep::Ended {
+            by: "officer",
+            message: None,
+        },
+        "officer",
+        at(95),
+    )
+    .unwrap();
+    let bodies = std::sync::Mutex::new(Vec::new());
+    let n = s
+        .snapshot_changed_days(tz, now(), |f| {
+            bodies.lock().unwrap().push(f.clone());
+            format!("{}:{}", f.officer_id, f.day)
+        })
+        .unwrap();
+    assert_eq!(n, 1, "one officer-day changed");
+    let f = bodies.lock().unwrap()[0].clone();
+    assert_eq!(
+        (f.booked, f.cancelled, f.completed, f.no_show),
+        (1, 1, 1, 0)
+    );
+    assert_eq!((f.call_count, f.call_seconds_sum), (1, 240));
+    // Checked in at 04:00, the slot at 05:30, connected at 05:31: waited 60 s past the slot.
+    assert_eq!((f.wait_count, f.wait_seconds_sum), (1, 60));
+    assert_eq!(f.reasons.get("complaint"), Some(&1));
+    // Monday 11:00-13:00 in 5-minute slots.
+    assert_eq!(f.offered, 24);
+    // Nothing changed since: nothing more to send.
+    assert_eq!(
+        s.snapshot_changed_days(tz, now(), |_| String::new())
+            .unwrap(),
+        0
+    );
+    let q = s.pending_federation(10).unwrap();
+    assert_eq!(q.iter().map(|m| m.seq).collect::<Vec<_>>(), [1]);
+    s.enqueue_federation("heartbeat", "{}", now()).unwrap();
+    s.ack_federation(1).unwrap();
+    assert_eq!(s.federation_backlog().unwrap(), (1, 1));
+    assert_eq!(s.pending_federation(10).unwrap()[0].seq, 2);
+}
+
+#[test]
+fn the_hub_applies_pushes_in_order_once() {
+    use vappoint_store::{DailyFigures, HubStore, HubUpdate, PushItem, PushRefusal};
+    let dir = tempfile::tempdir().unwrap();
+    let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
+    let later = now() + Duration::days(7);
+    h.register_station(
+        "DGP",
+        "Deccan",
+        "Zone 1",
+        "https://dgp.example",
+        &["Karve Road".into()],
+        b"key",
+        later,
+        now(),
+    )
+    .unwrap();
+    assert!(h.enrol("DGP", |k| k == b"wrong", "fp", now()).is_err());
+    h.enrol("DGP", |k| k == b"key", "fp", now()).unwrap();
+    // A code works once.
+    assert!(matches!(
+        h.enrol("DGP", |_| true, "fp2", now()),
+        Err(StoreError::Conflict("code_unusable"))
+    ));
+    assert_eq!(h.station_by_cert("fp").unwrap().unwrap().code, "DGP");
+    let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let daily = |booked: u32| {
+        HubUpdate::Daily(DailyFigures {
+            day,
+            officer_id: 1,
+            booked,
+            offered: 24,
+            ..Default::default()
+        })
+    };
+    let item = |seq: i64, digest: &str, update: HubUpdate| PushItem {
+        seq,
+        digest: digest.into(),
+        update,
+    };
+    assert_eq!(
+        h.apply_push(
+            "DGP",
+            &[item(1, "a", daily(1)), item(2, "b", daily(2))],
+            now()
+        )
+        .unwrap(),
+        Ok(2)
+    );
+    // The same again is harmless; the same number with another body is refused; a gap too.
+    assert_eq!(
+        h.apply_push("DGP", &[item(2, "b", daily(2))], now())
+            .unwrap(),
+        Ok(2)
+    );
+    assert_eq!(
+        h.apply_push("DGP", &[item(2, "x", daily(9))], now())
+            .unwrap(),
+        Err(PushRefusal::Replayed { seq: 2 })
+    );
+    assert_eq!(
+        h.apply_push("DGP", &[item(4, "d", daily(9))], now())
+            .unwrap(),
+        Err(PushRefusal::Gap { expected: 3 })
+    );
+    let r = h.report(day, day).unwrap();
+    assert_eq!(
+        (r[0].booked, r[0].offered),
+        (2, 24),
+        "the newest snapshot counts, once"
+    );
+    let next: DateTime<Utc> = "2026-11-30T06:00:00Z".parse().unwrap();
+    h.apply_push(
+        "DGP",
+        &[item(
+            3,
+            "c",
+            HubUpdate::Availability {
+                days: vec![(1, day, 24, 20, Some(next))],
+            },
+        )],
+        now(),
+    )
+    .unwrap()
+    .unwrap();
+    let found = h.directory(Some("karve"), now()).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].next_free, Some(next));
+    assert!(h.directory(Some("kothrud"), now()).unwrap().is_empty());
+    h.revoke("DGP", now()).unwrap();
+    assert!(h.station_by_cert("fp").unwrap().unwrap().revoked);
+    assert!(h.directory(None, now()).unwrap().is_empty());
 }

@@ -1,0 +1,541 @@
+//! The hub's database: enrolled stations, what they pushed (profiles, availability, daily
+//! figures), and the hub's admins. Applying a push checks its sequence and digest here, in
+//! the same transaction that applies it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use crate::federation::DailyFigures;
+use crate::{Db, Result, StoreError, conflict_on, from_ts, migrate, ts};
+
+pub struct HubStore {
+    db: Db,
+}
+
+/// A station as the hub knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubStation {
+    pub code: String,
+    pub name: String,
+    pub zone: String,
+    pub booking_url: String,
+    pub localities: Vec<String>,
+    pub enrolled: bool,
+    pub revoked: bool,
+    pub cert_sha256: Option<String>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub last_seq: i64,
+    pub enrol_pending: bool,
+}
+
+/// What one message asks the hub to record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HubUpdate {
+    /// The station's name and officers (names and ranks only).
+    Profile {
+        name: String,
+        officers: Vec<(i64, String, String)>,
+    },
+    /// Offered and free slots per officer and day; replaces the station's availability.
+    Availability {
+        days: Vec<(i64, NaiveDate, u32, u32, Option<DateTime<Utc>>)>,
+    },
+    Daily(DailyFigures),
+    Heartbeat,
+}
+
+/// One message of a push, already parsed and checked against its digest by the caller.
+#[derive(Debug, Clone)]
+pub struct PushItem {
+    pub seq: i64,
+    pub digest: String,
+    pub update: HubUpdate,
+}
+
+/// Why a push was refused as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushRefusal {
+    /// A different message under a sequence number already applied.
+    Replayed { seq: i64 },
+    /// A sequence number past the next one expected.
+    Gap { expected: i64 },
+}
+
+/// A line of the public directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub code: String,
+    pub name: String,
+    pub zone: String,
+    pub localities: Vec<String>,
+    pub booking_url: String,
+    pub next_free: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// One station's figures summed over a date range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StationFigures {
+    pub code: String,
+    pub name: String,
+    pub zone: String,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub offered: u64,
+    pub booked: u64,
+    pub completed: u64,
+    pub no_show: u64,
+    pub cancelled: u64,
+    pub wait_seconds_sum: i64,
+    pub wait_count: u64,
+    pub call_seconds_sum: i64,
+    pub call_count: u64,
+    pub reasons: BTreeMap<String, u64>,
+}
+
+const STATION_COLS: &str = "code, name, zone, booking_url, localities, enrolled_at, revoked_at, cert_sha256, last_seen, last_seq, enrol_key";
+
+fn localities(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn localities_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+fn station_row(r: &Row) -> rusqlite::Result<HubStation> {
+    Ok(HubStation {
+        code: r.get(0)?,
+        name: r.get(1)?,
+        zone: r.get(2)?,
+        booking_url: r.get(3)?,
+        localities: localities(&r.get::<_, String>(4)?),
+        enrolled: r.get::<_, Option<i64>>(5)?.is_some(),
+        revoked: r.get::<_, Option<i64>>(6)?.is_some(),
+        cert_sha256: r.get(7)?,
+        last_seen: r.get::<_, Option<i64>>(8)?.map(from_ts),
+        last_seq: r.get(9)?,
+        enrol_pending: r.get::<_, Option<Vec<u8>>>(10)?.is_some(),
+    })
+}
+
+fn reasons_json(r: &BTreeMap<String, u32>) -> String {
+    serde_json::to_string(r).unwrap_or_else(|_| "{}".into())
+}
+
+fn parse_reasons(json: &str, into: &mut BTreeMap<String, u64>) {
+    let parsed: BTreeMap<String, u64> = serde_json::from_str(json).unwrap_or_default();
+    for (k, v) in parsed {
+        *into.entry(k).or_default() += v;
+    }
+}
+
+impl HubStore {
+    pub fn open(path: &Path) -> Result<HubStore> {
+        Ok(HubStore {
+            db: Db::open(path, migrate::HUB)?,
+        })
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        self.db.schema_version()
+    }
+
+    /// Registers a station (or renews its enrolment code if it has not enrolled, or was
+    /// revoked). `enrol_key` is the hash of the one-time code.
+    #[allow(clippy::too_many_arguments)]
+    pub fn register_station(
+        &self,
+        code: &str,
+        name: &str,
+        zone: &str,
+        booking_url: &str,
+        localities: &[String],
+        enrol_key: &[u8],
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.db.write(|tx| {
+            let enrolled: Option<(Option<i64>, Option<i64>)> = tx
+                .query_row("SELECT enrolled_at, revoked_at FROM stations WHERE code = ?1", [code], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((Some(_), None)) = enrolled {
+                return Err(StoreError::Conflict("already_enrolled"));
+            }
+            tx.execute(
+                "INSERT INTO stations(code, name, zone, booking_url, localities, enrol_key, enrol_expires, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(code) DO UPDATE SET name = excluded.name, zone = excluded.zone,
+                    booking_url = excluded.booking_url, localities = excluded.localities,
+                    enrol_key = excluded.enrol_key, enrol_expires = excluded.enrol_expires",
+                params![code, name, zone, booking_url, localities_json(localities), enrol_key, ts(expires), ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Uses a station's one-time code: `check` verifies the station's MAC with the stored
+    /// key; on success the code is burnt and the client certificate's hash recorded.
+    pub fn enrol(
+        &self,
+        code: &str,
+        check: impl FnOnce(&[u8]) -> bool,
+        cert_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(HubStation, Vec<u8>)> {
+        self.db.write(|tx| {
+            let row: Option<(Option<Vec<u8>>, Option<i64>)> = tx
+                .query_row("SELECT enrol_key, enrol_expires FROM stations WHERE code = ?1", [code], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((Some(key), Some(expires))) = row else {
+                return Err(StoreError::Conflict("code_unusable"));
+            };
+            if expires < ts(now) || !check(&key) {
+                return Err(StoreError::Conflict("code_unusable"));
+            }
+            tx.execute(
+                "UPDATE stations SET enrol_key = NULL, enrol_expires = NULL, cert_sha256 = ?2, enrolled_at = ?3,
+                    revoked_at = NULL, last_seq = 0, last_digest = NULL WHERE code = ?1",
+                params![code, cert_sha256, ts(now)],
+            )
+            .map_err(|e| conflict_on(e, &[("stations.cert_sha256", "certificate_reused")]))?;
+            let sql = format!("SELECT {STATION_COLS} FROM stations WHERE code = ?1");
+            Ok((tx.query_row(&sql, [code], station_row)?, key))
+        })
+    }
+
+    /// The station a client certificate belongs to.
+    pub fn station_by_cert(&self, cert_sha256: &str) -> Result<Option<HubStation>> {
+        self.db.read(|c| {
+            let sql = format!("SELECT {STATION_COLS} FROM stations WHERE cert_sha256 = ?1");
+            Ok(c.query_row(&sql, [cert_sha256], station_row).optional()?)
+        })
+    }
+
+    pub fn station(&self, code: &str) -> Result<Option<HubStation>> {
+        self.db.read(|c| {
+            let sql = format!("SELECT {STATION_COLS} FROM stations WHERE code = ?1");
+            Ok(c.query_row(&sql, [code], station_row).optional()?)
+        })
+    }
+
+    pub fn stations(&self) -> Result<Vec<HubStation>> {
+        self.db.read(|c| {
+            let sql = format!("SELECT {STATION_COLS} FROM stations ORDER BY zone, name");
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map([], station_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    pub fn revoke(&self, code: &str, now: DateTime<Utc>) -> Result<()> {
+        self.db.write(|tx| {
+            let n = tx.execute(
+                "UPDATE stations SET revoked_at = ?2, enrol_key = NULL WHERE code = ?1 AND revoked_at IS NULL",
+                params![code, ts(now)],
+            )?;
+            if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        })
+    }
+
+    /// Applies a station's messages in order, in one transaction. Re-sent messages (same
+    /// sequence number and digest as applied) are skipped. Returns the last sequence number
+    /// applied, or why the push was refused (then nothing is applied).
+    pub fn apply_push(
+        &self,
+        code: &str,
+        items: &[PushItem],
+        now: DateTime<Utc>,
+    ) -> Result<Result<i64, PushRefusal>> {
+        self.db.write(|tx| {
+            let (mut last_seq, mut last_digest): (i64, Option<String>) =
+                tx.query_row("SELECT last_seq, last_digest FROM stations WHERE code = ?1", [code], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            for item in items {
+                if item.seq <= last_seq {
+                    // Only the newest digest is kept; it is enough to catch a body swapped
+                    // under the last number, and older numbers are simply not applied again.
+                    if item.seq == last_seq && last_digest.as_deref() != Some(item.digest.as_str()) {
+                        return Ok(Err(PushRefusal::Replayed { seq: item.seq }));
+                    }
+                    continue;
+                }
+                if item.seq != last_seq + 1 {
+                    return Ok(Err(PushRefusal::Gap { expected: last_seq + 1 }));
+                }
+                apply(tx, code, &item.update)?;
+                last_seq = item.seq;
+                last_digest = Some(item.digest.clone());
+            }
+            tx.execute(
+                "UPDATE stations SET last_seq = ?2, last_digest = ?3, last_seen = ?4 WHERE code = ?1",
+                params![code, last_seq, last_digest, ts(now)],
+            )?;
+            Ok(Ok(last_seq))
+        })
+    }
+
+    /// The public directory: every enrolled station, with its next free slot after `now`,
+    /// optionally only those whose name, code or a locality contains `query`.
+    pub fn directory(&self, query: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Listing>> {
+        let q = query
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty());
+        self.db.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT s.code, s.name, s.zone, s.localities, s.booking_url,
+                        (SELECT min(a.next_free) FROM availability a WHERE a.station = s.code AND a.next_free > ?1),
+                        s.last_seen
+                 FROM stations s WHERE s.revoked_at IS NULL ORDER BY s.zone, s.name",
+            )?;
+            let rows = st.query_map([ts(now)], |r| {
+                Ok(Listing {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    zone: r.get(2)?,
+                    localities: localities(&r.get::<_, String>(3)?),
+                    booking_url: r.get(4)?,
+                    next_free: r.get::<_, Option<i64>>(5)?.map(from_ts),
+                    last_seen: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                })
+            })?;
+            let all: Vec<Listing> = rows.collect::<rusqlite::Result<_>>()?;
+            Ok(match q {
+                None => all,
+                Some(q) => all
+                    .into_iter()
+                    .filter(|l| {
+                        l.name.to_lowercase().contains(&q)
+                            || l.code.to_lowercase().contains(&q)
+                            || l.localities.iter().any(|x| x.to_lowercase().contains(&q))
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    /// Every station's figures summed over `from..=to` (local dates), stations without
+    /// figures included with zeros.
+    pub fn report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<StationFigures>> {
+        self.db.read(|c| {
+            let mut out: Vec<StationFigures> = {
+                let mut st = c.prepare_cached("SELECT code, name, zone, last_seen FROM stations WHERE revoked_at IS NULL ORDER BY zone, name")?;
+                let rows = st.query_map([], |r| {
+                    Ok(StationFigures {
+                        code: r.get(0)?,
+                        name: r.get(1)?,
+                        zone: r.get(2)?,
+                        last_seen: r.get::<_, Option<i64>>(3)?.map(from_ts),
+                        ..Default::default()
+                    })
+                })?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut st = c.prepare_cached(
+                "SELECT station, offered, booked, completed, no_show, cancelled, wait_seconds_sum, wait_count,
+                        call_seconds_sum, call_count, reasons
+                 FROM daily WHERE day BETWEEN ?1 AND ?2",
+            )?;
+            let mut rows = st.query(params![from.to_string(), to.to_string()])?;
+            while let Some(r) = rows.next()? {
+                let code: String = r.get(0)?;
+                let Some(f) = out.iter_mut().find(|f| f.code == code) else { continue };
+                f.offered += r.get::<_, u64>(1)?;
+                f.booked += r.get::<_, u64>(2)?;
+                f.completed += r.get::<_, u64>(3)?;
+                f.no_show += r.get::<_, u64>(4)?;
+                f.cancelled += r.get::<_, u64>(5)?;
+                f.wait_seconds_sum += r.get::<_, i64>(6)?;
+                f.wait_count += r.get::<_, u64>(7)?;
+                f.call_seconds_sum += r.get::<_, i64>(8)?;
+                f.call_count += r.get::<_, u64>(9)?;
+                parse_reasons(&r.get::<_, String>(10)?, &mut f.reasons);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The officers a station reported (names and ranks).
+    pub fn officers(&self, code: &str) -> Result<Vec<(i64, String, String)>> {
+        self.db.read(|c| {
+            let mut st = c.prepare_cached("SELECT officer_id, name, rank FROM officers WHERE station = ?1 ORDER BY officer_id")?;
+            let rows = st.query_map([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    // ---- admins ----
+
+    pub fn add_admin(&self, email: &str, password_hash: &str, now: DateTime<Utc>) -> Result<i64> {
+        self.db.write(|tx| {
+            tx.execute(
+                "INSERT INTO admins(email, password_hash, created_at) VALUES (?1, ?2, ?3)",
+                params![email, password_hash, ts(now)],
+            )
+            .map_err(|e| conflict_on(e, &[("admins.email", "email_taken")]))?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    /// (id, password hash) of an admin.
+    pub fn admin_by_email(&self, email: &str) -> Result<Option<(i64, String)>> {
+        self.db.read(|c| {
+            Ok(c.query_row(
+                "SELECT id, password_hash FROM admins WHERE email = ?1",
+                [email],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn admin_count(&self) -> Result<u32> {
+        self.db
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM admins", [], |r| r.get(0))?))
+    }
+
+    pub fn create_admin_session(
+        &self,
+        id_hash: &[u8],
+        admin: i64,
+        csrf: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.db.write(|tx| {
+            tx.execute(
+                "INSERT INTO admin_sessions(id_hash, admin_id, csrf, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![id_hash, admin, csrf, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// (admin id, csrf, created, last seen) of a session.
+    pub fn admin_session(
+        &self,
+        id_hash: &[u8],
+    ) -> Result<Option<(i64, String, DateTime<Utc>, DateTime<Utc>)>> {
+        self.db.read(|c| {
+            Ok(c.query_row(
+                "SELECT admin_id, csrf, created_at, last_seen_at FROM admin_sessions WHERE id_hash = ?1",
+                [id_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, from_ts(r.get(2)?), from_ts(r.get(3)?))),
+            )
+            .optional()?)
+        })
+    }
+
+    pub fn touch_admin_session(&self, id_hash: &[u8], now: DateTime<Utc>) -> Result<()> {
+        self.db.write(|tx| {
+            tx.execute(
+                "UPDATE admin_sessions SET last_seen_at = ?2 WHERE id_hash = ?1",
+                params![id_hash, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn delete_admin_session(&self, id_hash: &[u8]) -> Result<()> {
+        self.db.write(|tx| {
+            tx.execute("DELETE FROM admin_sessions WHERE id_hash = ?1", [id_hash])?;
+            Ok(())
+        })
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        self.db.read(|c| {
+            Ok(
+                c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
+        })
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.db.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<()> {
+    match update {
+        HubUpdate::Profile { name, officers } => {
+            tx.execute(
+                "UPDATE stations SET name = ?2 WHERE code = ?1",
+                params![code, name],
+            )?;
+            tx.execute("DELETE FROM officers WHERE station = ?1", [code])?;
+            let mut st = tx.prepare_cached(
+                "INSERT INTO officers(station, officer_id, name, rank) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (id, name, rank) in officers {
+                st.execute(params![code, id, name, rank])?;
+            }
+        }
+        HubUpdate::Availability { days } => {
+            tx.execute("DELETE FROM availability WHERE station = ?1", [code])?;
+            let mut st = tx.prepare_cached(
+                "INSERT OR REPLACE INTO availability(station, officer_id, day, offered, free, next_free) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (officer, day, offered, free, next) in days {
+                st.execute(params![
+                    code,
+                    officer,
+                    day.to_string(),
+                    offered,
+                    free,
+                    next.map(ts)
+                ])?;
+            }
+        }
+        HubUpdate::Daily(f) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO daily(station, officer_id, day, offered, booked, completed, no_show, cancelled,
+                    wait_seconds_sum, wait_count, call_seconds_sum, call_count, reasons)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    code, f.officer_id, f.day.to_string(), f.offered, f.booked, f.completed, f.no_show, f.cancelled,
+                    f.wait_seconds_sum, f.wait_count, f.call_seconds_sum, f.call_count, reasons_json(&f.reasons)
+                ],
+            )?;
+        }
+        HubUpdate::Heartbeat => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localities_round_trip() {
+        let l = vec![
+            "Karve Road".to_string(),
+            "Deccan \"Gymkhana\"".to_string(),
+            "Erandwane".to_string(),
+        ];
+        assert_eq!(localities(&localities_json(&l)), l);
+        assert!(localities("[]").is_empty());
+    }
+
+    #[test]
+    fn reasons_round_trip() {
+        let mut r = BTreeMap::new();
+        r.insert("cyber_fraud".to_string(), 3);
+        r.insert("complaint".to_string(), 1);
+        let mut sum = BTreeMap::new();
+        parse_reasons(&reasons_json(&r), &mut sum);
+        parse_reasons(&reasons_json(&r), &mut sum);
+        assert_eq!(sum.get("cyber_fraud"), Some(&6));
+        assert_eq!(sum.get("complaint"), Some(&2));
+    }
+}
