@@ -354,15 +354,20 @@ class Station:
 
     # -- process ------------------------------------------------------------------------------
 
-    def start(self):
-        assert self.proc is None
-        self.runs += 1
+    def launch_args(self) -> list[str]:
+        """The command line of the process (subclasses run other subcommands)."""
         args = [
             str(BIN), "station", "--data", str(self.data),
             "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
         ]
         if self.config_path is not None:
             args += ["--config", str(self.config_path)]
+        return args
+
+    def start(self):
+        assert self.proc is None
+        self.runs += 1
+        args = self.launch_args()
         stderr = open(self.log_dir / f"stderr.{self.runs}.log", "wb")
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL,
@@ -389,7 +394,7 @@ class Station:
             code = self.proc.poll()
             self.kill()
             pytest.fail(
-                f"vappoint station did not report both ports within 30 s (exit code {code})\n"
+                f"vappoint {args[1]} did not report both ports within 30 s (exit code {code})\n"
                 f"stdout: {lines[-20:]}\nstderr: {self.stderr_tail()}"
             )
         self.https_port, self.http_port = ports["https"], ports["http"]

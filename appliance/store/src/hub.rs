@@ -41,10 +41,29 @@ pub enum HubUpdate {
     },
     /// Offered and free slots per officer and day; replaces the station's availability.
     Availability {
-        days: Vec<(i64, NaiveDate, u32, u32, Option<DateTime<Utc>>)>,
+        days: Vec<AvailabilityRow>,
     },
     Daily(DailyFigures),
     Heartbeat,
+}
+
+/// One officer's day in an availability message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvailabilityRow {
+    pub officer_id: i64,
+    pub day: NaiveDate,
+    pub offered: u32,
+    pub free: u32,
+    pub next_free: Option<DateTime<Utc>>,
+}
+
+/// A hub console session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminSession {
+    pub admin_id: i64,
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
 }
 
 /// One message of a push, already parsed and checked against its digest by the caller.
@@ -411,16 +430,19 @@ impl HubStore {
         })
     }
 
-    /// (admin id, csrf, created, last seen) of a session.
-    pub fn admin_session(
-        &self,
-        id_hash: &[u8],
-    ) -> Result<Option<(i64, String, DateTime<Utc>, DateTime<Utc>)>> {
+    pub fn admin_session(&self, id_hash: &[u8]) -> Result<Option<AdminSession>> {
         self.db.read(|c| {
             Ok(c.query_row(
                 "SELECT admin_id, csrf, created_at, last_seen_at FROM admin_sessions WHERE id_hash = ?1",
                 [id_hash],
-                |r| Ok((r.get(0)?, r.get(1)?, from_ts(r.get(2)?), from_ts(r.get(3)?))),
+                |r| {
+                    Ok(AdminSession {
+                        admin_id: r.get(0)?,
+                        csrf: r.get(1)?,
+                        created_at: from_ts(r.get(2)?),
+                        last_seen_at: from_ts(r.get(3)?),
+                    })
+                },
             )
             .optional()?)
         })
@@ -485,14 +507,14 @@ fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<(
             let mut st = tx.prepare_cached(
                 "INSERT OR REPLACE INTO availability(station, officer_id, day, offered, free, next_free) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (officer, day, offered, free, next) in days {
+            for d in days {
                 st.execute(params![
                     code,
-                    officer,
-                    day.to_string(),
-                    offered,
-                    free,
-                    next.map(ts)
+                    d.officer_id,
+                    d.day.to_string(),
+                    d.offered,
+                    d.free,
+                    d.next_free.map(ts)
                 ])?;
             }
         }

@@ -23,7 +23,10 @@ use rusqlite::{Connection, OpenFlags};
 pub use appointments::{Appointment, Document, NewAppointment, NewDocument, Note, Reschedule};
 pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
-pub use hub::{HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal, StationFigures};
+pub use hub::{
+    AdminSession, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
+    StationFigures,
+};
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, OutboxMessage, OutboxStatus};
 pub use sessions::Session;

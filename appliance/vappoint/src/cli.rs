@@ -34,10 +34,88 @@ pub struct StationArgs {
     pub config: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct StationCmd {
+    #[command(subcommand)]
+    sub: Option<StationSub>,
+    #[command(flatten)]
+    run: StationArgs,
+}
+
+#[derive(Subcommand)]
+enum StationSub {
+    /// Enrol this station with the commissionerate's hub, using the one-time code it gave.
+    Enroll {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        /// The hub's address, e.g. https://hub.punepolice.example
+        #[arg(long)]
+        hub: String,
+        /// The one-time enrolment code from the hub.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct HubCmd {
+    #[command(subcommand)]
+    sub: Option<HubSub>,
+    #[command(flatten)]
+    run: StationArgs,
+}
+
+#[derive(Subcommand)]
+enum HubSub {
+    /// Register a station; prints its one-time enrolment code.
+    AddStation {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        zone: String,
+        /// The station's public booking page.
+        #[arg(long)]
+        url: String,
+        /// A locality the station covers (repeat for several).
+        #[arg(long = "locality")]
+        localities: Vec<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Refuse a station's certificate from now on.
+    RevokeStation {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        code: String,
+    },
+    /// Add a commissionerate user of the hub console (the password is read from standard input).
+    AddAdmin {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run a station: the booking site, the officer console and the mail outbox.
-    Station(StationArgs),
+    /// Run a station: the booking site, the officer console and the mail outbox
+    /// (`vappoint station enroll` enrols it with a hub).
+    Station(StationCmd),
+    /// Run the commissionerate's hub (`vappoint hub add-station`, `revoke-station`, `add-admin`
+    /// manage it).
+    Hub(HubCmd),
     /// Manage the station's officers.
     #[command(subcommand)]
     Officer(OfficerCommand),
@@ -82,7 +160,19 @@ pub fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Station(args) => crate::station::run(args),
+        Command::Station(StationCmd { sub: None, run }) => crate::station::run(run),
+        Command::Station(StationCmd {
+            sub:
+                Some(StationSub::Enroll {
+                    data,
+                    hub,
+                    code,
+                    config,
+                }),
+            ..
+        }) => station_enroll(&data, &hub, &code, config.as_deref()),
+        Command::Hub(HubCmd { sub: None, run }) => crate::hub::run(run),
+        Command::Hub(HubCmd { sub: Some(sub), .. }) => hub_command(sub),
         Command::Officer(OfficerCommand::Add {
             data,
             name,
@@ -139,4 +229,77 @@ fn officer_add(
         })?;
     println!("officer {id} added");
     Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn station_enroll(
+    data: &std::path::Path,
+    hub: &str,
+    code: &str,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let config = crate::config::Config::load(config)?;
+    let store = crate::station::open_store(data)?;
+    let station = crate::app::Profile::load(&config, &store)?.code;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let link = runtime.block_on(crate::federation::enroll(data, hub, &station, code))?;
+    crate::federation::start_afresh(&store)?;
+    println!("enrolled with {} as {}", link.url, link.station);
+    Ok(())
+}
+
+fn hub_command(sub: HubSub) -> anyhow::Result<()> {
+    match sub {
+        HubSub::AddStation {
+            data,
+            code,
+            name,
+            zone,
+            url,
+            localities,
+            config,
+        } => {
+            let config = crate::config::Config::load(config.as_deref())?;
+            let enrol =
+                crate::hub::add_station(&data, &code, &name, &zone, &url, &localities, &config)?;
+            println!(
+                "station {} registered; give its admin this one-time code (valid {}):",
+                code.to_ascii_uppercase(),
+                humantime_days(config.hub.code_valid)
+            );
+            println!("enrolment code: {enrol}");
+        }
+        HubSub::RevokeStation { data, code } => {
+            crate::hub::revoke_station(&data, &code)?;
+            println!("station {} revoked", code.to_ascii_uppercase());
+        }
+        HubSub::AddAdmin {
+            data,
+            email,
+            password_stdin: _,
+        } => {
+            let id = crate::hub::add_admin(&data, &email, &read_password()?)?;
+            println!("hub admin {id} added");
+        }
+    }
+    Ok(())
+}
+
+fn humantime_days(d: std::time::Duration) -> String {
+    let days = d.as_secs() / 86_400;
+    if days >= 1 {
+        format!("{days} days")
+    } else {
+        format!("{} hours", d.as_secs() / 3600)
+    }
 }

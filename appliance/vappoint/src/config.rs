@@ -18,6 +18,59 @@ pub struct Config {
     pub booking: BookingConfig,
     pub sessions: SessionConfig,
     pub calls: CallsConfig,
+    pub federation: FederationConfig,
+    pub hub: HubConfig,
+}
+
+/// A station's pushes to its hub (after `vappoint station enroll`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// How often changed figures are queued and the queue is pushed.
+    #[serde(with = "humantime_serde")]
+    pub push_interval: Duration,
+    /// Cap of the retry backoff while the hub is unreachable.
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+    /// How often the 14-day availability is sent even when nothing was booked.
+    #[serde(with = "humantime_serde")]
+    pub availability_interval: Duration,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            push_interval: Duration::from_secs(30),
+            retry_max: Duration::from_secs(300),
+            availability_interval: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Settings of `vappoint hub`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubConfig {
+    /// Shown on the public directory, e.g. "Pune City Police".
+    pub name: String,
+    /// A station silent for longer is flagged in the reports.
+    #[serde(with = "humantime_serde")]
+    pub stale_after: Duration,
+    /// How long a one-time enrolment code stays usable.
+    #[serde(with = "humantime_serde")]
+    pub code_valid: Duration,
+    pub time_zone: String,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        HubConfig {
+            name: "City Police".into(),
+            stale_after: Duration::from_secs(3600),
+            code_valid: Duration::from_secs(7 * 24 * 3600),
+            time_zone: "Asia/Kolkata".into(),
+        }
+    }
 }
 
 /// Fields set here are fixed: the console shows them but cannot change them. Fields left out
@@ -250,6 +303,10 @@ impl Config {
             bail!("limits must be at least 1");
         }
         self.calls.port_range()?;
+        parse_tz(&self.hub.time_zone)?;
+        if self.federation.push_interval.is_zero() || self.federation.retry_max.is_zero() {
+            bail!("federation intervals must be positive");
+        }
         for s in &self.calls.ice_servers {
             if s.urls.is_empty()
                 || !s.urls.iter().all(|u| {

@@ -203,6 +203,16 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
 
     tokio::spawn(crate::mail::run_worker(app.clone()));
     tokio::spawn(tidy(app.clone()));
+    match crate::federation::load_link(&data)? {
+        Some(link) => {
+            println!(
+                "vappoint: reporting to the hub {} as {}",
+                link.url, link.station
+            );
+            tokio::spawn(crate::federation::run(app.clone(), link));
+        }
+        None => tracing::info!("not enrolled with a hub (vappoint station enroll)"),
+    }
 
     let redirect = crate::web::redirect_router(https_local.port());
     let http = tokio::net::TcpListener::from_std(http)?;
@@ -216,7 +226,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     let router = crate::web::router(app.clone());
     let server = axum_server::from_tcp_rustls(
         https,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls.config),
+        axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config(false)?),
     )
     .handle(handle.clone())
     .serve(router.into_make_service_with_connect_info::<SocketAddr>());
@@ -230,7 +240,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     })
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("signal handler");
     tokio::select! {

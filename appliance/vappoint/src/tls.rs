@@ -12,9 +12,36 @@ use sha2::{Digest, Sha256};
 use crate::secrets::write_private;
 
 pub struct Tls {
-    pub config: Arc<rustls::ServerConfig>,
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
     /// SHA-256 of the certificate, `AB:CD:...`, for people to compare with the browser's.
     pub fingerprint: String,
+    /// The same, lowercase hex without colons, as a station pins its hub.
+    pub sha256: String,
+}
+
+impl Tls {
+    /// The rustls configuration: plain HTTPS, or (for a hub) also asking clients for a
+    /// certificate, which stations present.
+    pub fn server_config(
+        &self,
+        ask_client_cert: bool,
+    ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+        let builder = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()?;
+        let builder = if ask_client_cert {
+            builder.with_client_cert_verifier(Arc::new(crate::peer::OptionalClientCert::new(
+                provider(),
+            )))
+        } else {
+            builder.with_no_client_auth()
+        };
+        let mut config = builder
+            .with_single_cert(self.certs.clone(), self.key.clone_key())
+            .context("the TLS key does not match the certificate")?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
 }
 
 pub fn provider() -> Arc<rustls::crypto::CryptoProvider> {
@@ -61,19 +88,17 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Tls> {
     );
     let key = PrivateKeyDer::from_pem_file(&key_path)
         .with_context(|| format!("reading {}", key_path.display()))?;
-    let fingerprint = Sha256::digest(&certs[0])
+    let digest = Sha256::digest(&certs[0]);
+    let fingerprint = digest
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect::<Vec<_>>()
         .join(":");
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .context("the TLS key does not match the certificate")?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let sha256 = data_encoding::HEXLOWER.encode(&digest);
     Ok(Tls {
-        config: Arc::new(config),
+        certs,
+        key,
         fingerprint,
+        sha256,
     })
 }

@@ -123,4 +123,5 @@ mod tests {
     }
 }
 
+pub mod federation;
 pub mod signal;

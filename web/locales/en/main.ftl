@@ -161,3 +161,28 @@ call-leave = Leave
 call-you = You
 call-officer-video = Officer
 call-noscript = The video call needs JavaScript. Please turn it on, or use another browser such as Chrome.
+
+# Hub: the city's directory of stations
+hub-directory-title = Find your police station
+hub-intro = Book a video appointment with a senior officer of the police station that covers your area. Search for your area or road, or choose a station below.
+hub-search-label = Which police station covers your area?
+hub-search-help = Type an area, a road or the name of a station, for example: Karve Road
+hub-search-button = Search
+hub-show-all = Show all stations
+hub-count = { $count ->
+    [one] One police station takes video appointments.
+   *[other] { $count } police stations take video appointments.
+}
+hub-results = { $count ->
+    [one] One station found for “{ $q }”.
+   *[other] { $count } stations found for “{ $q }”.
+}
+hub-no-results = No station found for “{ $q }”. Please check the spelling, try a nearby area or road, or look through all stations.
+hub-no-stations = No police station is listed here yet.
+hub-zones = Zones
+hub-localities = Areas covered
+hub-next-free = Next free time
+hub-no-free-slot = No free time in the next 14 days.
+hub-stale = This station has not sent its times recently, so they may be out of date. Its own booking page shows the latest times.
+hub-book = Book at { $station }
+hub-privacy = Each station runs its own booking site. What you write there goes only to that station.

@@ -564,7 +564,13 @@ fn the_hub_applies_pushes_in_order_once() {
             3,
             "c",
             HubUpdate::Availability {
-                days: vec![(1, day, 24, 20, Some(next))],
+                days: vec![vappoint_store::AvailabilityRow {
+                    officer_id: 1,
+                    day,
+                    offered: 24,
+                    free: 20,
+                    next_free: Some(next),
+                }],
             },
         )],
         now(),

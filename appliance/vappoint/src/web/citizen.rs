@@ -311,11 +311,11 @@ async fn book_submit(
 }
 
 #[derive(Deserialize)]
-struct NextQuery {
-    next: Option<String>,
+pub(crate) struct NextQuery {
+    pub(crate) next: Option<String>,
 }
 
-async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+pub(crate) async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let lang = known_lang(&code).unwrap_or("en");
     // Only paths on this site, never `//other.host`.
     let next = q

@@ -2,7 +2,7 @@
 //! files and the headers every answer carries.
 
 pub mod api;
-mod auth;
+pub(crate) mod auth;
 pub mod citizen;
 pub mod officer;
 pub mod upload;
@@ -154,7 +154,7 @@ pub struct Ctx {
     pub here: String,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -166,7 +166,12 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn pick_lang(parts: &Parts) -> &'static str {
-    let from_query = parts.uri.query().and_then(|q| {
+    lang_of(&parts.uri, &parts.headers)
+}
+
+/// The page language: `?lang=`, else the `lang` cookie, else the browser's preference.
+pub(crate) fn lang_of(uri: &axum::http::Uri, headers: &HeaderMap) -> &'static str {
+    let from_query = uri.query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| *k == "lang")
@@ -175,12 +180,11 @@ fn pick_lang(parts: &Parts) -> &'static str {
     if let Some(l) = from_query {
         return l;
     }
-    if let Some(l) = cookie(&parts.headers, "lang").and_then(known_lang) {
+    if let Some(l) = cookie(headers, "lang").and_then(known_lang) {
         return l;
     }
     // Accept-Language: take the first listed language we have (browsers list in order).
-    parts
-        .headers
+    headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .into_iter()
@@ -275,7 +279,7 @@ pub fn html_response(status: StatusCode, html: String) -> Response {
         .into_response()
 }
 
-async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(file) = Web::get(&format!("static/{path}")) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -318,7 +322,7 @@ async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
 
 /// Headers on every answer. Pages carry personal data and secret links, so they are never
 /// cached and never leak the URL in a Referer.
-async fn security_headers(req: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     let set = |h: &mut HeaderMap, k: header::HeaderName, v: &'static str| {

@@ -1,0 +1,345 @@
+//! The station's side of federation: enrolling with a hub once, then pushing the durable
+//! queue (profile, availability, daily figures; counts only) over mutual TLS with the hub's
+//! certificate pinned. The station never waits on the hub: bookings and calls go on while it
+//! is away, and the queue catches up when it is back.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use vappoint_wire::federation::{
+    self as fed, AvailabilityDay, Body, EnrollRequest, EnrollResponse, OfficerName, Push, PushAck,
+    PushMessage,
+};
+
+use crate::app::App;
+use crate::hub::{enrol_key, mac, station_request};
+use crate::peer::HubCert;
+use crate::secrets::write_private;
+
+/// What the station keeps about its hub, in `DATA/federation/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HubLink {
+    pub url: String,
+    pub station: String,
+    /// SHA-256 (hex) of the hub's TLS certificate: the only one this station talks to.
+    pub pinned: String,
+}
+
+fn dir(data: &Path) -> PathBuf {
+    data.join("federation")
+}
+
+pub fn load_link(data: &Path) -> anyhow::Result<Option<HubLink>> {
+    let path = dir(data).join("hub.json");
+    match std::fs::read(&path) {
+        Ok(b) => {
+            Ok(Some(serde_json::from_slice(&b).with_context(|| {
+                format!("{} is damaged", path.display())
+            })?))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+fn client(
+    data: &Path,
+    verifier: Arc<HubCert>,
+    with_identity: bool,
+) -> anyhow::Result<reqwest::Client> {
+    let provider = crate::tls::provider();
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let tls = if with_identity {
+        use rustls::pki_types::pem::PemObject;
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(dir(data).join("client.pem"))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir(data).join("client.key"))?;
+        builder.with_client_auth_cert(certs, key)?
+    } else {
+        builder.with_no_client_auth()
+    };
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .timeout(Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(15))
+        .build()?)
+}
+
+/// Enrols this station (code `station`) with the hub at `url` using a one-time `code`.
+pub async fn enroll(data: &Path, url: &str, station: &str, code: &str) -> anyhow::Result<HubLink> {
+    let url = url.trim_end_matches('/').to_string();
+    if !url.starts_with("https://") {
+        bail!("the hub address must start with https://");
+    }
+    let key = enrol_key(code);
+    let (keypair, csr) = station_request(station)?;
+    let request = EnrollRequest {
+        version: fed::VERSION,
+        station: station.to_string(),
+        mac: mac(&key, &["station", station, &csr]),
+        csr,
+    };
+    let seen = Arc::new(HubCert::recording(crate::tls::provider()));
+    let http = client(data, seen.clone(), false)?;
+    let resp = http
+        .post(format!("{url}/federation/v1/enroll"))
+        .json(&request)
+        .send()
+        .await
+        .with_context(|| format!("reaching the hub at {url}"))?;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+            .unwrap_or(text);
+        bail!("the hub refused the enrolment ({status}): {message}");
+    }
+    let answer: EnrollResponse = resp
+        .json()
+        .await
+        .context("the hub's answer could not be read")?;
+    if !crate::hub::mac_matches(
+        &key,
+        &[
+            "hub",
+            &answer.certificate,
+            &answer.ca,
+            &answer.hub_tls_sha256,
+        ],
+        &answer.mac,
+    ) {
+        bail!(
+            "the hub's answer is not signed with this enrolment code: this is not the hub that issued it"
+        );
+    }
+    let presented = seen.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if presented.as_deref() != Some(answer.hub_tls_sha256.as_str()) {
+        bail!("the hub's certificate is not the one its answer names (is something in between?)");
+    }
+    let d = dir(data);
+    write_private(&d.join("client.key"), keypair.serialize_pem().as_bytes())?;
+    write_private(&d.join("client.pem"), answer.certificate.as_bytes())?;
+    write_private(&d.join("ca.pem"), answer.ca.as_bytes())?;
+    let link = HubLink {
+        url,
+        station: station.to_string(),
+        pinned: answer.hub_tls_sha256,
+    };
+    write_private(
+        &d.join("hub.json"),
+        serde_json::to_string_pretty(&link)?.as_bytes(),
+    )?;
+    Ok(link)
+}
+
+/// After enrolling: number messages from 1 again and queue everything the hub needs.
+pub fn start_afresh(store: &vappoint_store::Store) -> anyhow::Result<()> {
+    store.reset_federation()?;
+    store.mark_all_days_changed()?;
+    store.set_setting("federation.profile", None)?;
+    Ok(())
+}
+
+fn encode(body: &Body) -> String {
+    serde_json::to_string(body).expect("message bodies serialise")
+}
+
+/// Queues what changed: daily figures of changed days, and (after changes, or every
+/// `availability_interval`) the 14-day availability; the profile when it changed.
+async fn queue_changes(
+    app: &Arc<App>,
+    last_availability: &mut Option<std::time::Instant>,
+) -> anyhow::Result<()> {
+    let tz = app.tz();
+    let now = Utc::now();
+    let changed = app
+        .db(move |s| {
+            s.snapshot_changed_days(tz, now, |f| {
+                encode(&Body::Daily {
+                    date: f.day.to_string(),
+                    officer_id: f.officer_id,
+                    offered: f.offered,
+                    booked: f.booked,
+                    completed: f.completed,
+                    no_show: f.no_show,
+                    cancelled: f.cancelled,
+                    wait_seconds_sum: f.wait_seconds_sum,
+                    wait_count: f.wait_count,
+                    call_seconds_sum: f.call_seconds_sum,
+                    call_count: f.call_count,
+                    reasons: f.reasons.clone(),
+                })
+            })
+        })
+        .await?;
+    let officers = app.db(|s| s.officers()).await?;
+    let profile = app.profile();
+    let body = encode(&Body::Profile {
+        name: profile.name.clone(),
+        zone: profile.zone.clone(),
+        officers: officers
+            .iter()
+            .map(|o| OfficerName {
+                id: o.id,
+                name: o.name.clone(),
+                rank: o.rank.clone(),
+            })
+            .collect(),
+    });
+    if app
+        .db(|s| s.setting("federation.profile"))
+        .await?
+        .as_deref()
+        != Some(body.as_str())
+    {
+        let b = body.clone();
+        app.db(move |s| {
+            s.enqueue_federation("profile", &b, now)?;
+            s.set_setting("federation.profile", Some(&b))
+        })
+        .await?;
+    }
+    let due = last_availability
+        .is_none_or(|t| t.elapsed() >= app.config.federation.availability_interval);
+    if changed > 0 || due {
+        let mut days = Vec::new();
+        let today = now.with_timezone(&tz).date_naive();
+        for o in &officers {
+            for d in 0..crate::availability::LOOKAHEAD_DAYS {
+                let date = today + chrono::Duration::days(d);
+                let slots = crate::availability::day(app, o, date, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let next = slots
+                    .iter()
+                    .find(|(_, free)| *free)
+                    .map(|(s, _)| s.start.with_timezone(&tz).to_rfc3339());
+                days.push(AvailabilityDay {
+                    officer_id: o.id,
+                    date: date.to_string(),
+                    offered: slots.len() as u32,
+                    free: slots.iter().filter(|(_, free)| *free).count() as u32,
+                    next_free: next,
+                });
+            }
+        }
+        let b = encode(&Body::Availability {
+            generated_at: now.with_timezone(&tz).to_rfc3339(),
+            days,
+        });
+        app.db(move |s| s.enqueue_federation("availability", &b, now))
+            .await?;
+        *last_availability = Some(std::time::Instant::now());
+    }
+    // A quiet station still says it is alive, so the hub can tell silence from an outage.
+    let quiet = app
+        .db(|s| s.last_queued_at())
+        .await?
+        .is_none_or(|t| now - t > chrono::Duration::minutes(5));
+    let (backlog, _) = app.db(|s| s.federation_backlog()).await?;
+    if quiet && backlog == 0 {
+        let b = encode(&Body::Heartbeat {
+            at: now.with_timezone(&tz).to_rfc3339(),
+        });
+        app.db(move |s| s.enqueue_federation("heartbeat", &b, now))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Pushes the queue in batches until it is empty. Returns how many messages the hub took.
+async fn push_all(app: &Arc<App>, http: &reqwest::Client, link: &HubLink) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    loop {
+        let batch = app.db(|s| s.pending_federation(200)).await?;
+        if batch.is_empty() {
+            return Ok(sent);
+        }
+        let last = batch.last().map_or(0, |m| m.seq);
+        let messages = batch
+            .iter()
+            .map(|m| {
+                Ok(PushMessage {
+                    seq: m.seq,
+                    digest: data_encoding::HEXLOWER.encode(&Sha256::digest(m.body.as_bytes())),
+                    body: RawValue::from_string(m.body.clone())?,
+                })
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        let push = Push {
+            version: fed::VERSION,
+            station: link.station.clone(),
+            messages,
+        };
+        let resp = http
+            .post(format!("{}/federation/v1/push", link.url))
+            .json(&push)
+            .send()
+            .await
+            .context("reaching the hub")?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            bail!("the hub refused a push ({status}): {text}");
+        }
+        let ack: PushAck = resp
+            .json()
+            .await
+            .context("the hub's answer could not be read")?;
+        if ack.acked < last {
+            bail!("the hub acknowledged only up to {} of {last}", ack.acked);
+        }
+        app.db(move |s| s.ack_federation(ack.acked)).await?;
+        sent += batch.len();
+    }
+}
+
+/// Runs while the station runs (if it is enrolled): queue changes, push, back off on errors.
+pub async fn run(app: Arc<App>, link: HubLink) {
+    let http = match client(
+        &app.data_dir,
+        Arc::new(HubCert::pinned(crate::tls::provider(), link.pinned.clone())),
+        true,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "federation disabled: the station's hub credentials cannot be read");
+            return;
+        }
+    };
+    tracing::info!(hub = %link.url, station = %link.station, "pushing figures to the hub");
+    let interval = app.config.federation.push_interval;
+    let mut wait = interval;
+    let mut last_availability = None;
+    loop {
+        tokio::time::sleep(wait).await;
+        if let Err(e) = queue_changes(&app, &mut last_availability).await {
+            tracing::error!(error = %format!("{e:#}"), "queuing figures for the hub");
+        }
+        match push_all(&app, &http, &link).await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::debug!(messages = n, "pushed to the hub");
+                }
+                wait = interval;
+            }
+            Err(e) => {
+                wait = (wait * 2)
+                    .min(app.config.federation.retry_max)
+                    .max(interval);
+                tracing::warn!(error = %format!("{e:#}"), retry_in = ?wait, "the hub is unreachable; figures stay queued");
+            }
+        }
+    }
+}
