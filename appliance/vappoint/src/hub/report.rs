@@ -317,20 +317,25 @@ pub fn csv(report: &Report, table: Table) -> String {
 // ---- charts ----
 
 const WIDTH: u32 = 640;
-/// Right edge of the group labels; bars start a little after it.
+/// Right edge of group labels written left of their bars.
 const LABEL_W: u32 = 172;
-const BAR_X: u32 = LABEL_W + 8;
 /// Room right of the longest bar for its value.
 const VALUE_W: u32 = 56;
 const BAR_H: u32 = 16;
 const BAR_GAP: u32 = 3;
 const GROUP_GAP: u32 = 14;
+/// Height of a group label written above its bars.
+const LABEL_LINE: u32 = 18;
 const PAD: u32 = 8;
 /// Series colours: at least 3:1 against white (WCAG 1.4.11), and told apart by lightness
 /// as well as hue (blue, orange, grey, green, red), so also without colour vision.
 const COLOURS: [&str; 5] = ["#0b3d91", "#b35a00", "#555555", "#0f6b2f", "#a4161a"];
-/// Longest group label shown in full; longer ones are cut, with the full text as tooltip.
-const LABEL_CHARS: usize = 24;
+/// Labels up to this many characters fit left of the bars; if one is longer, every label
+/// goes on a line of its own above its bars instead.
+const LEFT_LABEL_CHARS: usize = 22;
+/// Longest label shown in full above the bars; longer ones are cut, the full text is the
+/// group's tooltip.
+const LABEL_CHARS: usize = 80;
 
 /// Text for XML content and attribute values.
 fn esc(s: &str) -> String {
@@ -387,7 +392,16 @@ fn render(title: &str, bars: &[(String, Vec<u64>)], series: &[&str], legend: boo
         .max()
         .unwrap_or(0)
         .max(1);
-    let plot_w = WIDTH - BAR_X - VALUE_W;
+    // Short labels left of the bars; otherwise each label above its group, full width.
+    let above = bars
+        .iter()
+        .any(|(l, _)| l.chars().count() > LEFT_LABEL_CHARS);
+    let (bar_x, label_h) = if above {
+        (PAD, LABEL_LINE)
+    } else {
+        (LABEL_W + 8, 0)
+    };
+    let plot_w = WIDTH - bar_x - VALUE_W;
 
     // Title line, then the legend (wrapped to the width), then the groups.
     let mut legend_rows: Vec<Vec<(usize, u32)>> = Vec::new();
@@ -409,7 +423,8 @@ fn render(title: &str, bars: &[(String, Vec<u64>)], series: &[&str], legend: boo
     }
     let legend_top = PAD + 24;
     let groups_top = legend_top + 20 * u32::try_from(legend_rows.len()).unwrap_or(0) + 4;
-    let group_h = n_series * BAR_H + (n_series - 1) * BAR_GAP;
+    let bars_h = n_series * BAR_H + (n_series - 1) * BAR_GAP;
+    let group_h = label_h + bars_h;
     let height = groups_top + n_groups * group_h + n_groups.saturating_sub(1) * GROUP_GAP + PAD;
 
     // Every value, for screen readers (the page's tables hold them too).
@@ -461,21 +476,30 @@ fn render(title: &str, bars: &[(String, Vec<u64>)], series: &[&str], legend: boo
         if shown != *label {
             let _ = write!(svg, "<title>{}</title>", esc(label));
         }
-        let _ = write!(
-            svg,
-            r#"<text x="{LABEL_W}" y="{}" text-anchor="end" font-size="13">{}</text>"#,
-            top + group_h / 2 + 5,
-            esc(&shown),
-        );
+        if above {
+            let _ = write!(
+                svg,
+                r#"<text x="{PAD}" y="{}" font-size="13">{}</text>"#,
+                top + 13,
+                esc(&shown),
+            );
+        } else {
+            let _ = write!(
+                svg,
+                r#"<text x="{LABEL_W}" y="{}" text-anchor="end" font-size="13">{}</text>"#,
+                top + bars_h / 2 + 5,
+                esc(&shown),
+            );
+        }
         for j in 0..n_series {
             let v = values.get(j as usize).copied().unwrap_or(0);
-            let y = top + j * (BAR_H + BAR_GAP);
+            let y = top + label_h + j * (BAR_H + BAR_GAP);
             let w = bar_len(v, max, plot_w);
             let _ = write!(
                 svg,
-                r#"<rect x="{BAR_X}" y="{y}" width="{w}" height="{BAR_H}" fill="{}"/><text x="{}" y="{}">{v}</text>"#,
+                r#"<rect x="{bar_x}" y="{y}" width="{w}" height="{BAR_H}" fill="{}"/><text x="{}" y="{}">{v}</text>"#,
                 COLOURS[j as usize % COLOURS.len()],
-                BAR_X + w + 4,
+                bar_x + w + 4,
                 y + BAR_H / 2 + 4,
             );
         }
@@ -838,14 +862,26 @@ mod tests {
         assert!(svg.len() < 8 * 1024, "{} bytes", svg.len());
         assert_eq!(svg.matches("<rect").count(), 15);
         // The biggest bar fills the plot, the others are proportional, none overflows.
-        assert!(svg.contains(&format!(r#"width="{}""#, WIDTH - BAR_X - VALUE_W)));
+        assert!(svg.contains(&format!(r#"width="{}""#, WIDTH - LABEL_W - 8 - VALUE_W)));
     }
 
     #[test]
-    fn long_labels_are_cut_with_a_tooltip() {
-        let long = "Commissionerate Zone with a very long name".to_string();
+    fn long_labels_go_above_their_bars() {
+        let short = bar_chart("t", &[("Zone 1".to_string(), vec![1, 2])], &["a", "b"]);
+        assert!(short.contains(r#"text-anchor="end""#));
+        assert!(short.contains(&format!(r#"<rect x="{}""#, LABEL_W + 8)));
+
+        let long = "Zone 1 (Deccan, Kothrud and Warje)".to_string();
         let svg = bar_chart("t", &[(long.clone(), vec![1, 2])], &["a", "b"]);
-        assert!(svg.contains(&format!("<title>{long}</title>")));
+        assert!(svg.contains(&format!(">{long}</text>")), "{svg}");
+        assert!(!svg.contains(r#"text-anchor="end""#));
+        assert!(svg.contains(&format!(r#"<rect x="{PAD}""#)));
+        // The longest bar still fits, with its value right of it.
+        assert!(svg.contains(&format!(r#"width="{}""#, WIDTH - PAD - VALUE_W)));
+
+        let huge = "x".repeat(200);
+        let svg = bar_chart("t", &[(huge.clone(), vec![1])], &["a"]);
+        assert!(svg.contains(&format!("<title>{huge}</title>")));
         assert!(svg.contains("…</text>"));
     }
 

@@ -41,6 +41,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/officer/officers/{id}", post(edit_officer))
         .route("/officer/officers/{id}/remove", post(remove_officer))
         .route("/officer/station", get(station_form).post(save_station))
+        .route("/officer/station/enroll", post(enroll))
         .route("/officer/mail", get(mail))
         .route("/officer/mail/{id}/retry", post(retry_mail))
 }
@@ -835,8 +836,24 @@ async fn remove_officer(
 
 // ---- station profile (admin) ----
 
-fn station_page(app: &App, me: &Me, notice: Option<&str>, error: Option<String>) -> Response {
+async fn station_page(
+    app: &Arc<App>,
+    me: &Me,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Response {
     let p = app.profile();
+    let hub = match crate::federation::load_link(&app.data_dir) {
+        Ok(Some(link)) => {
+            let backlog = app
+                .db(|s| s.federation_backlog())
+                .await
+                .map(|(n, _)| n)
+                .unwrap_or(0);
+            json!({"url": link.url, "station": link.station, "backlog": backlog})
+        }
+        _ => Value::Null,
+    };
     let value = |k: &str| match k {
         "name" => p.name.clone(),
         "code" => p.code.clone(),
@@ -851,8 +868,48 @@ fn station_page(app: &App, me: &Me, notice: Option<&str>, error: Option<String>)
         app,
         "officer/station.html",
         Some(me),
-        json!({"fields": fields, "notice": notice, "error": error}),
+        json!({"fields": fields, "hub": hub, "notice": notice, "error": error}),
     )
+}
+
+async fn enroll(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.check_csrf(f.get("csrf")) {
+        return r;
+    }
+    if let Err(r) = me.require_admin() {
+        return r;
+    }
+    let url = f.get("hub").cloned().unwrap_or_default();
+    let code = f.get("code").cloned().unwrap_or_default();
+    let station = app.profile().code;
+    match crate::federation::enroll(&app.data_dir, &url, &station, &code).await {
+        Ok(link) => {
+            let started = {
+                let store = app.store.clone();
+                tokio::task::spawn_blocking(move || crate::federation::start_afresh(&store)).await
+            };
+            if let Err(e) = started.map_err(anyhow::Error::new).and_then(|r| r) {
+                return internal(e);
+            }
+            tracing::info!(by = me.officer.id, hub = %link.url, "station enrolled with a hub");
+            tokio::spawn(crate::federation::run(app.clone(), link));
+            station_page(
+                &app,
+                &me,
+                Some("Enrolled. The hub receives this station's figures from now on."),
+                None,
+            )
+            .await
+        }
+        Err(e) => with_status(
+            station_page(&app, &me, None, Some(format!("{e:#}"))).await,
+            StatusCode::BAD_REQUEST,
+        ),
+    }
 }
 
 async fn station_form(
@@ -862,7 +919,7 @@ async fn station_form(
     if let Err(r) = me.require_admin() {
         return r;
     }
-    station_page(&app, &me, None, None)
+    station_page(&app, &me, None, None).await
 }
 
 async fn save_station(
@@ -886,7 +943,7 @@ async fn save_station(
             Ok(v) => v,
             Err(m) => {
                 return with_status(
-                    station_page(&app, &me, None, Some(m)),
+                    station_page(&app, &me, None, Some(m)).await,
                     StatusCode::BAD_REQUEST,
                 );
             }
@@ -898,7 +955,7 @@ async fn save_station(
         };
         if let Err(e) = check {
             return with_status(
-                station_page(&app, &me, None, Some(e.to_string())),
+                station_page(&app, &me, None, Some(e.to_string())).await,
                 StatusCode::BAD_REQUEST,
             );
         }
@@ -913,7 +970,7 @@ async fn save_station(
         Ok(p) => *app.profile.write().unwrap_or_else(|e| e.into_inner()) = p,
         Err(e) => return internal(e),
     }
-    station_page(&app, &me, Some("Saved."), None)
+    station_page(&app, &me, Some("Saved."), None).await
 }
 
 // ---- mail (admin) ----
