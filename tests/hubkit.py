@@ -277,12 +277,13 @@ class Tally:
     cancelled: Counter = field(default_factory=Counter)
     reasons: dict[str, Counter] = field(default_factory=dict)
     days: set[str] = field(default_factory=set)
-    links: dict[str, str] = field(default_factory=dict)  # reference -> citizen email
+    emails: dict[str, str] = field(default_factory=dict)  # reference -> citizen email
     category: dict[str, tuple[str, str]] = field(default_factory=dict)  # reference -> (code, category)
 
     def book(self, site: Site, category: str = "complaint", after: timedelta = AHEAD, **kw) -> dict:
+        """Books the first free slot `after` from now; `kw` go to `Station.book`."""
         st = site.station
-        slot = free_slot_not_taken(st, site.officer.id, after)
+        slot = st.free_slot(site.officer.id, after)
         who = kw.pop("email_addr", None) or citizen_email()
         r = st.book(site.officer.id, slot["start"], who, category=category, **kw)
         assert r.status_code == 201, f"booking at {site.code} answered {r.status_code}: {r.text[:300]}"
@@ -290,12 +291,12 @@ class Tally:
         self.booked[site.code] += 1
         self.reasons.setdefault(site.code, Counter())[category] += 1
         self.days.add(slot["start"][:10])
-        self.links[booked["reference"]] = who
+        self.emails[booked["reference"]] = who
         self.category[booked["reference"]] = (site.code, category)
         return booked
 
     def cancel(self, site: Site, smtp, reference: str):
-        who = self.links[reference]
+        who = self.emails[reference]
         link = mail_link(smtp.booking_mail(who).msg)
         r = site.station.post(f"/api/v1/appointments/{link}/cancel")
         assert r.status_code == 200, f"cancel at {site.code} answered {r.status_code}: {r.text[:300]}"
@@ -312,12 +313,6 @@ class Tally:
 
     def expected(self, codes) -> dict[str, tuple[int, int]]:
         return {c: (self.booked[c], self.cancelled[c]) for c in codes}
-
-
-def free_slot_not_taken(st: Station, officer_id: int, after: timedelta) -> dict:
-    slots = st.free_slots(officer_id, after)
-    assert slots, f"officer {officer_id} has no free slot {after} ahead"
-    return slots[0]
 
 
 def hub_figures(hub: Hub, session: requests.Session, frm: date, to: date, codes) -> dict[str, tuple[int, int]]:

@@ -278,6 +278,9 @@ def test_refusals(smtp, make_station, make_hub, tmp_path):
     impostor = make_station(
         station_config(smtp, station={"code": a.code, "name": a.name, "zone": a.zone}), start=False
     )
+    made_up = enroll(impostor, hub, "ABCD-EFGH-JKLM-NPQR")
+    assert made_up.returncode != 0, made_up.stdout
+    assert "enrolled with" not in made_up.stdout
     stolen = enroll(impostor, hub, a.enrolment_code)
     assert stolen.returncode != 0, stolen.stdout
     assert "enrolled with" not in stolen.stdout
@@ -344,6 +347,31 @@ def test_refusals(smtp, make_station, make_hub, tmp_path):
     # ...while A goes on being heard.
     fine = hub.push(push_text(a.code, [(n + 1, heartbeat(7), None)]), cert_a)
     assert fine.status_code == 200 and fine.json() == {"acked": n + 1}, fine.text
+
+
+def test_a_different_body_under_an_older_seq_is_refused(smtp, make_station, make_hub):
+    """docs/federation.md: the hub "refuses a different body under an old seq (409
+    replayed)", not only under the last one."""
+    hub = make_hub()
+    a = site(make_station, smtp, hub, DGP)
+    tally = Tally()
+    tally.book(a)
+    wait_for_figures(hub, hub.admin_session(), tally, [a.code])
+    a.station.stop()
+    cert = client_cert(a.station)
+    n = expected_seq(hub, a.code, cert)
+    older, newer = heartbeat(1), heartbeat(2)
+    for seq, body in ((n, older), (n + 1, newer)):
+        r = hub.push(push_text(a.code, [(seq, body, None)]), cert)
+        assert r.status_code == 200 and r.json() == {"acked": seq}, r.text
+
+    same = hub.push(push_text(a.code, [(n, older, None)]), cert)
+    swapped = hub.push(push_text(a.code, [(n, heartbeat(3), None)]), cert)
+
+    assert same.status_code == 200 and same.json() == {"acked": n + 1}, same.text
+    assert swapped.status_code == 409, swapped.text
+    assert error_of(swapped).get("code") == "replayed", swapped.text
+    assert expected_seq(hub, a.code, cert) == n + 2
 
 
 # --------------------------------------------------------------------------------------------

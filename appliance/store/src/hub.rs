@@ -11,6 +11,10 @@ use rusqlite::{OptionalExtension, Row, params};
 use crate::federation::DailyFigures;
 use crate::{Db, Result, StoreError, conflict_on, from_ts, migrate, ts};
 
+/// How many recent message digests the hub keeps per station: several times the largest
+/// batch a station sends, which is all it can ever need to re-send.
+const REPLAY_WINDOW: i64 = 2000;
+
 pub struct HubStore {
     db: Db,
 }
@@ -216,10 +220,12 @@ impl HubStore {
             }
             tx.execute(
                 "UPDATE stations SET enrol_key = NULL, enrol_expires = NULL, cert_sha256 = ?2, enrolled_at = ?3,
-                    revoked_at = NULL, last_seq = 0, last_digest = NULL WHERE code = ?1",
+                    revoked_at = NULL, last_seq = 0 WHERE code = ?1",
                 params![code, cert_sha256, ts(now)],
             )
             .map_err(|e| conflict_on(e, &[("stations.cert_sha256", "certificate_reused")]))?;
+            // Numbering starts again with the new certificate.
+            tx.execute("DELETE FROM applied WHERE station = ?1", [code])?;
             let sql = format!("SELECT {STATION_COLS} FROM stations WHERE code = ?1");
             Ok((tx.query_row(&sql, [code], station_row)?, key))
         })
@@ -269,27 +275,46 @@ impl HubStore {
         now: DateTime<Utc>,
     ) -> Result<Result<i64, PushRefusal>> {
         self.db.write(|tx| {
-            let (mut last_seq, mut last_digest): (i64, Option<String>) =
-                tx.query_row("SELECT last_seq, last_digest FROM stations WHERE code = ?1", [code], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let mut last_seq: i64 = tx.query_row(
+                "SELECT last_seq FROM stations WHERE code = ?1",
+                [code],
+                |r| r.get(0),
+            )?;
             for item in items {
                 if item.seq <= last_seq {
-                    // Only the newest digest is kept; it is enough to catch a body swapped
-                    // under the last number, and older numbers are simply not applied again.
-                    if item.seq == last_seq && last_digest.as_deref() != Some(item.digest.as_str()) {
+                    // A station re-sends at most its last unacknowledged batch; anything older,
+                    // or a different body under a number already applied, is a replay.
+                    let seen: Option<String> = tx
+                        .query_row(
+                            "SELECT digest FROM applied WHERE station = ?1 AND seq = ?2",
+                            params![code, item.seq],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if seen.as_deref() != Some(item.digest.as_str()) {
                         return Ok(Err(PushRefusal::Replayed { seq: item.seq }));
                     }
                     continue;
                 }
                 if item.seq != last_seq + 1 {
-                    return Ok(Err(PushRefusal::Gap { expected: last_seq + 1 }));
+                    return Ok(Err(PushRefusal::Gap {
+                        expected: last_seq + 1,
+                    }));
                 }
                 apply(tx, code, &item.update)?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO applied(station, seq, digest) VALUES (?1, ?2, ?3)",
+                    params![code, item.seq, item.digest],
+                )?;
                 last_seq = item.seq;
-                last_digest = Some(item.digest.clone());
             }
             tx.execute(
-                "UPDATE stations SET last_seq = ?2, last_digest = ?3, last_seen = ?4 WHERE code = ?1",
-                params![code, last_seq, last_digest, ts(now)],
+                "DELETE FROM applied WHERE station = ?1 AND seq <= ?2",
+                params![code, last_seq - REPLAY_WINDOW],
+            )?;
+            tx.execute(
+                "UPDATE stations SET last_seq = ?2, last_seen = ?3 WHERE code = ?1",
+                params![code, last_seq, ts(now)],
             )?;
             Ok(Ok(last_seq))
         })

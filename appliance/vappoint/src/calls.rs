@@ -159,14 +159,6 @@ impl CallHub {
         self.state().officers.keys().copied().collect()
     }
 
-    pub fn call_of_officer(&self, officer_id: i64) -> Option<i64> {
-        self.state()
-            .calls
-            .iter()
-            .find(|(_, c)| c.officer_id == officer_id)
-            .map(|(a, _)| *a)
-    }
-
     fn end_time(&self, officer_id: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let s = self.state();
         s.calls

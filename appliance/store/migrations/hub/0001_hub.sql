@@ -14,9 +14,17 @@ CREATE TABLE stations (
     revoked_at      INTEGER,
     last_seen       INTEGER,
     last_seq        INTEGER NOT NULL DEFAULT 0,
-    last_digest     TEXT,
     created_at      INTEGER NOT NULL
 ) STRICT;
+
+-- Digests of each station's recent messages, to tell a harmless re-send (same number, same
+-- digest) from a replayed or altered one. Only a window of recent numbers is kept.
+CREATE TABLE applied (
+    station TEXT NOT NULL REFERENCES stations(code),
+    seq     INTEGER NOT NULL,
+    digest  TEXT NOT NULL,
+    PRIMARY KEY (station, seq)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE officers (
     station    TEXT NOT NULL REFERENCES stations(code),

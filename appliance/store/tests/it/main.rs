@@ -546,6 +546,12 @@ fn the_hub_applies_pushes_in_order_once() {
             .unwrap(),
         Err(PushRefusal::Replayed { seq: 2 })
     );
+    // An older number with another body is a replay too.
+    assert_eq!(
+        h.apply_push("DGP", &[item(1, "y", daily(9))], now())
+            .unwrap(),
+        Err(PushRefusal::Replayed { seq: 1 })
+    );
     assert_eq!(
         h.apply_push("DGP", &[item(4, "d", daily(9))], now())
             .unwrap(),
