@@ -23,6 +23,42 @@ pub fn fingerprint(cert: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(cert))
 }
 
+/// Checks that a peer holds the key of the certificate it shows, whichever certificate the
+/// verifier then accepts: the same for both directions.
+struct Signatures<'a>(&'a CryptoProvider);
+
+impl Signatures<'_> {
+    fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// The peer's certificate fingerprint, if it presented one (a request extension).
 #[derive(Debug, Clone, Default)]
 pub struct PeerCert(pub Option<String>);
@@ -65,12 +101,7 @@ impl ClientCertVerifier for OptionalClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        Signatures(&self.provider).tls12(message, cert, dss)
     }
     fn verify_tls13_signature(
         &self,
@@ -78,17 +109,10 @@ impl ClientCertVerifier for OptionalClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        Signatures(&self.provider).tls13(message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        Signatures(&self.provider).schemes()
     }
 }
 
@@ -186,12 +210,7 @@ impl ServerCertVerifier for HubCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        Signatures(&self.provider).tls12(message, cert, dss)
     }
     fn verify_tls13_signature(
         &self,
@@ -199,16 +218,9 @@ impl ServerCertVerifier for HubCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        Signatures(&self.provider).tls13(message, cert, dss)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        Signatures(&self.provider).schemes()
     }
 }

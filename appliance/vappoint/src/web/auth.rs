@@ -128,6 +128,15 @@ impl Me {
         }
     }
 
+    /// A form only admins may send: the CSRF token first, then the right.
+    pub fn admin_form(
+        &self,
+        form: &std::collections::HashMap<String, String>,
+    ) -> Result<(), Response> {
+        self.check_csrf(form.get("csrf"))?;
+        self.require_admin()
+    }
+
     pub fn require_admin(&self) -> Result<(), Response> {
         if self.officer.is_admin {
             Ok(())

@@ -710,10 +710,7 @@ async fn add_officer(
     me: Me,
     Form(f): Form<Fields>,
 ) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    if let Err(r) = me.require_admin() {
+    if let Err(r) = me.admin_form(&f) {
         return r;
     }
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
@@ -766,10 +763,7 @@ async fn edit_officer(
     Path(id): Path<i64>,
     Form(f): Form<Fields>,
 ) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    if let Err(r) = me.require_admin() {
+    if let Err(r) = me.admin_form(&f) {
         return r;
     }
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
@@ -811,10 +805,7 @@ async fn remove_officer(
     Path(id): Path<i64>,
     Form(f): Form<Fields>,
 ) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    if let Err(r) = me.require_admin() {
+    if let Err(r) = me.admin_form(&f) {
         return r;
     }
     let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
@@ -877,10 +868,7 @@ async fn enroll(
     me: Me,
     Form(f): Form<Fields>,
 ) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    if let Err(r) = me.require_admin() {
+    if let Err(r) = me.admin_form(&f) {
         return r;
     }
     let url = f.get("hub").cloned().unwrap_or_default();
@@ -927,10 +915,7 @@ async fn save_station(
     me: Me,
     Form(f): Form<Fields>,
 ) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    if let Err(r) = me.require_admin() {
+    if let Err(r) = me.admin_form(&f) {
         return r;
     }
     let mut updates = Vec::new();
@@ -1017,10 +1002,7 @@ async fn retry_mail(
     Path(id): Path<i64>,
     Form(f): Form<Fields>,
 ) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    if let Err(r) = me.require_admin() {
+    if let Err(r) = me.admin_form(&f) {
         return r;
     }
     if let Err(e) = app.db(move |s| s.mail_requeue(id, Utc::now())).await {
