@@ -1,4 +1,5 @@
-//! The command line: `vappoint station` and `vappoint officer add`.
+//! The command line: `vappoint station`, `vappoint hub`, `vappoint officer add` and
+//! `vappoint discover`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -119,6 +120,13 @@ enum Command {
     /// Manage the station's officers.
     #[command(subcommand)]
     Officer(OfficerCommand),
+    /// List the vappoint stations and hubs on this LAN (mDNS), with their addresses and
+    /// certificate fingerprints.
+    Discover {
+        /// How long to listen for answers.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -183,6 +191,7 @@ pub fn main() -> std::process::ExitCode {
             hours,
             slot_minutes,
         }) => officer_add(data, &name, &rank, &email, admin, &hours, slot_minutes),
+        Command::Discover { seconds } => crate::discovery::discover(seconds),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -20,6 +20,21 @@ pub struct Config {
     pub calls: CallsConfig,
     pub federation: FederationConfig,
     pub hub: HubConfig,
+    pub discovery: DiscoveryConfig,
+}
+
+/// LAN discovery: the box announces itself over mDNS (`_vappoint._tcp`) so laptops on the
+/// station's network find it without knowing its address (see `discovery.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscoveryConfig {
+    pub enabled: bool,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig { enabled: true }
+    }
 }
 
 /// A station's pushes to its hub (after `vappoint station enroll`).

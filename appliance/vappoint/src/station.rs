@@ -63,6 +63,32 @@ fn url_for(ip: IpAddr, port: u16) -> String {
     }
 }
 
+/// Binds the HTTPS and HTTP listeners (before anything is printed, so a port in use is the
+/// first and only error).
+pub(crate) fn bind(
+    args: &StationArgs,
+) -> anyhow::Result<(std::net::TcpListener, std::net::TcpListener)> {
+    let https = std::net::TcpListener::bind(args.https_addr)
+        .with_context(|| format!("listening on {}", args.https_addr))?;
+    let http = std::net::TcpListener::bind(args.http_addr)
+        .with_context(|| format!("listening on {}", args.http_addr))?;
+    https.set_nonblocking(true)?;
+    http.set_nonblocking(true)?;
+    Ok((https, http))
+}
+
+/// Serves the plain-HTTP port, which only redirects to HTTPS.
+pub(crate) fn serve_redirect(http: std::net::TcpListener, https_port: u16) -> anyhow::Result<()> {
+    let redirect = crate::web::redirect_router(https_port);
+    let http = tokio::net::TcpListener::from_std(http)?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(http, redirect).await {
+            tracing::error!(error = %e, "http redirect server stopped");
+        }
+    });
+    Ok(())
+}
+
 /// Runs a station until SIGTERM or Ctrl-C.
 pub fn run(args: StationArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -83,11 +109,17 @@ pub struct Running {
     pub app: Arc<App>,
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// The mDNS announcement, while there is one (see `discovery.rs`).
+    discovery: Option<crate::discovery::Announcer>,
 }
 
 impl Running {
     /// Stops taking requests, lets those under way finish (10 s at most).
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        // Withdrawn first, so the LAN stops sending people to a box that is going away.
+        if let Some(discovery) = self.discovery.take() {
+            discovery.stop().await;
+        }
         self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
         self.server.await??;
         Ok(())
@@ -116,14 +148,8 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     let ui = Ui::load()?;
     let profile = Profile::load(&config, &store)?;
 
-    let https = std::net::TcpListener::bind(args.https_addr)
-        .with_context(|| format!("listening on {}", args.https_addr))?;
-    let http = std::net::TcpListener::bind(args.http_addr)
-        .with_context(|| format!("listening on {}", args.http_addr))?;
-    https.set_nonblocking(true)?;
-    http.set_nonblocking(true)?;
-    let https_local = https.local_addr()?;
-    let http_local = http.local_addr()?;
+    let (https, http) = bind(&args)?;
+    let (https_local, http_local) = (https.local_addr()?, http.local_addr()?);
 
     let lan = lan_addresses();
     let public_url = config.station.public_url.clone().unwrap_or_else(|| {
@@ -214,13 +240,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
         None => tracing::info!("not enrolled with a hub (vappoint station enroll)"),
     }
 
-    let redirect = crate::web::redirect_router(https_local.port());
-    let http = tokio::net::TcpListener::from_std(http)?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(http, redirect).await {
-            tracing::error!(error = %e, "http redirect server stopped");
-        }
-    });
+    serve_redirect(http, https_local.port())?;
 
     let handle = axum_server::Handle::new();
     let router = crate::web::router(app.clone());
@@ -231,12 +251,21 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     .handle(handle.clone())
     .serve(router.into_make_service_with_connect_info::<SocketAddr>());
     let server = tokio::spawn(async move { server.await.context("the HTTPS server stopped") });
+    // Announced once the listeners are bound, with the port actually bound (tests ask for
+    // port 0). The profile is read again later: the admin may set the code in the console.
+    let discovery = {
+        let current = app.clone();
+        crate::discovery::announce(&app.config.discovery, https_local, &tls.sha256, move || {
+            crate::discovery::Identity::station(&current.profile())
+        })
+    };
     Ok(Running {
         https: https_local,
         http: http_local,
         app,
         handle,
         server,
+        discovery,
     })
 }
 

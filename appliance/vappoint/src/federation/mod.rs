@@ -258,8 +258,22 @@ async fn queue_changes(
     Ok(())
 }
 
+/// The HTTPS client a station pushes with: its client certificate, the hub's certificate
+/// pinned.
+pub fn push_client(data: &Path, link: &HubLink) -> anyhow::Result<reqwest::Client> {
+    client(
+        data,
+        Arc::new(HubCert::pinned(crate::tls::provider(), link.pinned.clone())),
+        true,
+    )
+}
+
 /// Pushes the queue in batches until it is empty. Returns how many messages the hub took.
-async fn push_all(app: &Arc<App>, http: &reqwest::Client, link: &HubLink) -> anyhow::Result<usize> {
+pub async fn push_all(
+    app: &Arc<App>,
+    http: &reqwest::Client,
+    link: &HubLink,
+) -> anyhow::Result<usize> {
     let mut sent = 0;
     loop {
         let batch = app.db(|s| s.pending_federation(200)).await?;
@@ -307,11 +321,7 @@ async fn push_all(app: &Arc<App>, http: &reqwest::Client, link: &HubLink) -> any
 
 /// Runs while the station runs (if it is enrolled): queue changes, push, back off on errors.
 pub async fn run(app: Arc<App>, link: HubLink) {
-    let http = match client(
-        &app.data_dir,
-        Arc::new(HubCert::pinned(crate::tls::provider(), link.pinned.clone())),
-        true,
-    ) {
+    let http = match push_client(&app.data_dir, &link) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "federation disabled: the station's hub credentials cannot be read");

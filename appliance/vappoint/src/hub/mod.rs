@@ -460,10 +460,15 @@ pub struct RunningHub {
     pub app: Arc<HubApp>,
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// The mDNS announcement, while there is one (see `discovery.rs`).
+    discovery: Option<crate::discovery::Announcer>,
 }
 
 impl RunningHub {
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(discovery) = self.discovery.take() {
+            discovery.stop().await;
+        }
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(10)));
         self.server.await??;
@@ -491,12 +496,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<RunningHub> {
     let tls = crate::tls::load_or_create(&data.join("tls"))?;
     let ca = Ca::load_or_create(&data.join("ca"), &config.hub.name)?;
     let tz = parse_tz(&config.hub.time_zone)?;
-    let https = std::net::TcpListener::bind(args.https_addr)
-        .with_context(|| format!("listening on {}", args.https_addr))?;
-    let http = std::net::TcpListener::bind(args.http_addr)
-        .with_context(|| format!("listening on {}", args.http_addr))?;
-    https.set_nonblocking(true)?;
-    http.set_nonblocking(true)?;
+    let (https, http) = crate::station::bind(&args)?;
     let (https_local, http_local) = (https.local_addr()?, http.local_addr()?);
     let admins = store.admin_count()?;
     let app = Arc::new(HubApp {
@@ -525,13 +525,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<RunningHub> {
             data.display()
         );
     }
-    let redirect = crate::web::redirect_router(https_local.port());
-    let http = tokio::net::TcpListener::from_std(http)?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(http, redirect).await {
-            tracing::error!(error = %e, "http redirect server stopped");
-        }
-    });
+    crate::station::serve_redirect(http, https_local.port())?;
     let handle = axum_server::Handle::new();
     let acceptor = PeerCertAcceptor::new(axum_server::tls_rustls::RustlsAcceptor::new(
         axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config(true)?),
@@ -541,12 +535,19 @@ pub async fn start(args: StationArgs) -> anyhow::Result<RunningHub> {
         .handle(handle.clone())
         .serve(router(app.clone()).into_make_service_with_connect_info::<SocketAddr>());
     let server = tokio::spawn(async move { server.await.context("the HTTPS server stopped") });
+    // After the listeners are bound, with the port actually bound.
+    let identity = crate::discovery::Identity::hub(&app.config.hub.name);
+    let discovery =
+        crate::discovery::announce(&app.config.discovery, https_local, &tls.sha256, move || {
+            identity.clone()
+        });
     Ok(RunningHub {
         https: https_local,
         http: http_local,
         app,
         handle,
         server,
+        discovery,
     })
 }
 
