@@ -11,9 +11,10 @@ use rusqlite::{OptionalExtension, Row, params};
 use crate::federation::DailyFigures;
 use crate::{Db, Result, StoreError, conflict_on, from_ts, migrate, ts};
 
-/// How many recent message digests the hub keeps per station: several times the largest
-/// batch a station sends, which is all it can ever need to re-send.
-const REPLAY_WINDOW: i64 = 2000;
+/// How many recent message digests the hub keeps per station: twice the largest batch a
+/// station sends (200), which is all it can ever need to re-send. Kept small because it is
+/// per station: 400 rows of ~90 bytes each.
+const REPLAY_WINDOW: i64 = 400;
 
 pub struct HubStore {
     db: Db,
@@ -381,10 +382,13 @@ impl HubStore {
                         call_seconds_sum, call_count, reasons
                  FROM daily WHERE day BETWEEN ?1 AND ?2",
             )?;
+            // One lookup per row, not a scan of every station (17,500 of them, nationally).
+            let index: std::collections::HashMap<String, usize> =
+                out.iter().enumerate().map(|(i, f)| (f.code.clone(), i)).collect();
             let mut rows = st.query(params![from.to_string(), to.to_string()])?;
             while let Some(r) = rows.next()? {
                 let code: String = r.get(0)?;
-                let Some(f) = out.iter_mut().find(|f| f.code == code) else { continue };
+                let Some(f) = index.get(&code).map(|i| &mut out[*i]) else { continue };
                 f.offered += r.get::<_, u64>(1)?;
                 f.booked += r.get::<_, u64>(2)?;
                 f.completed += r.get::<_, u64>(3)?;

@@ -276,10 +276,21 @@ pub async fn push_all(
 ) -> anyhow::Result<usize> {
     let mut sent = 0;
     loop {
-        let batch = app.db(|s| s.pending_federation(200)).await?;
+        let mut batch = app.db(|s| s.pending_federation(200)).await?;
         if batch.is_empty() {
             return Ok(sent);
         }
+        // Stay well under the hub's body limit: a station with many officers sends large
+        // availability messages, and a batch the hub refuses would be refused forever.
+        let mut bytes = 0;
+        let fits = batch
+            .iter()
+            .take_while(|m| {
+                bytes += m.body.len() + 128;
+                bytes <= fed::MAX_PUSH_BYTES / 2
+            })
+            .count();
+        batch.truncate(fits.max(1));
         let last = batch.last().map_or(0, |m| m.seq);
         let messages = batch
             .iter()
