@@ -254,6 +254,12 @@ fn range(h: &HubApp, q: &Fields) -> Result<(NaiveDate, NaiveDate), Response> {
     Ok((from, to))
 }
 
+/// The report for the range a request asks for.
+async fn report_for(h: &Arc<HubApp>, q: &Fields) -> Result<report::Report, Response> {
+    let (from, to) = range(h, q)?;
+    build(h, from, to).await
+}
+
 async fn build(
     h: &Arc<HubApp>,
     from: NaiveDate,
@@ -269,27 +275,17 @@ async fn reports_api(
     _admin: Admin,
     Query(q): Query<Fields>,
 ) -> Response {
-    let (from, to) = match range(&h, &q) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match build(&h, from, to).await {
+    match report_for(&h, &q).await {
         Ok(r) => axum::Json(r).into_response(),
         Err(r) => r,
     }
 }
 
 fn reason_label(k: &str) -> String {
-    match k {
-        "complaint" => "Complaint",
-        "fir_follow_up" => "Follow-up on an FIR",
-        "lost_article" => "Lost article",
-        "domestic_violence" => "Domestic violence",
-        "cyber_fraud" => "Cyber fraud",
-        "other" => "Other",
-        k => k,
-    }
-    .to_string()
+    k.parse::<vappoint_domain::ReasonCategory>().map_or_else(
+        |_| k.to_string(),
+        |c| crate::web::officer::category_label(c).to_string(),
+    )
 }
 
 async fn reports_page(
@@ -297,11 +293,7 @@ async fn reports_page(
     admin: Admin,
     Query(q): Query<Fields>,
 ) -> Response {
-    let (from, to) = match range(&h, &q) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let r = match build(&h, from, to).await {
+    let r = match report_for(&h, &q).await {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -330,7 +322,7 @@ async fn reports_page(
         &h,
         "hub/report.html",
         Some(&admin),
-        json!({"report": r, "charts": {"zones_svg": zones_svg, "reasons_svg": reasons_svg}, "from": from.to_string(), "to": to.to_string()}),
+        json!({"report": r, "charts": {"zones_svg": zones_svg, "reasons_svg": reasons_svg}, "from": r.from, "to": r.to}),
     )
 }
 
@@ -339,26 +331,24 @@ async fn reports_csv(
     _admin: Admin,
     Query(q): Query<Fields>,
 ) -> Response {
-    let (from, to) = match range(&h, &q) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
     let table = if q.get("table").map(String::as_str) == Some("zones") {
         Table::Zones
     } else {
         Table::Stations
     };
-    let r = match build(&h, from, to).await {
+    let r = match report_for(&h, &q).await {
         Ok(r) => r,
         Err(r) => return r,
     };
     let name = format!(
-        "vappoint-{}-{from}-{to}.csv",
+        "vappoint-{}-{}-{}.csv",
         if table == Table::Zones {
             "zones"
         } else {
             "stations"
-        }
+        },
+        r.from,
+        r.to
     );
     (
         [

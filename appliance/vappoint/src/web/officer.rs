@@ -217,7 +217,7 @@ async fn logout(
 
 // ---- the day ----
 
-fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str {
+pub(crate) fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str {
     use vappoint_domain::ReasonCategory::*;
     match c {
         Complaint => "Complaint",
