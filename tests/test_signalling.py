@@ -4,6 +4,7 @@ server or anyone else's call down."""
 
 import json
 import ssl
+import threading
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -22,15 +23,35 @@ def tls():
 
 
 def ws(st, path, cookies=None):
+    """Opens a signalling socket. A handshake that does not finish in time is tried again:
+    the client library can hang for good when its handshake times out on TLS (its reader
+    thread never wakes), so each try runs in its own thread with a deadline. The pages do the
+    same (they reconnect). Refusals (InvalidStatus) are raised at once."""
     headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())} if cookies else None
-    return connect(
-        f"wss://{st.base.split('://', 1)[1]}{path}",
-        ssl=tls(),
-        additional_headers=headers,
-        origin=st.base,
-        max_size=None,
-        open_timeout=10,
-    )
+    for _ in range(3):
+        result = {}
+
+        def attempt():
+            try:
+                result["conn"] = connect(
+                    f"wss://{st.base.split('://', 1)[1]}{path}",
+                    ssl=tls(),
+                    additional_headers=headers,
+                    origin=st.base,
+                    max_size=None,
+                    open_timeout=10,
+                )
+            except Exception as e:  # noqa: BLE001 - handed to the caller below
+                result["error"] = e
+
+        t = threading.Thread(target=attempt, daemon=True)
+        t.start()
+        t.join(20)
+        if "conn" in result:
+            return result["conn"]
+        if "error" in result and not isinstance(result["error"], TimeoutError):
+            raise result["error"]
+    pytest.fail(f"the station did not complete a WebSocket handshake on {path} in 3 tries")
 
 
 def recv_type(conn, kind, timeout=10):
