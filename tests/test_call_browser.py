@@ -53,6 +53,8 @@ def test_citizen_and_officer_see_each_other_and_the_timer_ends_the_call(smtp, ma
     desk.driver.find_element(By.ID, "email").send_keys(officer.email)
     desk.driver.find_element(By.ID, "password").send_keys(officer.password)
     desk.driver.find_element(By.CSS_SELECTOR, "form[action='/officer/login'] button").click()
+    # The login must land (its cookie set) before the calls page is opened.
+    wait_until(lambda: desk.driver.current_url.endswith("/officer"), timeout=20, message="the officer logged in")
     desk.driver.get(st.url("/officer/calls"))
     row = f"tr[data-appointment][data-status='waiting']"
     wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row + " button.admit"), timeout=20, message="the citizen on the officer's list")
