@@ -103,14 +103,10 @@ async fn officer_loop(app: Arc<App>, officer_id: i64, socket: WebSocket) {
     let conn = app.calls.officer_joined(officer_id, tx.clone());
     calls::refresh(&app, officer_id).await;
     let app2 = app.clone();
-    pump(socket, rx, tx.clone(), move |text| {
+    pump(socket, rx, tx.clone(), move |msg: OfficerMsg| {
         let app = app2.clone();
         let tx = tx.clone();
         async move {
-            let msg: OfficerMsg = match serde_json::from_str(&text) {
-                Ok(m) => m,
-                Err(_) => return Err(refusal("bad_message", "That message could not be read.")),
-            };
             let result = match msg {
                 OfficerMsg::Ping { n } => {
                     let _ = tx.try_send(ServerMsg::Pong { n });
@@ -200,14 +196,10 @@ async fn citizen_loop(app: Arc<App>, appointment: i64, officer_id: i64, socket: 
     }
     calls::refresh(&app, officer_id).await;
     let app2 = app.clone();
-    pump(socket, rx, tx.clone(), move |text| {
+    pump(socket, rx, tx.clone(), move |msg: CitizenMsg| {
         let app = app2.clone();
         let tx = tx.clone();
         async move {
-            let msg: CitizenMsg = match serde_json::from_str(&text) {
-                Ok(m) => m,
-                Err(_) => return Err(refusal("bad_message", "That message could not be read.")),
-            };
             let result = match msg {
                 CitizenMsg::Ping { n } => {
                     let _ = tx.try_send(ServerMsg::Pong { n });
@@ -238,15 +230,16 @@ async fn citizen_loop(app: Arc<App>, appointment: i64, officer_id: i64, socket: 
     }
 }
 
-/// Runs one socket: sends what the hub queues for it, hands each text message to
+/// Runs one socket: sends what the hub queues for it, hands each message it can read to
 /// `handle`, and answers refusals. Returns when either side closes.
-async fn pump<F, Fut>(
+async fn pump<M, F, Fut>(
     mut socket: WebSocket,
     mut rx: mpsc::Receiver<ServerMsg>,
     tx: mpsc::Sender<ServerMsg>,
     handle: F,
 ) where
-    F: Fn(String) -> Fut,
+    M: serde::de::DeserializeOwned,
+    F: Fn(M) -> Fut,
     Fut: std::future::Future<Output = Result<(), ServerMsg>>,
 {
     let mut refusals = 0;
@@ -271,7 +264,12 @@ async fn pump<F, Fut>(
                     // Closed, or a protocol error such as a message over the size limit.
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 };
-                if let Err(refused) = handle(text).await {
+                // Anything that is not one of this side's messages is refused here, for both sides.
+                let result = match serde_json::from_str::<M>(&text) {
+                    Ok(msg) => handle(msg).await,
+                    Err(_) => Err(refusal("bad_message", "That message could not be read.")),
+                };
+                if let Err(refused) = result {
                     refusals += 1;
                     let _ = tx.try_send(refused);
                 }
