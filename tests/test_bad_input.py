@@ -298,7 +298,7 @@ def test_a_new_token_replaces_the_old_one_three_times_an_hour(station, smtp):
 
 def test_bookings_per_ip_are_rate_limited(make_station):
     st = make_station(station_config(None, limits={"bookings_per_ip_per_minute": 3}), start=False)
-    officer = st.add_officer()
+    officer = st.add_officer(admin=True)
     st.start()
     slots = st.free_slots(officer.id)[:4]
 

@@ -254,7 +254,7 @@ def test_a_link_opens_only_its_own_appointment(station, smtp):
 
 def test_without_a_relay_mail_is_spooled_as_eml(make_station):
     st = make_station(station_config(None), start=False)
-    officer = st.add_officer()
+    officer = st.add_officer(admin=True)
     st.start()
     who = citizen_email()
     ref = st.book_ok(officer.id, st.free_slot(officer.id)["start"], who)["reference"]

@@ -90,7 +90,8 @@ class Lan:
     """Two namespaces, `box` and `client`, joined by a veth pair; and the processes started
     in them, all ended at teardown."""
 
-    def __init__(self):
+    def __init__(self, box_ip: str = BOX_IP, client_ip: str = CLIENT_IP):
+        self.box_ip, self.client_ip = box_ip, client_ip
         tag = f"{os.getpid() % 100000}"
         self.box = f"vappoint-box-{tag}"
         self.client = f"vappoint-client-{tag}"
@@ -113,7 +114,7 @@ class Lan:
         box_if, client_if = f"vpb{tag}", f"vpc{tag}"
         run("ip", "link", "add", "name", box_if, "netns", self.box, "type", "veth",
             "peer", "name", client_if, "netns", self.client)
-        for ns, dev, ip in ((self.box, box_if, BOX_IP), (self.client, client_if, CLIENT_IP)):
+        for ns, dev, ip in ((self.box, box_if, self.box_ip), (self.client, client_if, self.client_ip)):
             run("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", dev)
             run("ip", "-n", ns, "link", "set", "lo", "up")
             run("ip", "-n", ns, "link", "set", dev, "up")

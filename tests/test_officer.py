@@ -141,7 +141,7 @@ def test_posts_without_the_right_csrf_are_refused(station):
 
 def test_an_idle_session_expires(make_station):
     st = make_station(station_config(None, sessions={"idle": "2s"}), start=False)
-    officer = st.add_officer()
+    officer = st.add_officer(admin=True)
     st.start()
     console = st.login(officer)
     assert console.get(st.url("/officer"), allow_redirects=False).status_code == 200

@@ -12,6 +12,7 @@ from conftest import (
     mail_link,
     parse_html,
     pdf_bytes,
+    wait_until,
 )
 
 DEVANAGARI = re.compile("[\u0900-\u097f]")
@@ -157,7 +158,12 @@ def test_booking_works_through_the_html_form(station, smtp):
 def test_starts_and_serves_with_no_config_at_all(make_station):
     st = make_station(None)
 
-    assert st.get("/").status_code == 200
+    # A new box shows its set-up page; once it has an admin, the booking site.
+    first = st.get("/")
+    assert first.status_code == 200
+    assert 'name="setup_code"' in first.text
+    st.add_officer(admin=True)
+    wait_until(lambda: st.get("/", allow_redirects=False).status_code == 200, message="site opens")
     info = st.get("/api/v1/station")
     assert info.status_code == 200
     assert {"name", "code", "zone", "time_zone", "officers"} <= set(info.json())

@@ -106,6 +106,52 @@ impl Store {
         })
     }
 
+    /// Whether the station has an active admin: until it does, the box is in set-up mode.
+    pub fn has_admin(&self) -> Result<bool> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM officers WHERE is_admin = 1 AND active = 1)",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Ends set-up in one transaction: the first admin and the station's settings together,
+    /// or neither. Refused (`Conflict("already_set_up")`) once any admin exists, so two
+    /// set-up forms sent at once cannot both win.
+    pub fn finish_setup(
+        &self,
+        admin: &NewOfficer,
+        settings: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        self.write(|tx| {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM officers WHERE is_admin = 1 AND active = 1)",
+                [],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(StoreError::Conflict("already_set_up"));
+            }
+            for (k, v) in settings {
+                tx.execute(
+                    "INSERT INTO settings(key, value) VALUES (?1, ?2)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [k, v],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO officers(name, rank, email, password_hash, is_admin, hours, slot_minutes, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)",
+                params![admin.name, admin.rank, admin.email, admin.password_hash, admin.hours.to_string(), admin.slot_minutes, ts(now)],
+            )
+            .map_err(|e| conflict_on(e, &[("officers.email", "email_taken")]))?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
     /// Active officers, in the order they were added.
     pub fn officers(&self) -> Result<Vec<Officer>> {
         self.read(|c| load(c, "active = 1", []))

@@ -605,6 +605,7 @@ fn start_hub(rt: &Runtime, data: &Path) -> anyhow::Result<RunningHub> {
         https_addr: "127.0.0.1:0".parse()?,
         http_addr: "127.0.0.1:0".parse()?,
         config: None,
+        setup_code_file: None,
     }))
 }
 
@@ -1774,6 +1775,7 @@ fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
         https_addr: "127.0.0.1:0".parse()?,
         http_addr: "127.0.0.1:0".parse()?,
         config: Some(config),
+        setup_code_file: None,
     }))?;
     let app = station.app.clone();
     let mut officers = Vec::new();

@@ -1,20 +1,21 @@
-//! The state every request shares: configuration, database, keys, pages, limits, and the
-//! station's profile (name, code, zone, time zone).
+//! The state every request shares: configuration, database, keys, pages, limits, set-up
+//! state, and the station's profile (name, code, zone, time zone, public address, mail).
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use anyhow::Context;
 use chrono_tz::Tz;
 use vappoint_store::{Store, StoreError};
 
 use crate::calls::CallHub;
-use crate::config::{Config, parse_tz};
+use crate::config::{Config, DEFAULT_FROM, RelayConfig, parse_tz};
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
 use crate::ui::Ui;
 
-/// Who the station is. Each field comes from the config file when set there (and is then
-/// fixed), else from what the admin saved in the console, else a plain default.
+/// Who the station is and how it reaches people. Each field comes from the config file when
+/// set there (and is then fixed), else from what set-up or the admin saved, else a default.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Profile {
     pub name: String,
@@ -23,7 +24,20 @@ pub struct Profile {
     #[serde(skip)]
     pub tz: Tz,
     pub time_zone: String,
+    /// Base of the links in emails, e.g. `https://dgp.punepolice.example`.
+    pub public_url: String,
+    #[serde(skip)]
+    pub mail_from: String,
+    /// Never serialised: pages get the profile, and the relay holds a password.
+    #[serde(skip)]
+    pub relay: Option<RelayConfig>,
 }
+
+/// Settings keys of what set-up and the admin's Station page save.
+pub const PUBLIC_URL_KEY: &str = "station.public_url";
+pub const MAIL_FROM_KEY: &str = "mail.from";
+/// The relay as JSON, its password sealed with the box's key (see `secrets.rs`).
+pub const RELAY_KEY: &str = "mail.relay";
 
 pub const PROFILE_FIELDS: &[(&str, &str)] = &[
     ("name", "Station name"),
@@ -36,7 +50,13 @@ pub const PROFILE_FIELDS: &[(&str, &str)] = &[
 ];
 
 impl Profile {
-    pub fn load(config: &Config, store: &Store) -> anyhow::Result<Profile> {
+    /// `default_url` is used when neither the config nor set-up named a public address.
+    pub fn load(
+        config: &Config,
+        store: &Store,
+        secrets: &Secrets,
+        default_url: &str,
+    ) -> anyhow::Result<Profile> {
         let c = &config.station;
         let get = |fixed: &Option<String>, key: &str, default: &str| -> anyhow::Result<String> {
             Ok(match fixed {
@@ -53,7 +73,32 @@ impl Profile {
             zone: get(&c.zone, "zone", "City")?,
             tz: parse_tz(&time_zone)?,
             time_zone,
+            public_url: get(&c.public_url, "public_url", default_url)?,
+            mail_from: match &config.mail.from {
+                Some(f) => f.clone(),
+                None => store
+                    .setting(MAIL_FROM_KEY)?
+                    .unwrap_or_else(|| DEFAULT_FROM.to_string()),
+            },
+            relay: match &config.mail.relay {
+                Some(r) => Some(r.clone()),
+                None => match store.setting(RELAY_KEY)? {
+                    Some(json) => Some(
+                        RelayConfig::unseal(&json, secrets)
+                            .context("reading the saved mail relay")?,
+                    ),
+                    None => None,
+                },
+            },
         })
+    }
+
+    /// Whether the config file fixes the public address and the mail settings.
+    pub fn delivery_locked(config: &Config) -> (bool, bool) {
+        (
+            config.station.public_url.is_some(),
+            config.mail.relay.is_some() || config.mail.from.is_some(),
+        )
     }
 
     /// Whether the config file fixes this field.
@@ -79,8 +124,10 @@ pub struct App {
     /// Wakes the mail worker when a message is queued.
     pub mail_wake: tokio::sync::Notify,
     pub data_dir: PathBuf,
-    /// Base of the links in emails, e.g. `https://192.168.1.20:8443`.
-    pub public_url: String,
+    /// The public address when none is set: the box's own LAN address and port.
+    pub default_url: String,
+    /// Whether the station has been set up (see `setup.rs`).
+    pub setup: crate::setup::Setup,
     /// Live calls and the video bridge.
     pub calls: CallHub,
 }
@@ -91,6 +138,18 @@ impl App {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Base of the links in emails.
+    pub fn public_url(&self) -> String {
+        self.profile().public_url
+    }
+
+    /// Reads the profile again after set-up or the admin changed a setting.
+    pub fn reload_profile(&self) -> anyhow::Result<()> {
+        let p = Profile::load(&self.config, &self.store, &self.secrets, &self.default_url)?;
+        *self.profile.write().unwrap_or_else(|e| e.into_inner()) = p;
+        Ok(())
     }
 
     pub fn tz(&self) -> Tz {

@@ -33,6 +33,10 @@ pub struct StationArgs {
     /// Optional TOML configuration file.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// (Stations) the file holding the one-time set-up code; without it, a code is made in
+    /// the data folder. The Raspberry Pi's first boot writes one to the boot partition.
+    #[arg(long)]
+    pub setup_code_file: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -257,7 +261,9 @@ fn station_enroll(
 ) -> anyhow::Result<()> {
     let config = crate::config::Config::load(config)?;
     let store = crate::station::open_store(data)?;
-    let station = crate::app::Profile::load(&config, &store)?.code;
+    std::fs::create_dir_all(data.join("keys"))?;
+    let secrets = crate::secrets::Secrets::load_or_create(&data.join("keys/secret.key"))?;
+    let station = crate::app::Profile::load(&config, &store, &secrets, "")?.code;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

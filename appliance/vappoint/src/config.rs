@@ -101,10 +101,14 @@ pub struct StationConfig {
     pub public_url: Option<String>,
 }
 
+/// The sender when neither the config nor set-up names one.
+pub const DEFAULT_FROM: &str = "V-Appointment <noreply@vappoint.local>";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
-    pub from: String,
+    /// Set here, it is fixed; else set-up or the admin's Station page sets it.
+    pub from: Option<String>,
     pub relay: Option<RelayConfig>,
     /// Cap of the retry backoff while the relay is unreachable.
     #[serde(with = "humantime_serde")]
@@ -117,7 +121,7 @@ pub struct MailConfig {
 impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
-            from: "V-Appointment <noreply@vappoint.local>".into(),
+            from: None,
             relay: None,
             retry_max: Duration::from_secs(300),
             give_up_after: Duration::from_secs(3 * 24 * 3600),
@@ -125,7 +129,7 @@ impl Default for MailConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Security {
     /// STARTTLS on a plain port (usually 587).
@@ -136,7 +140,7 @@ pub enum Security {
     None,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelayConfig {
     pub host: String,
@@ -144,6 +148,58 @@ pub struct RelayConfig {
     pub security: Security,
     pub username: Option<String>,
     pub password: Option<String>,
+}
+
+impl RelayConfig {
+    /// Checks a relay from the config file or a form: the same rules for both.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let host_ok = !self.host.is_empty()
+            && self.host.len() <= 253
+            && self
+                .host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+        if !host_ok {
+            bail!(
+                "the mail relay's host {:?} is not a host name or address",
+                self.host
+            );
+        }
+        if self.port == 0 {
+            bail!("the mail relay's port must be 1 to 65535");
+        }
+        if self.security == Security::None && !is_loopback(&self.host) {
+            bail!(
+                "mail.relay.security = \"none\" is allowed only for a relay on this machine \
+                 (127.0.0.1, ::1 or localhost), not {:?}; use \"starttls\" or \"tls\"",
+                self.host
+            );
+        }
+        if self.username.is_some() != self.password.is_some() {
+            bail!("mail.relay needs both username and password, or neither");
+        }
+        Ok(())
+    }
+
+    /// The relay as saved in the database: JSON with the password sealed by the box's key,
+    /// so a copy of the database alone does not give the relay away.
+    pub fn seal(&self, secrets: &crate::secrets::Secrets) -> String {
+        let mut saved = self.clone();
+        saved.password = self
+            .password
+            .as_ref()
+            .map(|p| data_encoding::HEXLOWER.encode(&secrets.seal(p.as_bytes())));
+        serde_json::to_string(&saved).expect("a relay serialises")
+    }
+
+    pub fn unseal(json: &str, secrets: &crate::secrets::Secrets) -> anyhow::Result<RelayConfig> {
+        let mut r: RelayConfig = serde_json::from_str(json)?;
+        if let Some(p) = &r.password {
+            let sealed = data_encoding::HEXLOWER.decode(p.as_bytes())?;
+            r.password = Some(String::from_utf8(secrets.unseal(&sealed)?)?);
+        }
+        Ok(r)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -293,21 +349,12 @@ impl Config {
                 "station.public_url must start with https:// and have no trailing slash: {url:?}"
             );
         }
-        self.mail
-            .from
-            .parse::<lettre::message::Mailbox>()
-            .context("mail.from is not a valid address")?;
+        if let Some(from) = &self.mail.from {
+            from.parse::<lettre::message::Mailbox>()
+                .context("mail.from is not a valid address")?;
+        }
         if let Some(r) = &self.mail.relay {
-            if r.security == Security::None && !is_loopback(&r.host) {
-                bail!(
-                    "mail.relay.security = \"none\" is allowed only for a relay on this machine \
-                     (127.0.0.1, ::1 or localhost), not {:?}; use \"starttls\" or \"tls\"",
-                    r.host
-                );
-            }
-            if r.username.is_some() != r.password.is_some() {
-                bail!("mail.relay needs both username and password, or neither");
-            }
+            r.validate()?;
         }
         let l = &self.limits;
         if l.bookings_per_ip_per_minute == 0

@@ -18,6 +18,7 @@ mod limits;
 mod mail;
 pub mod peer;
 mod secrets;
+pub mod setup;
 pub mod station;
 mod tls;
 mod ui;

@@ -96,7 +96,13 @@ pub fn run(args: StationArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let station = start(args).await?;
+        let app = station.app.clone();
+        notify_ready(format!("serving on {}", station.https), move || {
+            let app = app.clone();
+            async move { app.db(|s| s.has_admin()).await.is_ok() }
+        });
         shutdown_signal().await;
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         tracing::info!("stopping");
         station.stop().await
     })
@@ -146,22 +152,33 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
     let tls = crate::tls::load_or_create(&data.join("tls"))?;
     let ui = Ui::load()?;
-    let profile = Profile::load(&config, &store)?;
 
     let (https, http) = bind(&args)?;
     let (https_local, http_local) = (https.local_addr()?, http.local_addr()?);
 
     let lan = lan_addresses();
-    let public_url = config.station.public_url.clone().unwrap_or_else(|| {
+    let default_url = {
         let ip = if https_local.ip().is_unspecified() {
             lan.first().copied().unwrap_or(IpAddr::from([127, 0, 0, 1]))
         } else {
             https_local.ip()
         };
         url_for(ip, https_local.port())
-    });
+    };
+    let profile = Profile::load(&config, &store, &secrets, &default_url)?;
 
-    let officers = store.officers()?.len();
+    let set_up = store.has_admin()?;
+    let code_file = match &args.setup_code_file {
+        Some(f) => f.clone(),
+        None => {
+            let f = data.join("setup-code");
+            if !set_up {
+                crate::setup::ensure_code(&f)?;
+            }
+            f
+        }
+    };
+    let setup = crate::setup::Setup::new(code_file, set_up);
     let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
         udp_ports: config.calls.port_range()?,
         bind_ips: config.calls.bind_ips.clone(),
@@ -185,9 +202,28 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
         profile: RwLock::new(profile),
         mail_wake: tokio::sync::Notify::new(),
         data_dir: data.clone(),
-        public_url,
+        default_url,
+        setup,
         calls,
     });
+
+    // Before the listening lines, which tell a watching script the box is up.
+    if !set_up {
+        // Printed as written in its file (grouped for reading off a console).
+        let code = std::fs::read_to_string(app.setup.code_file())
+            .map(|c| c.trim().to_string())
+            .unwrap_or_else(|e| format!("(none yet: {e})"));
+        println!(
+            "vappoint: not set up yet. From the station's network open {}/setup and enter the \
+             set-up code {} (kept in {}).\n  \
+             Or create the first admin here: vappoint officer add --data {} --name \"NAME\" \
+             --rank \"Senior Police Inspector\" --email EMAIL --admin --password-stdin",
+            app.default_url,
+            code,
+            app.setup.code_file().display(),
+            data.display()
+        );
+    }
 
     println!("vappoint: https listening on {https_local}");
     println!("vappoint: http listening on {http_local}");
@@ -198,7 +234,8 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     );
     println!(
         "vappoint: open {}/ (citizens) and {}/officer (officers)",
-        app.public_url, app.public_url
+        app.public_url(),
+        app.public_url()
     );
     if https_local.ip().is_unspecified() {
         for ip in lan.iter().skip(1) {
@@ -212,21 +249,13 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
         "vappoint: certificate SHA-256 fingerprint {}",
         tls.fingerprint
     );
-    match &app.config.mail.relay {
+    match &app.profile().relay {
         Some(r) => println!("vappoint: mail goes through {}:{}", r.host, r.port),
         None => println!(
             "vappoint: no mail relay set; mail is written to {}",
             app.spool_dir().display()
         ),
     }
-    if officers == 0 {
-        println!(
-            "vappoint: no officer yet. Create the first admin with:\n  \
-             vappoint officer add --data {} --name \"NAME\" --rank \"Senior Police Inspector\" --email EMAIL --admin --password-stdin",
-            data.display()
-        );
-    }
-
     tokio::spawn(crate::mail::run_worker(app.clone()));
     tokio::spawn(tidy(app.clone()));
     match crate::federation::load_link(&data)? {
@@ -267,6 +296,34 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
         server,
         discovery,
     })
+}
+
+/// Tells systemd (`Type=notify`) that the box serves, and feeds its watchdog at half the
+/// interval while `alive` answers true: `alive` reads the database, so a wedged disk or a
+/// stuck runtime stops the pings and systemd restarts the service. Outside systemd, nothing.
+pub(crate) fn notify_ready<F, Fut>(status: String, alive: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    use sd_notify::NotifyState;
+    if let Err(e) = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(&status)]) {
+        tracing::debug!(error = %e, "no systemd to notify");
+    }
+    let Some(interval) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval / 2);
+        loop {
+            tick.tick().await;
+            if alive().await {
+                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
+            } else {
+                tracing::error!("health check failed; the watchdog is not fed");
+            }
+        }
+    });
 }
 
 pub(crate) async fn shutdown_signal() {

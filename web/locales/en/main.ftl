@@ -108,6 +108,7 @@ err-forbidden = You are not allowed to do that.
 err-bad_request = That request could not be read.
 err-internal = Something went wrong on our side. Nothing was lost; please try again.
 back-home = Back to the station page
+setup-not-open = This station's booking site is not open yet. Please try again later.
 
 # Emails
 email-booked-subject = Your video appointment { $reference } on { $date }

@@ -326,6 +326,52 @@ fn the_last_admin_stays_and_officers_with_bookings_stay() {
 }
 
 #[test]
+fn set_up_ends_once_with_its_settings_and_admin_together() {
+    let (_d, s) = store();
+    assert!(!s.has_admin().unwrap());
+    // A plain officer does not end set-up mode.
+    officer(&s, "plain@p.in", false);
+    assert!(!s.has_admin().unwrap());
+    let admin = |email: &str| NewOfficer {
+        name: "Vijay Patil".into(),
+        rank: "PI".into(),
+        email: email.into(),
+        password_hash: "x".into(),
+        is_admin: true,
+        hours: WeeklyHours::default(),
+        slot_minutes: 5,
+    };
+    let settings = vec![("station.name".to_string(), "Deccan".to_string())];
+    // An email already taken refuses the whole set-up: no setting is written.
+    assert!(matches!(
+        s.finish_setup(&admin("PLAIN@p.in"), &settings, now()),
+        Err(StoreError::Conflict("email_taken"))
+    ));
+    assert_eq!(s.setting("station.name").unwrap(), None);
+    assert!(!s.has_admin().unwrap());
+
+    let id = s
+        .finish_setup(&admin("spi@p.in"), &settings, now())
+        .unwrap();
+    assert!(s.officer(id).unwrap().is_admin);
+    assert_eq!(
+        s.setting("station.name").unwrap().as_deref(),
+        Some("Deccan")
+    );
+    assert!(s.has_admin().unwrap());
+    // A second set-up (a form sent twice, or by someone else) is refused.
+    let later = vec![("station.name".to_string(), "Other".to_string())];
+    assert!(matches!(
+        s.finish_setup(&admin("other@p.in"), &later, now()),
+        Err(StoreError::Conflict("already_set_up"))
+    ));
+    assert_eq!(
+        s.setting("station.name").unwrap().as_deref(),
+        Some("Deccan")
+    );
+}
+
+#[test]
 fn schedules_round_trip_with_days_off() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", false);

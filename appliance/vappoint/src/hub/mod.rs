@@ -483,6 +483,7 @@ pub fn run(args: StationArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let hub = start(args).await?;
+        crate::station::notify_ready(format!("hub serving on {}", hub.https), || async { true });
         crate::station::shutdown_signal().await;
         tracing::info!("stopping");
         hub.stop().await

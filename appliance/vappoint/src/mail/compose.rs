@@ -65,8 +65,9 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
     let lang = c.lang;
     let i18n = &app.ui.i18n;
     let cutoff = c.start - Duration::from_std(app.config.booking.change_cutoff)?;
-    let join_url = format!("{}/a/{}/join", app.public_url, c.link);
-    let manage_url = format!("{}/a/{}", app.public_url, c.link);
+    let public_url = app.public_url();
+    let join_url = format!("{public_url}/a/{}/join", c.link);
+    let manage_url = format!("{public_url}/a/{}", c.link);
     let date_label = fmt_date(c.start, tz, lang);
     let time_label = fmt_time(c.start, tz);
     let (subject_id, intro) = match c.kind {
@@ -99,7 +100,7 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         })),
     )?;
 
-    let host = host_of(&app.public_url);
+    let host = host_of(&public_url);
     let uid = format!("{}@{}", c.reference, host);
     let mut summary_args = fluent_bundle::FluentArgs::new();
     summary_args.set("name", c.officer.name.clone());
@@ -127,7 +128,7 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
     let ics = calendar.done().to_string();
 
     let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), host);
-    let from: Mailbox = app.config.mail.from.parse()?;
+    let from: Mailbox = profile.mail_from.parse()?;
     let to = Mailbox::new(Some(c.name.to_string()), c.email.parse()?);
     let message = Message::builder()
         .from(from)

@@ -67,7 +67,7 @@ async fn deliver(
         };
     };
     let envelope = (|| -> anyhow::Result<Envelope> {
-        let from: Mailbox = app.config.mail.from.parse()?;
+        let from: Mailbox = app.profile().mail_from.parse()?;
         Ok(Envelope::new(Some(from.email), vec![m.to_addr.parse()?])?)
     })();
     let envelope = match envelope {
@@ -133,25 +133,39 @@ async fn run_once(
 }
 
 /// Runs forever: delivers what is due, then sleeps until the next message is due, a new one
-/// is queued, or 30 seconds pass.
+/// is queued, or 30 seconds pass. The relay is read each round: set-up or the admin may
+/// change it while the box runs.
 pub async fn run_worker(app: Arc<App>) {
-    let smtp = match app.config.mail.relay.as_ref().map(transport).transpose() {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "mail relay settings unusable; mail stays queued");
-            return;
-        }
-    };
     if let Err(e) = std::fs::create_dir_all(app.spool_dir()).context("creating the spool folder") {
         tracing::error!(error = %format!("{e:#}"), "mail cannot be spooled");
     }
+    let mut current: Option<(
+        Option<RelayConfig>,
+        Option<AsyncSmtpTransport<Tokio1Executor>>,
+    )> = None;
     loop {
-        match run_once(&app, smtp.as_ref()).await {
-            Ok(50) => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "mail worker"),
+        let relay = app.profile().relay;
+        if current.as_ref().is_none_or(|(r, _)| *r != relay) {
+            match relay.as_ref().map(transport).transpose() {
+                Ok(t) => current = Some((relay, t)),
+                Err(e) => {
+                    // Mail stays queued (never spooled) until the relay is fixed.
+                    tracing::error!(error = %format!("{e:#}"), "mail relay settings unusable; mail stays queued");
+                    current = None;
+                }
+            }
         }
-        let next = app.db(|s| s.next_mail_due()).await.ok().flatten();
+        if let Some((_, smtp)) = &current {
+            match run_once(&app, smtp.as_ref()).await {
+                Ok(50) => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "mail worker"),
+            }
+        }
+        let next = match current {
+            Some(_) => app.db(|s| s.next_mail_due()).await.ok().flatten(),
+            None => None, // nothing can be sent: wait for a change of settings
+        };
         let wait = next
             .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
             .unwrap_or(Duration::from_secs(30))

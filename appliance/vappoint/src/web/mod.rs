@@ -5,6 +5,7 @@ pub mod api;
 pub(crate) mod auth;
 pub mod citizen;
 pub mod officer;
+pub mod setup;
 pub mod upload;
 pub mod ws;
 
@@ -347,6 +348,7 @@ async fn not_found(ctx: Ctx) -> Response {
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
+        .merge(setup::routes())
         .merge(citizen::routes())
         .merge(api::routes())
         .merge(officer::routes())
@@ -355,6 +357,10 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         // Small bodies everywhere except where documents are uploaded (set per route).
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            setup::guard,
+        ))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app)
 }

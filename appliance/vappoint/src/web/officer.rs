@@ -22,7 +22,6 @@ use super::auth::{
 };
 use super::{cookie, html_response};
 use crate::app::{App, PROFILE_FIELDS, Profile};
-use crate::config::{parse_tz, validate_code};
 use crate::secrets::{random_id, sha256};
 use crate::ui::{fmt_date, fmt_time};
 
@@ -42,6 +41,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/officer/officers/{id}/remove", post(remove_officer))
         .route("/officer/station", get(station_form).post(save_station))
         .route("/officer/station/enroll", post(enroll))
+        .route("/officer/station/delivery", post(save_delivery))
         .route("/officer/mail", get(mail))
         .route("/officer/mail/{id}/retry", post(retry_mail))
 }
@@ -855,12 +855,42 @@ async fn station_page(
         .iter()
         .map(|(k, label)| json!({"key": k, "label": label, "value": value(k), "locked": Profile::locked(&app.config, k)}))
         .collect();
+    let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
+    let relay = p.relay.as_ref();
+    let delivery = json!({
+        "public_url": p.public_url,
+        "public_host": app.db(|s| s.setting(crate::app::PUBLIC_URL_KEY)).await.ok().flatten()
+            .map(|u| u.trim_start_matches("https://").to_string()),
+        "url_locked": url_locked,
+        "mail_locked": mail_locked,
+        "mail_from": p.mail_from,
+        "relay_host": relay.map(|r| r.host.clone()),
+        "relay_port": relay.map(|r| r.port),
+        "relay_security": relay.map(|r| r.security),
+        "relay_username": relay.and_then(|r| r.username.clone()),
+        "relay_has_password": relay.is_some_and(|r| r.password.is_some()),
+    });
     page(
         app,
         "officer/station.html",
         Some(me),
-        json!({"fields": fields, "hub": hub, "notice": notice, "error": error}),
+        json!({"fields": fields, "hub": hub, "delivery": delivery, "notice": notice, "error": error}),
     )
+}
+
+/// Enrols with a hub and starts pushing to it (from the Station page and from set-up).
+pub(crate) async fn enroll_and_run(
+    app: &Arc<App>,
+    url: &str,
+    code: &str,
+) -> anyhow::Result<crate::federation::HubLink> {
+    let station = app.profile().code;
+    let link = crate::federation::enroll(&app.data_dir, url, &station, code).await?;
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || crate::federation::start_afresh(&store)).await??;
+    tracing::info!(hub = %link.url, "station enrolled with a hub");
+    tokio::spawn(crate::federation::run(app.clone(), link.clone()));
+    Ok(link)
 }
 
 async fn enroll(
@@ -873,18 +903,9 @@ async fn enroll(
     }
     let url = f.get("hub").cloned().unwrap_or_default();
     let code = f.get("code").cloned().unwrap_or_default();
-    let station = app.profile().code;
-    match crate::federation::enroll(&app.data_dir, &url, &station, &code).await {
-        Ok(link) => {
-            let started = {
-                let store = app.store.clone();
-                tokio::task::spawn_blocking(move || crate::federation::start_afresh(&store)).await
-            };
-            if let Err(e) = started.map_err(anyhow::Error::new).and_then(|r| r) {
-                return internal(e);
-            }
-            tracing::info!(by = me.officer.id, hub = %link.url, "station enrolled with a hub");
-            tokio::spawn(crate::federation::run(app.clone(), link));
+    match enroll_and_run(&app, &url, &code).await {
+        Ok(_) => {
+            tracing::info!(by = me.officer.id, "enrolment from the console");
             station_page(
                 &app,
                 &me,
@@ -918,44 +939,57 @@ async fn save_station(
     if let Err(r) = me.admin_form(&f) {
         return r;
     }
-    let mut updates = Vec::new();
-    for (key, label) in PROFILE_FIELDS {
-        let Some(v) = f.get(*key) else { continue };
-        if Profile::locked(&app.config, key) {
-            continue;
-        }
-        let v = match clean_label(v, label) {
-            Ok(v) => v,
-            Err(m) => {
-                return with_status(
-                    station_page(&app, &me, None, Some(m)).await,
-                    StatusCode::BAD_REQUEST,
-                );
-            }
-        };
-        let check = match *key {
-            "code" => validate_code(&v).map(|_| ()),
-            "time_zone" => parse_tz(&v).map(|_| ()),
-            _ => Ok(()),
-        };
-        if let Err(e) = check {
+    let updates = match super::setup::profile_settings(&f, &app) {
+        Ok(u) => u.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+        Err(m) => {
             return with_status(
-                station_page(&app, &me, None, Some(e.to_string())).await,
+                station_page(&app, &me, None, Some(m)).await,
                 StatusCode::BAD_REQUEST,
             );
         }
-        updates.push((format!("station.{key}"), v));
+    };
+    save_settings(&app, &me, updates).await
+}
+
+/// The public address and the mail relay (also asked at set-up).
+async fn save_delivery(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Form(f): Form<Fields>,
+) -> Response {
+    if let Err(r) = me.admin_form(&f) {
+        return r;
     }
+    let updates = match super::setup::delivery_settings(&f, &app) {
+        Ok(u) => u,
+        Err(m) => {
+            return with_status(
+                station_page(&app, &me, None, Some(m)).await,
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let r = save_settings(&app, &me, updates).await;
+    // The mail worker picks up a new relay on its next round.
+    app.mail_wake.notify_one();
+    r
+}
+
+async fn save_settings(
+    app: &Arc<App>,
+    me: &Me,
+    updates: Vec<(String, Option<String>)>,
+) -> Response {
     for (k, v) in updates {
-        if let Err(e) = app.db(move |s| s.set_setting(&k, Some(&v))).await {
+        if let Err(e) = app.db(move |s| s.set_setting(&k, v.as_deref())).await {
             return store_err(e);
         }
     }
-    match Profile::load(&app.config, &app.store) {
-        Ok(p) => *app.profile.write().unwrap_or_else(|e| e.into_inner()) = p,
-        Err(e) => return internal(e),
+    if let Err(e) = app.reload_profile() {
+        return internal(e);
     }
-    station_page(&app, &me, Some("Saved."), None).await
+    tracing::info!(by = me.officer.id, "station settings saved");
+    station_page(app, me, Some("Saved."), None).await
 }
 
 // ---- mail (admin) ----
@@ -987,7 +1021,7 @@ async fn mail(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me)
         "officer/mail.html",
         Some(&me),
         json!({
-            "relay": app.config.mail.relay.as_ref().map(|r| format!("{}:{}", r.host, r.port)),
+            "relay": app.profile().relay.as_ref().map(|r| format!("{}:{}", r.host, r.port)),
             "spool": app.spool_dir().display().to_string(),
             "counts": {"pending": pending, "spooled": spooled, "sent": sent, "dead": dead},
             "dead": dead_list.iter().map(row).collect::<Vec<_>>(),

@@ -40,6 +40,7 @@ async fn station(dir: &std::path::Path) -> Running {
         https_addr: "127.0.0.1:0".parse().unwrap(),
         http_addr: "127.0.0.1:0".parse().unwrap(),
         config: Some(config),
+        setup_code_file: None,
     })
     .await
     .unwrap()
@@ -56,7 +57,8 @@ fn officer(st: &Running, n: u8) -> (i64, String) {
                 rank: "Police Inspector".into(),
                 email: format!("o{n}@station.example"),
                 password_hash: "unused".into(),
-                is_admin: false,
+                // An admin, so the station is past set-up and serves its pages.
+                is_admin: true,
                 hours: "Mon-Sun 00:00-24:00".parse().unwrap(),
                 slot_minutes: 5,
             },

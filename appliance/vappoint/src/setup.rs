@@ -1,0 +1,163 @@
+//! Set-up mode: the box is in it exactly while it has no admin officer. Until then it serves
+//! only the set-up page, only to the LAN, and only to someone who knows the one-time set-up
+//! code (written to the boot partition by the Pi's first boot, or to the data dir elsewhere).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+
+/// Where the set-up code lives, and whether set-up is over.
+pub struct Setup {
+    code_file: PathBuf,
+    /// Latches: once an admin exists the station never goes back to set-up mode (the last
+    /// admin cannot be removed), so requests stop asking the database.
+    done: AtomicBool,
+}
+
+impl Setup {
+    /// `code_file` is the operator's file (`--setup-code-file`) or `DATA/setup-code`.
+    pub fn new(code_file: PathBuf, done: bool) -> Setup {
+        Setup {
+            code_file,
+            done: AtomicBool::new(done),
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    pub fn mark_done(&self) {
+        self.done.store(true, Ordering::Release);
+    }
+
+    pub fn code_file(&self) -> &Path {
+        &self.code_file
+    }
+
+    /// The code as written in its file, read each time: on the Pi the first-boot unit writes
+    /// it, and an operator may replace it by editing the file on the card.
+    pub fn code(&self) -> anyhow::Result<String> {
+        let text = std::fs::read_to_string(&self.code_file).with_context(|| {
+            format!("reading the set-up code from {}", self.code_file.display())
+        })?;
+        let code = normalise(&text);
+        if code.len() < 8 {
+            anyhow::bail!(
+                "the set-up code in {} is shorter than 8 characters",
+                self.code_file.display()
+            );
+        }
+        Ok(code)
+    }
+
+    /// Whether `given` is the set-up code (spaces and dashes ignored, constant time).
+    pub fn accepts(&self, given: &str) -> anyhow::Result<bool> {
+        let code = self.code()?;
+        Ok(crate::web::auth::same(&code, &normalise(given)))
+    }
+}
+
+/// Makes a fresh code in `path` unless one is there: 12 random digits, grouped
+/// in fours so it can be read off a console and typed on a phone.
+pub fn ensure_code(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    use rand::Rng;
+    // rand's thread generator is a CSPRNG seeded from the OS (as the booking tokens use).
+    let mut rng = rand::rng();
+    let digits: String = (0..12)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect();
+    let grouped = format!("{} {} {}\n", &digits[..4], &digits[4..8], &digits[8..]);
+    crate::secrets::write_private(path, grouped.as_bytes())
+        .with_context(|| format!("writing the set-up code to {}", path.display()))
+}
+
+/// Digits and letters only, upper case: "4821 0937-5512" and "482109375512" are the same code.
+fn normalise(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Addresses of the station's own network: set-up is refused to anything else, so a box
+/// whose ports are already forwarded cannot be claimed from the internet.
+pub fn is_lan(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_lan(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link local fe80::/10
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lan_addresses_are_told_from_the_internet() {
+        for lan in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.9",
+            "192.168.1.20",
+            "169.254.3.4",
+            "::1",
+            "fe80::1",
+            "fd12:3456::1",
+            "::ffff:192.168.1.5",
+        ] {
+            assert!(is_lan(lan.parse().unwrap()), "{lan}");
+        }
+        for wan in [
+            "49.36.1.2",
+            "100.64.0.1",
+            "172.32.0.1",
+            "2401:4900::1",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_lan(wan.parse().unwrap()), "{wan}");
+        }
+    }
+
+    #[test]
+    fn the_code_is_made_once_and_read_loosely() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("setup-code");
+        ensure_code(&path).unwrap();
+        let first = std::fs::read_to_string(&path).unwrap();
+        ensure_code(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+        let digits: String = first.chars().filter(char::is_ascii_digit).collect();
+        assert_eq!(digits.len(), 12);
+
+        let setup = Setup::new(path, false);
+        let dashed = format!("{}-{}-{}", &digits[..4], &digits[4..8], &digits[8..]);
+        assert!(setup.accepts(&dashed).unwrap());
+        assert!(setup.accepts(&format!(" {digits} ")).unwrap());
+        assert!(!setup.accepts(&digits[..11]).unwrap());
+        assert!(!setup.accepts("").unwrap());
+    }
+
+    #[test]
+    fn a_missing_or_short_code_file_is_an_error_not_a_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Setup::new(dir.path().join("nope"), false);
+        assert!(missing.accepts("").is_err());
+        std::fs::write(dir.path().join("short"), "12 34\n").unwrap();
+        let short = Setup::new(dir.path().join("short"), false);
+        assert!(short.accepts("1234").is_err());
+    }
+}

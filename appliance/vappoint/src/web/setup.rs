@@ -1,0 +1,419 @@
+//! The set-up page (`/setup`), the guard that keeps the rest of the site closed until set-up
+//! is done, and the rules for the settings it shares with the admin's Station page.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde_json::{Value, json};
+use vappoint_store::StoreError;
+
+use super::auth::{LOGIN_COOKIE, clear_cookie, same};
+use super::{Ctx, Failure, cookie};
+use crate::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
+use crate::config::{RelayConfig, Security, parse_tz, validate_code};
+use crate::secrets::random_id;
+use crate::setup::is_lan;
+
+type Fields = HashMap<String, String>;
+
+/// Hours the first admin starts with; they change them on "My hours" like any officer.
+const FIRST_ADMIN_HOURS: &str = "Mon-Sat 11:00-13:00";
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new().route("/setup", get(form).post(submit))
+}
+
+/// Before set-up: the LAN is sent to `/setup`, the internet is told the site is not open, and
+/// nothing else answers. After set-up this only reads an atomic flag.
+pub async fn guard(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if app.setup.is_done() {
+        return next.run(req).await;
+    }
+    // An admin made from the command line ends set-up mode too.
+    match app.db(|s| s.has_admin()).await {
+        Ok(true) => {
+            app.setup.mark_done();
+            return next.run(req).await;
+        }
+        Ok(false) => {}
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "checking set-up state");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    }
+    let path = req.uri().path();
+    if path.starts_with("/static/") {
+        return next.run(req).await;
+    }
+    let lan = is_lan(peer.ip());
+    if lan && path == "/setup" {
+        return next.run(req).await;
+    }
+    if lan {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/setup")]).into_response();
+    }
+    let (mut parts, _) = req.into_parts();
+    let ctx = match <Ctx as axum::extract::FromRequestParts<Arc<App>>>::from_request_parts(
+        &mut parts, &app,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(never) => match never {},
+    };
+    let mut r = ctx.page(
+        "message.html",
+        json!({"heading": ctx.t("site-title"), "message": ctx.t("setup-not-open"), "is_error": true}),
+    );
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    r
+}
+
+fn setup_page(app: &App, status: StatusCode, values: &Fields, error: Option<String>) -> Response {
+    let csrf = random_id();
+    // Passwords and the code are never sent back into the page.
+    let mut shown: serde_json::Map<String, Value> = values
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "password" | "password2" | "relay_password" | "setup_code" | "csrf"
+            )
+        })
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    shown.entry("time_zone").or_insert(json!("Asia/Kolkata"));
+    shown.entry("relay_port").or_insert(json!("587"));
+    shown.entry("relay_security").or_insert(json!("starttls"));
+    let ctx = json!({
+        "csrf": csrf,
+        "v": shown,
+        "error": error,
+        "code_file": app.setup.code_file().display().to_string(),
+        "station": app.profile(),
+        "me": null,
+        "notice": null,
+    });
+    let mut r = match app
+        .ui
+        .render("setup.html", minijinja::Value::from_serialize(&ctx))
+    {
+        Ok(html) => super::html_response(status, html),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "set-up page failed to render");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        format!("{LOGIN_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict")
+            .parse()
+            .expect("valid header"),
+    );
+    r
+}
+
+async fn form(ctx: Ctx) -> Response {
+    if ctx.app.setup.is_done() {
+        return ctx.fail(Failure::NotFound);
+    }
+    setup_page(&ctx.app, StatusCode::OK, &Fields::new(), None)
+}
+
+async fn submit(
+    ctx: Ctx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<Fields>,
+) -> Response {
+    let app = ctx.app.clone();
+    if app.setup.is_done() {
+        return ctx.fail(Failure::NotFound);
+    }
+    let refuse = |status, msg: String| setup_page(&app, status, &f, Some(msg));
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    let given = f.get("csrf").map_or("", String::as_str);
+    if expected.is_empty() || !same(expected, given) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This form had expired. Check the fields and send it again.".into(),
+        );
+    }
+    if !app.limits.login_from(peer.ip()) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many tries. Wait a minute and try again.".into(),
+        );
+    }
+    match app
+        .setup
+        .accepts(f.get("setup_code").map_or("", String::as_str))
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(ip = %peer.ip(), "wrong set-up code");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "That is not this box's set-up code. It is in the file {} (on the SD card's \
+                     boot partition for the Raspberry Pi) and on the box's console.",
+                    app.setup.code_file().display()
+                ),
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "no set-up code");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("This box cannot check a set-up code: {e:#}."),
+            );
+        }
+    }
+
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let mut settings: Vec<(String, String)> = match profile_settings(&f, &app) {
+        Ok(s) => s,
+        Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
+    };
+    match delivery_settings(&f, &app) {
+        Ok(d) => settings.extend(d.into_iter().filter_map(|(k, v)| Some((k, v?)))),
+        Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
+    }
+    let (hub_url, hub_code) = (get("hub_url").trim().to_string(), get("hub_code"));
+    if hub_url.is_empty() != hub_code.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "To join the hub, give both its address and the one-time enrolment code (or neither)."
+                .into(),
+        );
+    }
+    if get("password") != get("password2") {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "The two passwords are not the same.".into(),
+        );
+    }
+    let fields = (
+        get("admin_name"),
+        get("admin_rank"),
+        get("admin_email"),
+        get("password"),
+    );
+    let made = tokio::task::spawn_blocking(move || {
+        let (n, r, e, p) = fields;
+        super::officer::new_officer(&n, &r, &e, &p, FIRST_ADMIN_HOURS, "5", true)
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    let admin = match made {
+        Ok(a) => a,
+        Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
+    };
+    let admin_email = admin.email.clone();
+    match app
+        .db(move |s| s.finish_setup(&admin, &settings, Utc::now()))
+        .await
+    {
+        Ok(id) => tracing::info!(officer = id, ip = %peer.ip(), "station set up"),
+        Err(StoreError::Conflict("already_set_up")) => {
+            app.setup.mark_done();
+            return ctx.fail(Failure::NotFound);
+        }
+        Err(StoreError::Conflict(_)) => {
+            return refuse(
+                StatusCode::CONFLICT,
+                "An officer with that email already exists.".into(),
+            );
+        }
+        Err(e) => return ctx.fail(Failure::Internal(e.into())),
+    }
+    if let Err(e) = app.reload_profile() {
+        return ctx.fail(Failure::Internal(e));
+    }
+    app.setup.mark_done();
+    app.mail_wake.notify_one();
+
+    // The hub is asked last: set-up stands even when the hub cannot be reached today, and the
+    // admin can enrol later from the Station page.
+    let hub = if hub_url.is_empty() {
+        Value::Null
+    } else {
+        match super::officer::enroll_and_run(&app, &hub_url, &hub_code).await {
+            Ok(link) => json!({"ok": true, "url": link.url}),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "enrolment during set-up failed");
+                json!({"ok": false, "error": format!("{e:#}")})
+            }
+        }
+    };
+    let page = json!({
+        "station": app.profile(),
+        "admin_email": admin_email,
+        "hub": hub,
+        "me": null, "notice": null, "error": null, "csrf": null,
+    });
+    let mut r = match app
+        .ui
+        .render("setup_done.html", minijinja::Value::from_serialize(&page))
+    {
+        Ok(html) => super::html_response(StatusCode::OK, html),
+        Err(e) => return ctx.fail(Failure::Internal(e)),
+    };
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        clear_cookie(LOGIN_COOKIE).parse().expect("valid header"),
+    );
+    r
+}
+
+/// Name, code, zone and time zone from a form, as settings; fields fixed by the config file
+/// are left alone.
+pub fn profile_settings(f: &Fields, app: &App) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (key, label) in PROFILE_FIELDS {
+        let Some(v) = f.get(*key) else { continue };
+        if Profile::locked(&app.config, key) {
+            continue;
+        }
+        let v = super::officer::clean_label(v, label)?;
+        let check = match *key {
+            "code" => validate_code(&v).map(|_| ()),
+            "time_zone" => parse_tz(&v).map(|_| ()),
+            _ => Ok(()),
+        };
+        check.map_err(|e| e.to_string())?;
+        out.push((format!("station.{key}"), v));
+    }
+    Ok(out)
+}
+
+/// The public address and the mail settings from a form, as settings to write (`None`
+/// clears one). A blank relay password keeps the saved one, so the admin need not retype it.
+pub fn delivery_settings(f: &Fields, app: &App) -> Result<Vec<(String, Option<String>)>, String> {
+    let get = |k: &str| f.get(k).map_or("", |v| v.trim()).to_string();
+    let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
+    let mut out = Vec::new();
+    if !url_locked && f.contains_key("public_host") {
+        out.push((PUBLIC_URL_KEY.to_string(), public_url(&get("public_host"))?));
+    }
+    if mail_locked || !f.contains_key("relay_host") {
+        return Ok(out);
+    }
+    let from = get("mail_from");
+    if !from.is_empty() {
+        from.parse::<lettre::message::Mailbox>().map_err(|_| {
+            format!(
+                "{from:?} is not a sender address, e.g. \"Deccan Police <noreply@dgp.example.in>\"."
+            )
+        })?;
+    }
+    out.push((
+        MAIL_FROM_KEY.to_string(),
+        Some(from).filter(|f| !f.is_empty()),
+    ));
+    let host = get("relay_host");
+    if host.is_empty() {
+        out.push((RELAY_KEY.to_string(), None));
+        return Ok(out);
+    }
+    let port = match get("relay_port").as_str() {
+        "" => 587,
+        p => p
+            .parse::<u16>()
+            .map_err(|_| format!("The relay's port {p:?} is not a number from 1 to 65535."))?,
+    };
+    let security = match get("relay_security").as_str() {
+        "" | "starttls" => Security::Starttls,
+        "tls" => Security::Tls,
+        "none" => Security::None,
+        other => return Err(format!("Unknown relay security {other:?}.")),
+    };
+    let username = Some(get("relay_username")).filter(|u| !u.is_empty());
+    let typed = f.get("relay_password").cloned().unwrap_or_default();
+    let password = if !typed.is_empty() {
+        Some(typed)
+    } else {
+        // Kept only for the same account on the same relay.
+        app.profile()
+            .relay
+            .filter(|r| r.host == host && r.username == username)
+            .and_then(|r| r.password)
+    };
+    if username.as_deref().is_some_and(|u| u.len() > 320)
+        || password.as_deref().is_some_and(|p| p.len() > 1024)
+    {
+        return Err("The relay's user name or password is too long.".into());
+    }
+    let relay = RelayConfig {
+        host,
+        port,
+        security,
+        username,
+        password,
+    };
+    relay.validate().map_err(|e| format!("{e:#}."))?;
+    out.push((RELAY_KEY.to_string(), Some(relay.seal(&app.secrets))));
+    Ok(out)
+}
+
+/// "dgp.punepolice.example", "https://dgp.punepolice.example/" or "10.0.0.5:8443" become
+/// "https://dgp.punepolice.example" or "https://10.0.0.5:8443"; blank means "not set".
+fn public_url(typed: &str) -> Result<Option<String>, String> {
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    if typed.starts_with("http://") {
+        return Err(
+            "Citizens reach the box over HTTPS: use https:// or just the host name.".into(),
+        );
+    }
+    let host = typed
+        .strip_prefix("https://")
+        .unwrap_or(typed)
+        .trim_end_matches('/');
+    let ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    if !ok {
+        return Err(format!(
+            "{typed:?} is not a host name, e.g. dgp.punepolice.example."
+        ));
+    }
+    Ok(Some(format!("https://{}", host.to_ascii_lowercase())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+
+    #[test]
+    fn public_address_is_normalised() {
+        assert_eq!(
+            public_url("DGP.punepolice.example").unwrap().as_deref(),
+            Some("https://dgp.punepolice.example")
+        );
+        assert_eq!(
+            public_url("https://10.0.0.5:8443/").unwrap().as_deref(),
+            Some("https://10.0.0.5:8443")
+        );
+        assert_eq!(public_url("").unwrap(), None);
+        assert!(public_url("http://x.example").is_err());
+        assert!(public_url("x.example/path?q").is_err());
+        assert!(public_url("x example").is_err());
+    }
+}
