@@ -321,6 +321,7 @@ class Station:
         self.runs = 0
         self.officers: list[Officer] = []
         self.admin: Officer | None = None  # set by the `station` fixture
+        self.env: dict[str, str] = {}  # added to the process's environment
 
     # -- officers -----------------------------------------------------------------------------
 
@@ -371,7 +372,7 @@ class Station:
         stderr = open(self.log_dir / f"stderr.{self.runs}.log", "wb")
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL,
-            text=True, bufsize=1,
+            text=True, bufsize=1, env={**os.environ, **self.env},
         )
         stderr.close()
         ports: dict[str, int] = {}
