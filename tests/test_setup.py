@@ -6,6 +6,7 @@ import html
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -235,3 +236,40 @@ def test_set_up_is_refused_from_outside_the_lan(tmp_path):
             assert "setup_code" not in body
     finally:
         lan.teardown()
+
+
+def test_the_admin_changes_relay_and_address_later_without_a_restart(make_station, smtp):
+    st = make_station(None, start=False)
+    admin = st.add_officer(name="PI Admin", admin=True, hours=ALL_DAY)
+    st.start()
+    # No relay yet: a booking's mail waits in the spool folder.
+    first = citizen_email()
+    st.book_ok(admin.id, st.free_slot(admin.id)["start"], first)
+    wait_until(lambda: any(first in p.read_text(errors="replace") for p in (st.data / "spool").glob("*.eml")),
+               message="mail spooled")
+
+    console = st.login(admin)
+    page = console.get(st.url("/officer/station"), timeout=30)
+    settings = {
+        "csrf": csrf_of(page.text),
+        "public_host": "https://ktd.punepolice.example/",
+        "mail_from": "Kothrud Police <noreply@ktd.police.example>",
+        "relay_host": "127.0.0.1",
+        "relay_port": str(smtp.port),
+        "relay_security": "none",
+        "relay_username": "",
+        "relay_password": "",
+    }
+    bad = console.post(st.url("/officer/station/delivery"), data={**settings, "relay_port": "99999"}, timeout=30)
+    assert bad.status_code == 400
+    assert "not a number from 1 to 65535" in html.unescape(bad.text)
+    saved = console.post(st.url("/officer/station/delivery"), data=settings, timeout=30)
+    assert saved.status_code == 200, saved.text[:500]
+    assert "Saved." in saved.text
+
+    # The next booking's mail goes through the new relay, with links on the new address.
+    second = citizen_email()
+    st.book_ok(admin.id, st.free_slot(admin.id, after=timedelta(hours=1))["start"], second)
+    mail = smtp.booking_mail(second)
+    assert "noreply@ktd.police.example" in mail.msg["From"]
+    assert "https://ktd.punepolice.example/a/" in mail_text(mail.msg)
