@@ -140,3 +140,27 @@ def test_initramfs_checks_the_root_file_system(vm, first_answer):
     log = vm.log()
     assert "fsck not present" not in log
     assert re.search(r"fsck\.ext4 .*/dev/vda2", log), "the initramfs did not check the root file system"
+
+
+def test_set_up_in_the_booted_box(vm, first_answer):
+    """The whole appliance path: the sandboxed service reads the code the first boot wrote to
+    the boot partition, and set-up in the browser writes to its state directory."""
+    m = wait_until(lambda: CODE_LINE.search(vm.log()), timeout=60, message="the set-up code on the console")
+    browser = new_session()
+    page = browser.get(vm.url("/setup"), timeout=30)
+    assert page.status_code == 200, page.text[:500]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    done = browser.post(vm.url("/setup"), timeout=60, data={
+        "csrf": csrf, "setup_code": m.group(1),
+        "name": "Deccan Gymkhana Police Station", "code": "DGP", "zone": "Zone 1",
+        "time_zone": "Asia/Kolkata",
+        "admin_name": "Vijay Patil", "admin_rank": "Senior Police Inspector",
+        "admin_email": "spi@dgp.example", "password": "a long password 1",
+        "password2": "a long password 1",
+        "public_host": "", "mail_from": "", "relay_host": "", "hub_url": "", "hub_code": "",
+    })
+    assert done.status_code == 200, done.text[:1000]
+    assert "is set up" in done.text
+    assert https_answer(vm, "/setup").status_code == 404
+    home = https_answer(vm, "/")
+    assert home.status_code == 200 and "Deccan Gymkhana Police Station" in home.text
