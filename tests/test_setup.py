@@ -22,6 +22,7 @@ from conftest import (
     new_session,
     wait_until,
 )
+from hubkit import FAST_PUSH, make_hub  # noqa: F401 (a fixture)
 from test_discovery import Lan, Lines
 
 STATION = {
@@ -273,3 +274,30 @@ def test_the_admin_changes_relay_and_address_later_without_a_restart(make_statio
     mail = smtp.booking_mail(second)
     assert "noreply@ktd.police.example" in mail.msg["From"]
     assert "https://ktd.punepolice.example/a/" in mail_text(mail.msg)
+
+
+def test_set_up_with_a_hub_code_enrols_the_station(make_station, make_hub):
+    hub = make_hub()
+    enrolment = hub.add_station("KTD", "Kothrud Police Station", "Zone 3", "https://ktd.punepolice.example")
+    st = make_station({"federation": dict(FAST_PUSH)})
+    browser = new_session()
+    done = browser.post(st.url("/setup"), timeout=60, data={
+        **STATION,
+        "csrf": setup_form(st, browser),
+        "setup_code": setup_code(st),
+        "admin_name": "Vijay Patil",
+        "admin_rank": "PI",
+        "admin_email": "spi@ktd.example",
+        "password": "a long password 1",
+        "password2": "a long password 1",
+        "hub_url": hub.url_base,
+        "hub_code": enrolment,
+    })
+    assert done.status_code == 200, done.text[:1000]
+    assert "Enrolled with the hub" in done.text
+    # The hub hears from the station: it is listed with the time it was last seen.
+    listed = wait_until(
+        lambda: [x for x in hub.directory() if x["code"] == "KTD" and x["last_seen"]],
+        timeout=60, message="the hub to hear from the new station",
+    )
+    assert listed[0]["name"] == "Kothrud Police Station"
