@@ -95,26 +95,12 @@ fn load(
 
 impl Store {
     pub fn add_officer(&self, o: &NewOfficer, now: DateTime<Utc>) -> Result<i64> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO officers(name, rank, email, password_hash, is_admin, hours, slot_minutes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![o.name, o.rank, o.email, o.password_hash, o.is_admin, o.hours.to_string(), o.slot_minutes, ts(now)],
-            )
-            .map_err(|e| conflict_on(e, &[("officers.email", "email_taken")]))?;
-            Ok(tx.last_insert_rowid())
-        })
+        self.write(|tx| insert_officer(tx, o, now))
     }
 
     /// Whether the station has an active admin: until it does, the box is in set-up mode.
     pub fn has_admin(&self) -> Result<bool> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT EXISTS (SELECT 1 FROM officers WHERE is_admin = 1 AND active = 1)",
-                [],
-                |r| r.get(0),
-            )?)
-        })
+        Ok(self.count_admins()? > 0)
     }
 
     /// Ends set-up in one transaction: the first admin and the station's settings together,
@@ -127,12 +113,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         self.write(|tx| {
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM officers WHERE is_admin = 1 AND active = 1)",
-                [],
-                |r| r.get(0),
-            )?;
-            if taken {
+            if admins(tx)? > 0 {
                 return Err(StoreError::Conflict("already_set_up"));
             }
             for (k, v) in settings {
@@ -142,13 +123,14 @@ impl Store {
                     [k, v],
                 )?;
             }
-            tx.execute(
-                "INSERT INTO officers(name, rank, email, password_hash, is_admin, hours, slot_minutes, created_at)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7)",
-                params![admin.name, admin.rank, admin.email, admin.password_hash, admin.hours.to_string(), admin.slot_minutes, ts(now)],
+            insert_officer(
+                tx,
+                &NewOfficer {
+                    is_admin: true,
+                    ..admin.clone()
+                },
+                now,
             )
-            .map_err(|e| conflict_on(e, &[("officers.email", "email_taken")]))?;
-            Ok(tx.last_insert_rowid())
         })
     }
 
@@ -167,13 +149,7 @@ impl Store {
     }
 
     pub fn count_admins(&self) -> Result<u32> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT count(*) FROM officers WHERE active = 1 AND is_admin = 1",
-                [],
-                |r| r.get(0),
-            )?)
-        })
+        self.read(admins)
     }
 
     /// Changes name, rank and admin rights. Refuses to leave the station without an admin.
@@ -259,4 +235,22 @@ fn ensure_admin_left(tx: &rusqlite::Transaction) -> Result<()> {
         return Err(StoreError::Conflict("last_admin"));
     }
     Ok(())
+}
+
+fn insert_officer(tx: &rusqlite::Transaction, o: &NewOfficer, now: DateTime<Utc>) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO officers(name, rank, email, password_hash, is_admin, hours, slot_minutes, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![o.name, o.rank, o.email, o.password_hash, o.is_admin, o.hours.to_string(), o.slot_minutes, ts(now)],
+    )
+    .map_err(|e| conflict_on(e, &[("officers.email", "email_taken")]))?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn admins(c: &rusqlite::Connection) -> Result<u32> {
+    Ok(c.query_row(
+        "SELECT count(*) FROM officers WHERE active = 1 AND is_admin = 1",
+        [],
+        |r| r.get(0),
+    )?)
 }

@@ -939,15 +939,8 @@ async fn save_station(
     if let Err(r) = me.admin_form(&f) {
         return r;
     }
-    let updates = match super::setup::profile_settings(&f, &app) {
-        Ok(u) => u.into_iter().map(|(k, v)| (k, Some(v))).collect(),
-        Err(m) => {
-            return with_status(
-                station_page(&app, &me, None, Some(m)).await,
-                StatusCode::BAD_REQUEST,
-            );
-        }
-    };
+    let updates = super::setup::profile_settings(&f, &app)
+        .map(|u| u.into_iter().map(|(k, v)| (k, Some(v))).collect());
     save_settings(&app, &me, updates).await
 }
 
@@ -960,26 +953,27 @@ async fn save_delivery(
     if let Err(r) = me.admin_form(&f) {
         return r;
     }
-    let updates = match super::setup::delivery_settings(&f, &app) {
-        Ok(u) => u,
-        Err(m) => {
-            return with_status(
-                station_page(&app, &me, None, Some(m)).await,
-                StatusCode::BAD_REQUEST,
-            );
-        }
-    };
-    let r = save_settings(&app, &me, updates).await;
+    let r = save_settings(&app, &me, super::setup::delivery_settings(&f, &app)).await;
     // The mail worker picks up a new relay on its next round.
     app.mail_wake.notify_one();
     r
 }
 
+/// Writes checked settings (`None` clears one) and reloads the profile; or shows why not.
 async fn save_settings(
     app: &Arc<App>,
     me: &Me,
-    updates: Vec<(String, Option<String>)>,
+    updates: Result<Vec<(String, Option<String>)>, String>,
 ) -> Response {
+    let updates = match updates {
+        Ok(u) => u,
+        Err(m) => {
+            return with_status(
+                station_page(app, me, None, Some(m)).await,
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
     for (k, v) in updates {
         if let Err(e) = app.db(move |s| s.set_setting(&k, v.as_deref())).await {
             return store_err(e);
