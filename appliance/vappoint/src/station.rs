@@ -102,7 +102,7 @@ pub fn run(args: StationArgs) -> anyhow::Result<()> {
             async move { app.db(|s| s.has_admin()).await.is_ok() }
         });
         shutdown_signal().await;
-        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+        notify_stopping();
         tracing::info!("stopping");
         station.stop().await
     })
@@ -324,6 +324,11 @@ where
             }
         }
     });
+}
+
+/// Tells systemd the stop is deliberate, so it does not count as the watchdog failing.
+pub(crate) fn notify_stopping() {
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
 }
 
 pub(crate) async fn shutdown_signal() {

@@ -483,8 +483,13 @@ pub fn run(args: StationArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let hub = start(args).await?;
-        crate::station::notify_ready(format!("hub serving on {}", hub.https), || async { true });
+        let app = hub.app.clone();
+        crate::station::notify_ready(format!("hub serving on {}", hub.https), move || {
+            let app = app.clone();
+            async move { app.db(|s| s.admin_count()).await.is_ok() }
+        });
         crate::station::shutdown_signal().await;
+        crate::station::notify_stopping();
         tracing::info!("stopping");
         hub.stop().await
     })
