@@ -48,7 +48,8 @@ pub fn routes() -> Router<Arc<App>> {
 
 type Fields = HashMap<String, String>;
 
-fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value) -> Response {
+/// A console page (also the set-up pages, with no one logged in).
+pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value) -> Response {
     if let Some(obj) = extra.as_object_mut() {
         obj.insert("station".into(), json!(app.profile()));
         obj.insert(

@@ -98,25 +98,20 @@ fn setup_page(app: &App, status: StatusCode, values: &Fields, error: Option<Stri
     shown.entry("time_zone").or_insert(json!("Asia/Kolkata"));
     shown.entry("relay_port").or_insert(json!("587"));
     shown.entry("relay_security").or_insert(json!("starttls"));
-    let ctx = json!({
-        "csrf": csrf,
-        "v": shown,
-        "error": error,
-        "code_file": app.setup.code_file().display().to_string(),
-        "station": app.profile(),
-        "me": null,
-        "notice": null,
-    });
-    let mut r = match app
-        .ui
-        .render("setup.html", minijinja::Value::from_serialize(&ctx))
-    {
-        Ok(html) => super::html_response(status, html),
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "set-up page failed to render");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
-        }
-    };
+    let mut r = super::officer::page(
+        app,
+        "setup.html",
+        None,
+        json!({
+            "csrf": csrf,
+            "v": shown,
+            "error": error,
+            "code_file": app.setup.code_file().display().to_string(),
+        }),
+    );
+    if r.status() == StatusCode::OK {
+        *r.status_mut() = status;
+    }
     r.headers_mut().insert(
         header::SET_COOKIE,
         format!("{LOGIN_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict")
@@ -259,19 +254,12 @@ async fn submit(
             }
         }
     };
-    let page = json!({
-        "station": app.profile(),
-        "admin_email": admin_email,
-        "hub": hub,
-        "me": null, "notice": null, "error": null, "csrf": null,
-    });
-    let mut r = match app
-        .ui
-        .render("setup_done.html", minijinja::Value::from_serialize(&page))
-    {
-        Ok(html) => super::html_response(StatusCode::OK, html),
-        Err(e) => return ctx.fail(Failure::Internal(e)),
-    };
+    let mut r = super::officer::page(
+        &app,
+        "setup_done.html",
+        None,
+        json!({"admin_email": admin_email, "hub": hub}),
+    );
     r.headers_mut().insert(
         header::SET_COOKIE,
         clear_cookie(LOGIN_COOKIE).parse().expect("valid header"),
