@@ -1,11 +1,15 @@
 """Headless Chromium with a fake camera, driven by Selenium through the real pages.
 
-Each browser gets its own profile folder; `quit()` ends the driver and then every Chromium
-process still running with that profile, by process id.
+Each browser gets its own, fresh profile folder (so it fetches `/favicon.ico` and keeps
+cookies like a new visitor); `quit()` ends the driver and then every Chromium process still
+running with that profile, by process id. `Browser(phone=True)` emulates a 360×740 Android
+phone; `Browser(lang="mr")` asks for Marathi first. `axe_violations` runs axe-core (the npm
+package, installed by `tests/run` into `tests/node_modules`) in the page.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,6 +19,16 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+
+# A cheap Android phone: 360×740 CSS pixels, touch, a phone's user agent.
+PHONE = {
+    "deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0, "touch": True, "mobile": True},
+    "userAgent": "Mozilla/5.0 (Linux; Android 12; SM-A035F) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
+}
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -39,7 +53,7 @@ FLAGS = [
 
 
 class Browser:
-    def __init__(self):
+    def __init__(self, phone: bool = False, lang: str | None = None):
         self.profile = Path(tempfile.mkdtemp(prefix="vappoint-chromium-"))
         options = Options()
         options.binary_location = CHROMIUM
@@ -47,6 +61,11 @@ class Browser:
         for f in FLAGS:
             options.add_argument(f)
         options.add_argument(f"--user-data-dir={self.profile}")
+        if phone:
+            options.add_experimental_option("mobileEmulation", PHONE)
+        if lang:
+            options.add_argument(f"--lang={lang}")
+            options.add_experimental_option("prefs", {"intl.accept_languages": f"{lang},en"})
         # Selenium must not look for drivers online: both paths are given.
         os.environ.setdefault("SE_OFFLINE", "true")
         self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -84,3 +103,33 @@ class Browser:
             "if (!window.vaPeer) { done(null); return; }"
             "window.vaPeer.stats().then(done, () => done(null));"
         )
+
+
+def login(b: Browser, base_url: str, email: str, password: str, path: str = "/officer/login"):
+    """Signs in through the login form as a person would, and waits until it has landed."""
+    from conftest import wait_until
+
+    b.driver.get(base_url + path)
+    b.driver.find_element(By.ID, "email").send_keys(email)
+    b.driver.find_element(By.ID, "password").send_keys(password)
+    b.driver.find_element(By.CSS_SELECTOR, f"form[action='{path}'] button").click()
+    wait_until(lambda: not b.driver.current_url.endswith(path), timeout=20, message="the login landing")
+
+
+def axe_violations(driver, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations of the given impacts on the page as it is now."""
+    if not AXE.exists():
+        raise RuntimeError(f"axe-core is missing at {AXE}: run `npm install` in tests/")
+    driver.execute_script(AXE.read_text())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(JSON.stringify(r.violations)), e => done(JSON.stringify({error: String(e)})));"
+    )
+    found = json.loads(result)
+    if isinstance(found, dict):
+        raise RuntimeError(f"axe-core failed: {found['error']}")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in found
+        if v["impact"] in impacts
+    ]

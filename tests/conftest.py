@@ -725,3 +725,21 @@ def form_posting_to(html: str, action: str) -> Form:
     forms = [f for f in parse_html(html).forms if f.attrs.get("action") == action]
     assert forms, f"no form posting to {action}"
     return forms[0]
+
+
+@pytest.fixture
+def browsers():
+    """Factory: `browsers(phone=False, lang=None)` -> a headless Chromium with a fresh profile
+    (see browser.py); all are closed at teardown."""
+    from browser import Browser
+
+    opened = []
+
+    def make(**kw):
+        b = Browser(**kw)
+        opened.append(b)
+        return b
+
+    yield make
+    for b in opened:
+        b.quit()

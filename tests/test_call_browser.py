@@ -7,24 +7,9 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 
-from browser import Browser
 from conftest import citizen_email, mail_link, mail_token, station_config, wait_until
 
 CALLS = {"bind_ips": ["127.0.0.1"], "udp_ports": "41000-41099", "grace": "3s"}
-
-
-@pytest.fixture
-def browsers():
-    opened = []
-
-    def make():
-        b = Browser()
-        opened.append(b)
-        return b
-
-    yield make
-    for b in opened:
-        b.quit()
 
 
 def data_state(browser, element_id):
