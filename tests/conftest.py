@@ -568,6 +568,7 @@ def error_code(r: requests.Response) -> str | None:
 
 def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
+    config.addinivalue_line("markers", "image: needs the built Raspberry Pi image (left out by tests/run --quick)")
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -20,6 +20,9 @@ import requests
 from conftest import free_port, new_session, wait_until
 from image_util import BootPartition, built_image, partitions
 
+# Needs the Raspberry Pi image (image/build); `tests/run --quick` leaves these out.
+pytestmark = pytest.mark.image
+
 DISK_SIZE = 4 * 2**30
 BOOT_DEADLINE = 300.0
 CODE_LINE = re.compile(r"vappoint set-up code: ([0-9][0-9 -]*[0-9])")

@@ -11,6 +11,9 @@ import pytest
 
 from image_util import REPO, BootPartition, RootPartition, built_image, partitions, static_binary
 
+# Needs the Raspberry Pi image (image/build); `tests/run --quick` leaves these out.
+pytestmark = pytest.mark.image
+
 
 @pytest.fixture(scope="module")
 def image() -> Path:
