@@ -52,10 +52,14 @@ def setup_form(st, session: requests.Session) -> str:
 def test_a_new_box_serves_only_its_set_up_page(make_station):
     st = make_station(None)
 
-    for path in ("/", "/officer", "/officer/login", "/api/v1/station", "/a/whatever/join"):
+    for path in ("/", "/officer", "/officer/login", "/a/whatever/join"):
         r = st.get(path, allow_redirects=False)
         assert r.status_code == 303, (path, r.status_code)
         assert location_path(r) == "/setup", (path, r.headers.get("Location"))
+    # The API and the browser's own files get a plain answer, never the form.
+    for path in ("/api/v1/station", "/robots.txt"):
+        r = st.get(path, allow_redirects=False)
+        assert r.status_code == 503, (path, r.status_code)
     page = st.get("/setup")
     assert page.status_code == 200
     assert "Set up this V-Appointment box" in page.text

@@ -187,3 +187,13 @@ hub-no-free-slot = No free time in the next 14 days.
 hub-stale = This station has not sent its times recently, so they may be out of date. Its own booking page shows the latest times.
 hub-book = Book at { $station }
 hub-privacy = Each station runs its own booking site. What you write there goes only to that station.
+
+# booking form: refused documents, other times, past slots
+slot-past = past
+book-other-times = That time cannot be booked. Choose another time:
+upload-too_large = “{ $file }” is larger than 10 MB. Please choose a smaller file.
+upload-unsupported_document = “{ $file }” is not a PDF, JPEG or PNG file.
+upload-too_many_documents = “{ $file }” is one too many: at most 5 documents can be sent.
+upload-choose-again = Your documents were not kept: please choose them again.
+upload-sending = Sending…
+reschedule-current = Your appointment is now on { $date } at { $time }.

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::report::{self, Table};
 use super::{HubApp, error, internal};
 use crate::secrets::{random_id, sha256};
-use crate::web::auth::{same, verify_password};
+use crate::web::auth::{pre_session_csrf, same, verify_password};
 use crate::web::{cookie, html_response};
 
 const SESSION: &str = "__Host-vappoint-hub";
@@ -122,22 +122,17 @@ fn page(h: &HubApp, template: &str, admin: Option<&Admin>, mut ctx: Value) -> Re
     }
 }
 
-fn login_cookie(v: &str) -> String {
-    format!("{LOGIN}={v}; Path=/; Secure; HttpOnly; SameSite=Strict")
-}
-
-async fn login_form(State(h): State<Arc<HubApp>>) -> Response {
-    let csrf = random_id();
+async fn login_form(State(h): State<Arc<HubApp>>, headers: HeaderMap) -> Response {
+    let (csrf, set) = pre_session_csrf(&headers, LOGIN);
     let mut r = page(
         &h,
         "hub/login.html",
         None,
         json!({"csrf": csrf, "email": ""}),
     );
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        login_cookie(&csrf).parse().expect("valid header"),
-    );
+    if let Some(c) = set {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
     r
 }
 
@@ -172,16 +167,11 @@ async fn login(
             .await
             .unwrap_or(false);
     let Some((admin, _)) = found.filter(|_| ok) else {
-        let csrf = random_id();
         let mut r = page(
             &h,
             "hub/login.html",
             None,
-            json!({"csrf": csrf, "email": email, "error": "Wrong email or password."}),
-        );
-        r.headers_mut().insert(
-            header::SET_COOKIE,
-            login_cookie(&csrf).parse().expect("valid header"),
+            json!({"csrf": expected, "email": email, "error": "Wrong email or password."}),
         );
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return r;

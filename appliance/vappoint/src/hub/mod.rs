@@ -441,6 +441,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .route("/", get(directory))
         .route("/lang/{code}", get(crate::web::citizen::set_lang))
         .route("/static/{*path}", get(crate::web::static_file))
+        .route("/favicon.ico", get(crate::web::favicon))
         .route("/api/v1/stations", get(stations_api))
         .route("/federation/v1/enroll", post(enroll))
         .route(

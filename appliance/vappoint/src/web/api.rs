@@ -15,7 +15,7 @@ use vappoint_domain::BookingForm;
 use vappoint_store::{Appointment, Officer};
 use vappoint_wire as wire;
 
-use super::upload::{MAX_BOOKING_BODY, check_length, read_booking};
+use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
 use super::{Ctx, Failure};
 use crate::app::App;
 use crate::booking::{self, BookRequest};
@@ -127,9 +127,12 @@ async fn book(
         return Err(fail(Failure::RateLimited));
     }
     check_length(&headers).map_err(fail)?;
-    let upload = read_booking(&app.documents_dir(), multipart)
+    let upload = read_booking(&app.documents_dir(), multipart, OnRefusal::Stop)
         .await
         .map_err(fail)?;
+    if let Some(r) = upload.refused {
+        return Err(fail(r.failure));
+    }
     let lang = upload
         .fields
         .get("lang")

@@ -7,7 +7,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use subtle::ConstantTimeEq;
@@ -46,6 +46,28 @@ pub fn same(a: &str, b: &str) -> bool {
 
 pub fn session_cookie(id: &str) -> String {
     format!("{SESSION_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
+}
+
+/// The CSRF value of a form shown before anyone is logged in (login, set-up), held in
+/// the cookie `name` (`LOGIN_COOKIE` on a station). A browser that already has one keeps it: every GET (another tab, a reload,
+/// the browser's own `/favicon.ico`) must leave a form that is already open valid, so the value
+/// lives as long as the browser session, not one page view. Returns the value and, when it
+/// is new, the `Set-Cookie` that gives it to the browser.
+pub fn pre_session_csrf(headers: &HeaderMap, name: &str) -> (String, Option<HeaderValue>) {
+    let valid = |v: &&str| {
+        v.len() >= 16
+            && v.len() <= 64
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match super::cookie(headers, name).filter(valid) {
+        Some(v) => (v.to_string(), None),
+        None => {
+            let v = crate::secrets::random_id();
+            let c = format!("{name}={v}; Path=/; Secure; HttpOnly; SameSite=Strict");
+            (v, Some(HeaderValue::from_str(&c).expect("an ASCII cookie")))
+        }
+    }
 }
 
 pub fn clear_cookie(name: &str) -> String {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use vappoint_domain::ReasonCategory;
 use vappoint_store::{Appointment, Officer};
 
-use super::upload::{MAX_BOOKING_BODY, check_length, read_booking};
+use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
 use super::{Ctx, Failure};
 use crate::app::App;
 use crate::availability::{self, LOOKAHEAD_DAYS};
@@ -114,12 +114,15 @@ async fn day_slots_json(
     href: impl Fn(&str) -> String,
 ) -> Result<Vec<Value>, Failure> {
     let tz = ctx.app.tz();
-    let day = availability::day(&ctx.app, officer, date, Utc::now()).await?;
+    let now = Utc::now();
+    let day = availability::day(&ctx.app, officer, date, now).await?;
     Ok(day
         .into_iter()
         .map(|(s, free)| {
             let start = crate::ui::rfc3339(s.start, tz);
-            json!({"start": start, "time": time_only(s.start, ctx), "free": free, "href": href(&start)})
+            // A slot that has begun is "past", whether or not someone had booked it.
+            let past = s.start <= now;
+            json!({"start": start, "time": time_only(s.start, ctx), "free": free, "past": past, "href": href(&start)})
         })
         .collect())
 }
@@ -160,15 +163,16 @@ struct BookQuery {
 }
 
 /// The booking form for one slot, with whatever was typed before and the errors to fix.
-fn form_page(
-    ctx: &Ctx,
-    officer: &Officer,
-    start: DateTime<Utc>,
+/// When the slot itself cannot be had, `alternatives` lists the nearest free times to choose
+/// from instead.
+struct FormPage {
     form: Value,
     errors: Value,
     error: Option<String>,
-    key: &str,
-) -> Response {
+    alternatives: Vec<Value>,
+}
+
+fn form_page(ctx: &Ctx, officer: &Officer, start: DateTime<Utc>, p: FormPage) -> Response {
     let tz = ctx.app.tz();
     ctx.page(
         "book.html",
@@ -179,10 +183,13 @@ fn form_page(
             "time_label": fmt_time(start, tz),
             "minutes": officer.schedule.slot_minutes,
             "categories": categories(ctx),
-            "form": form,
-            "errors": errors,
-            "error": error,
-            "idempotency_key": key,
+            "form": p.form,
+            "errors": p.errors,
+            "error": p.error,
+            "alternatives": p.alternatives,
+            "max_documents": vappoint_domain::document::MAX_DOCUMENTS,
+            "max_document_bytes": vappoint_domain::document::MAX_DOCUMENT_BYTES,
+            "idempotency_key": random_id(),
         }),
     )
 }
@@ -218,10 +225,12 @@ async fn book_form(ctx: Ctx, Query(q): Query<BookQuery>) -> Response {
             &ctx,
             &officer,
             start,
-            empty,
-            json!({}),
-            None,
-            &random_id(),
+            FormPage {
+                form: empty,
+                errors: json!({}),
+                error: None,
+                alternatives: Vec::new(),
+            },
         ))
     };
     run.await.unwrap_or_else(|f| ctx.fail(f))
@@ -239,12 +248,16 @@ async fn book_submit(
     if let Err(f) = check_length(&headers) {
         return ctx.fail(f);
     }
-    let upload = match read_booking(&ctx.app.documents_dir(), multipart).await {
+    let upload = match read_booking(&ctx.app.documents_dir(), multipart, OnRefusal::ReadOn).await {
         Ok(u) => u,
         Err(f) => return ctx.fail(f),
     };
-    let fields = upload.fields.clone();
+    let fields = upload.fields;
+    if let Some(refused) = upload.refused {
+        return form_again(&ctx, &fields, refused.failure, refused.file_name, true).await;
+    }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let had_documents = !upload.docs.records().is_empty();
     let req = BookRequest {
         officer_id: get("officer_id"),
         start: get("start"),
@@ -254,6 +267,8 @@ async fn book_submit(
     };
     match booking::book(&ctx.app, req, upload.docs, Utc::now()).await {
         Ok(b) => {
+            // `/book` answers only with a slot chosen: a language switch goes home instead.
+            let ctx = ctx.at("/".into());
             let tz = ctx.app.tz();
             let a = &b.appointment;
             ctx.page(
@@ -267,47 +282,101 @@ async fn book_submit(
                 }),
             )
         }
-        Err(f) => {
-            // Show the form again with the citizen's input when it can be fixed there.
-            let again = matches!(
-                f,
-                Failure::Invalid(_) | Failure::Conflict("email_day_taken")
-            );
-            let officer = match get("officer_id").parse::<i64>() {
-                Ok(id) if again => booking::active_officer(&ctx.app, id).await.ok(),
-                _ => None,
-            };
-            let start = DateTime::parse_from_rfc3339(&get("start"))
-                .ok()
-                .map(|t| t.with_timezone(&Utc));
-            match (officer, start) {
-                (Some(officer), Some(start)) => {
-                    let mut errors = serde_json::Map::new();
-                    if let Failure::Invalid(v) = &f {
-                        for e in &v.0 {
-                            errors.insert(e.field.into(), json!(ctx.t(&format!("err-{}", e.code))));
-                        }
-                    }
-                    let form = json!({
-                        "name": get("name"), "email": get("email"), "mobile": get("mobile"),
-                        "reason_category": get("reason_category"), "reason": get("reason"),
-                    });
-                    let mut r = form_page(
-                        &ctx,
-                        &officer,
-                        start,
-                        form,
-                        Value::Object(errors),
-                        Some(f.message(&ctx.app, ctx.lang)),
-                        &random_id(),
-                    );
-                    *r.status_mut() = f.status();
-                    r
+        Err(f) => form_again(&ctx, &fields, f, None, had_documents).await,
+    }
+}
+
+/// Whether a booking failed because of its time, so other times should be offered.
+fn slot_unavailable(f: &Failure) -> bool {
+    matches!(
+        f,
+        Failure::Conflict("slot_taken")
+            | Failure::BadRequest("past" | "not_offered" | "too_far" | "invalid_start")
+    )
+}
+
+/// The booking form again after a failure, with everything the citizen typed, the reason in
+/// their language (naming the refused file), and the nearest free times when the slot went.
+/// Files cannot be put back into a file input, so the message says to choose them again.
+/// Only when there is no officer or time to show a form for does a plain error page remain.
+async fn form_again(
+    ctx: &Ctx,
+    fields: &std::collections::HashMap<String, String>,
+    f: Failure,
+    file_name: Option<String>,
+    had_documents: bool,
+) -> Response {
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let officer = match get("officer_id").trim().parse::<i64>() {
+        Ok(id) => booking::active_officer(&ctx.app, id).await.ok(),
+        Err(_) => None,
+    };
+    let start = DateTime::parse_from_rfc3339(&get("start"))
+        .ok()
+        .map(|t| t.with_timezone(&Utc));
+    let (Some(officer), Some(start)) = (officer, start) else {
+        return ctx.at("/".into()).fail(f);
+    };
+    f.log();
+    let ctx = &ctx.at(format!(
+        "/book?officer={}&start={}",
+        officer.id,
+        percent_encoding::utf8_percent_encode(
+            &crate::ui::rfc3339(start, ctx.app.tz()),
+            percent_encoding::NON_ALPHANUMERIC
+        )
+    ));
+    let mut errors = serde_json::Map::new();
+    if let Failure::Invalid(v) = &f {
+        for e in &v.0 {
+            errors.insert(e.field.into(), json!(ctx.t(&format!("err-{}", e.code))));
+        }
+    }
+    let mut message = match &file_name {
+        Some(name) => {
+            let mut args = fluent_bundle::FluentArgs::new();
+            args.set("file", name.clone());
+            ctx.app
+                .ui
+                .i18n
+                .t(ctx.lang, &format!("upload-{}", f.code()), Some(&args))
+        }
+        None => f.message(&ctx.app, ctx.lang),
+    };
+    if had_documents || file_name.is_some() {
+        message = format!("{message} {}", ctx.t("upload-choose-again"));
+    }
+    let mut alternatives = Vec::new();
+    if slot_unavailable(&f) {
+        let tz = ctx.app.tz();
+        if let Ok(next) = availability::next_free(&ctx.app, &officer, Utc::now(), 2, 6).await {
+            for (_, slots) in next {
+                for s in slots {
+                    alternatives.push(json!({
+                        "start": crate::ui::rfc3339(s.start, tz),
+                        "label": format!("{} {}", short_date(s.start.with_timezone(&tz).date_naive(), ctx.lang), time_only(s.start, ctx)),
+                    }));
                 }
-                _ => ctx.fail(f),
             }
         }
     }
+    let form = json!({
+        "name": get("name"), "email": get("email"), "mobile": get("mobile"),
+        "reason_category": get("reason_category"), "reason": get("reason"),
+    });
+    let mut r = form_page(
+        ctx,
+        &officer,
+        start,
+        FormPage {
+            form,
+            errors: Value::Object(errors),
+            error: Some(message),
+            alternatives,
+        },
+    );
+    *r.status_mut() = f.status();
+    r
 }
 
 #[derive(Deserialize)]
@@ -376,6 +445,7 @@ async fn manage_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
+    let ctx = &ctx.at(format!("/a/{link}"));
     match booking::by_link(&ctx.app, link).await {
         Ok((a, o)) => ctx.page(
             "manage.html",
@@ -408,6 +478,7 @@ async fn reschedule_page(
     date: NaiveDate,
     error: Option<String>,
 ) -> Response {
+    let ctx = &ctx.at(format!("/a/{link}/reschedule?date={date}"));
     let run = async {
         let (a, o) = booking::by_link(&ctx.app, link).await?;
         let slots = day_slots_json(ctx, &o, date, |_| String::new()).await?;
@@ -429,7 +500,15 @@ async fn reschedule_form(
     Path(link): Path<String>,
     Query(q): Query<DateQuery>,
 ) -> Response {
-    match parse_day(&ctx, &q) {
+    // With no day chosen yet, the page opens on the appointment's own day.
+    let date = match q.date.as_deref() {
+        None | Some("") => match booking::by_link(&ctx.app, &link).await {
+            Ok((a, _)) => Ok(a.start.with_timezone(&ctx.app.tz()).date_naive()),
+            Err(f) => Err(f),
+        },
+        Some(_) => parse_day(&ctx, &q),
+    };
+    match date {
         Ok(date) => reschedule_page(&ctx, &link, date, None).await,
         Err(f) => ctx.fail(f),
     }
@@ -462,6 +541,7 @@ async fn join_page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
+    let ctx = &ctx.at(format!("/a/{link}/join"));
     match booking::by_link(&ctx.app, link).await {
         Ok((a, o)) => ctx.page(
             "join.html",

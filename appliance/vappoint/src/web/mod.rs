@@ -96,7 +96,7 @@ impl Failure {
     }
 
     /// Logs what the person does not see: the cause chain of internal errors.
-    fn log(&self) {
+    pub(crate) fn log(&self) {
         if let Failure::Internal(e) = self {
             tracing::error!(error = %format!("{e:#}"), "request failed");
         }
@@ -225,6 +225,16 @@ impl FromRequestParts<Arc<App>> for Ctx {
 }
 
 impl Ctx {
+    /// The same context for a page shown at another address: an answer to a POST names the
+    /// page that answers GET, so its language links land on a real page.
+    pub fn at(&self, here: String) -> Ctx {
+        Ctx {
+            app: self.app.clone(),
+            lang: self.lang,
+            here,
+        }
+    }
+
     /// Fills the fields every citizen page needs, then adds the page's own.
     pub fn page(&self, template: &str, mut extra: serde_json::Value) -> Response {
         let profile = self.app.profile();
@@ -321,6 +331,12 @@ pub(crate) async fn static_file(Path(path): Path<String>, headers: HeaderMap) ->
         .into_response()
 }
 
+/// Browsers ask for `/favicon.ico` whatever the page links: they get the site's icon (SVG,
+/// which they accept whatever the name says), never a page or a redirect.
+pub(crate) async fn favicon(headers: HeaderMap) -> Response {
+    static_file(Path("icon.svg".to_string()), headers).await
+}
+
 /// Headers on every answer. Pages carry personal data and secret links, so they are never
 /// cached and never leak the URL in a Referer.
 pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
@@ -354,6 +370,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(officer::routes())
         .merge(ws::routes())
         .route("/static/{*path}", axum::routing::get(static_file))
+        .route("/favicon.ico", axum::routing::get(favicon))
         .fallback(not_found)
         // Small bodies everywhere except where documents are uploaded (set per route).
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

@@ -17,8 +17,8 @@ use vappoint_domain::{AppointmentStatus, Outcome, Schedule, WeeklyHours};
 use vappoint_store::{Appointment, NewOfficer, Officer, OutboxStatus, StoreError};
 
 use super::auth::{
-    LOGIN_COOKIE, MIN_PASSWORD, Me, clear_cookie, hash_password, same, session_cookie,
-    session_hash, verify_password,
+    LOGIN_COOKIE, MIN_PASSWORD, Me, clear_cookie, hash_password, pre_session_csrf, same,
+    session_cookie, session_hash, verify_password,
 };
 use super::{cookie, html_response};
 use crate::app::{App, PROFILE_FIELDS, Profile};
@@ -97,20 +97,20 @@ fn with_status(mut r: Response, s: StatusCode) -> Response {
 
 // ---- login ----
 
-async fn login_form(axum::extract::State(app): axum::extract::State<Arc<App>>) -> Response {
-    let csrf = random_id();
+async fn login_form(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    headers: HeaderMap,
+) -> Response {
+    let (csrf, set) = pre_session_csrf(&headers, LOGIN_COOKIE);
     let mut r = page(
         &app,
         "officer/login.html",
         None,
         json!({"csrf": csrf, "email": ""}),
     );
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        format!("{LOGIN_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict")
-            .parse()
-            .expect("valid header"),
-    );
+    if let Some(c) = set {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
     r
 }
 
@@ -156,18 +156,12 @@ async fn login(
     .unwrap_or(false);
     let Some(officer) = officer.filter(|_| ok) else {
         tracing::info!(ip = %peer.ip(), "officer login failed");
-        let csrf = random_id();
-        let mut r = page(
+        // The form's CSRF value stays: it was checked above and the browser still holds it.
+        let r = page(
             &app,
             "officer/login.html",
             None,
-            json!({"csrf": csrf, "email": email, "error": "Wrong email or password."}),
-        );
-        r.headers_mut().insert(
-            header::SET_COOKIE,
-            format!("{LOGIN_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict")
-                .parse()
-                .expect("valid header"),
+            json!({"csrf": expected, "email": email, "error": "Wrong email or password."}),
         );
         return with_status(r, StatusCode::UNAUTHORIZED);
     };

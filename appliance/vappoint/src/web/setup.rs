@@ -15,11 +15,10 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use vappoint_store::StoreError;
 
-use super::auth::{LOGIN_COOKIE, clear_cookie, same};
+use super::auth::{LOGIN_COOKIE, clear_cookie, pre_session_csrf, same};
 use super::{Ctx, Failure, cookie};
 use crate::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
 use crate::config::{RelayConfig, Security, parse_tz, validate_code};
-use crate::secrets::random_id;
 use crate::setup::is_lan;
 
 type Fields = HashMap<String, String>;
@@ -55,12 +54,23 @@ pub async fn guard(
         }
     }
     let path = req.uri().path();
-    if path.starts_with("/static/") {
+    if path.starts_with("/static/") || path == "/favicon.ico" {
         return next.run(req).await;
     }
     let lan = is_lan(peer.ip());
     if lan && path == "/setup" {
         return next.run(req).await;
+    }
+    // Only a person opening a page is sent to the form. Anything else (the browser's own
+    // robots.txt or icons, the API, the sockets) gets a plain answer: a redirect to a form is
+    // no answer for them, and it once replaced the CSRF value of the form already open.
+    if lan && !opens_a_page(&req) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "60")],
+            "This station is being set up.\n",
+        )
+            .into_response();
     }
     if lan {
         return (StatusCode::SEE_OTHER, [(header::LOCATION, "/setup")]).into_response();
@@ -82,8 +92,27 @@ pub async fn guard(
     r
 }
 
-fn setup_page(app: &App, status: StatusCode, values: &Fields, error: Option<String>) -> Response {
-    let csrf = random_id();
+/// Whether a request is someone opening a page, to be sent to the set-up form. Not the
+/// browser's own requests for files (`/favicon.ico`, `/robots.txt`, anything named with an
+/// extension), the API, the signalling sockets, or a form sent to another page.
+fn opens_a_page(req: &Request) -> bool {
+    let get = req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD;
+    let path = req.uri().path();
+    let file = path
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'));
+    get && !file && !path.starts_with("/api/") && !path.starts_with("/ws/")
+}
+
+fn setup_page(
+    app: &App,
+    headers: &HeaderMap,
+    status: StatusCode,
+    values: &Fields,
+    error: Option<String>,
+) -> Response {
+    let (csrf, set_cookie) = pre_session_csrf(headers, LOGIN_COOKIE);
     // Passwords and the code are never sent back into the page.
     let mut shown: serde_json::Map<String, Value> = values
         .iter()
@@ -112,20 +141,17 @@ fn setup_page(app: &App, status: StatusCode, values: &Fields, error: Option<Stri
     if r.status() == StatusCode::OK {
         *r.status_mut() = status;
     }
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        format!("{LOGIN_COOKIE}={csrf}; Path=/; Secure; HttpOnly; SameSite=Strict")
-            .parse()
-            .expect("valid header"),
-    );
+    if let Some(c) = set_cookie {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
     r
 }
 
-async fn form(ctx: Ctx) -> Response {
+async fn form(ctx: Ctx, headers: HeaderMap) -> Response {
     if ctx.app.setup.is_done() {
         return ctx.fail(Failure::NotFound);
     }
-    setup_page(&ctx.app, StatusCode::OK, &Fields::new(), None)
+    setup_page(&ctx.app, &headers, StatusCode::OK, &Fields::new(), None)
 }
 
 async fn submit(
@@ -138,7 +164,7 @@ async fn submit(
     if app.setup.is_done() {
         return ctx.fail(Failure::NotFound);
     }
-    let refuse = |status, msg: String| setup_page(&app, status, &f, Some(msg));
+    let refuse = |status, msg: String| setup_page(&app, &headers, status, &f, Some(msg));
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     let given = f.get("csrf").map_or("", String::as_str);
     if expected.is_empty() || !same(expected, given) {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use axum::extract::Multipart;
-use axum::extract::multipart::MultipartError;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::http::{HeaderMap, StatusCode, header};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -64,6 +64,16 @@ impl Drop for StoredDocs {
 pub struct BookingUpload {
     pub fields: HashMap<String, String>,
     pub docs: StoredDocs,
+    /// The first thing in the body that was refused. The rest of the body was still read, so
+    /// `fields` holds everything the citizen typed and the form can be shown again; no
+    /// document is kept.
+    pub refused: Option<Refused>,
+}
+
+/// A part of the booking that was refused, with the name of the file when it was a document.
+pub struct Refused {
+    pub failure: Failure,
+    pub file_name: Option<String>,
 }
 
 fn multipart_failure(e: MultipartError) -> Failure {
@@ -86,92 +96,134 @@ pub fn check_length(headers: &HeaderMap) -> Result<(), Failure> {
     }
 }
 
-pub async fn read_booking(dir: &Path, mut multipart: Multipart) -> Result<BookingUpload, Failure> {
+/// What to do with the rest of the body once something in it is refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum OnRefusal {
+    /// Answer at once (the API: a client is told before it sends 40 MB more).
+    Stop,
+    /// Read on, skipping the refused document's bytes, to collect the form's other fields (the
+    /// page: the form comes back filled in, and a browser shows an answer that arrives
+    /// after its upload more reliably than one that cuts it off).
+    ReadOn,
+}
+
+/// Reads a booking body. A document that is too large, of the wrong kind or one too many is
+/// refused and never kept; with `OnRefusal::ReadOn` the read goes on (the rest of that file is
+/// skipped, not stored) so the answer can give back the form as it was filled in. A body that
+/// is not multipart at all, or larger than the route allows, always ends the read.
+pub async fn read_booking(
+    dir: &Path,
+    mut multipart: Multipart,
+    on_refusal: OnRefusal,
+) -> Result<BookingUpload, Failure> {
     let mut fields = HashMap::new();
     let mut docs = StoredDocs {
         docs: Vec::new(),
         kept: false,
     };
+    let mut refused: Option<Refused> = None;
     let mut count = 0;
-    while let Some(mut field) = multipart.next_field().await.map_err(multipart_failure)? {
+    loop {
+        if refused.is_some() && on_refusal == OnRefusal::Stop {
+            break;
+        }
+        let mut field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                refused.get_or_insert(Refused {
+                    failure: multipart_failure(e),
+                    file_name: None,
+                });
+                break;
+            }
+        };
         count += 1;
         if count > MAX_FIELDS {
-            return Err(Failure::BadRequest("bad_request"));
+            refused.get_or_insert(Refused {
+                failure: Failure::BadRequest("bad_request"),
+                file_name: None,
+            });
+            break;
         }
         let name = field.name().unwrap_or("").to_string();
         if name == "documents" {
             let original = field.file_name().unwrap_or("").to_string();
-            let Some(first) = field.chunk().await.map_err(multipart_failure)? else {
-                // Browsers send an empty part when no file was chosen.
-                if original.is_empty() {
-                    continue;
-                }
-                return Err(Failure::Unsupported);
+            let outcome = if refused.is_some() {
+                skip(&mut field).await.map(|_| None)
+            } else {
+                store_document(dir, &mut field, &original, &mut docs).await
             };
-            if docs.docs.len() == MAX_DOCUMENTS {
-                return Err(Failure::BadRequest("too_many_documents"));
-            }
-            let stored_name = uuid::Uuid::new_v4().simple().to_string();
-            let path = dir.join(&stored_name);
-            let mut file = tokio::fs::File::create(&path)
-                .await
-                .map_err(|e| Failure::Internal(e.into()))?;
-            let index = docs.docs.len();
-            docs.docs.push(StoredDoc {
-                record: NewDocument {
-                    file_name: String::new(),
-                    kind: DocumentKind::Pdf,
-                    size: 0,
-                    sha256: String::new(),
-                    stored_name,
-                },
-                path,
-            });
-            let mut head = Vec::with_capacity(SNIFF_BYTES);
-            let mut hasher = Sha256::new();
-            let mut size: u64 = 0;
-            let mut kind = None;
-            let mut chunk = Some(first);
-            while let Some(bytes) = chunk {
-                size += bytes.len() as u64;
-                if size > MAX_DOCUMENT_BYTES {
-                    return Err(Failure::TooLarge);
-                }
-                if kind.is_none() {
-                    head.extend_from_slice(&bytes[..bytes.len().min(SNIFF_BYTES - head.len())]);
-                    if head.len() == SNIFF_BYTES {
-                        kind = Some(DocumentKind::sniff(&head).ok_or(Failure::Unsupported)?);
+            match outcome {
+                Ok(None) => {}
+                Ok(Some(failure)) => {
+                    refused = Some(Refused {
+                        failure,
+                        file_name: Some(original).filter(|n| !n.is_empty()),
+                    });
+                    if on_refusal == OnRefusal::ReadOn {
+                        skip(&mut field).await.ok();
                     }
                 }
-                hasher.update(&bytes);
-                file.write_all(&bytes)
-                    .await
-                    .map_err(|e| Failure::Internal(e.into()))?;
-                chunk = field.chunk().await.map_err(multipart_failure)?;
+                Err(Failure::Internal(e)) => return Err(Failure::Internal(e)),
+                Err(failure) => {
+                    refused.get_or_insert(Refused {
+                        failure,
+                        file_name: None,
+                    });
+                    break;
+                }
             }
-            let kind = match kind {
-                Some(k) => k,
-                None => DocumentKind::sniff(&head).ok_or(Failure::Unsupported)?,
-            };
-            file.sync_all()
-                .await
-                .map_err(|e| Failure::Internal(e.into()))?;
-            let rec = &mut docs.docs[index].record;
-            rec.file_name = safe_file_name(&original, kind);
-            rec.kind = kind;
-            rec.size = size;
-            rec.sha256 = data_encoding::HEXLOWER.encode(&hasher.finalize());
         } else {
             let mut value = Vec::new();
-            while let Some(bytes) = field.chunk().await.map_err(multipart_failure)? {
-                if value.len() + bytes.len() > MAX_TEXT_FIELD {
-                    return Err(Failure::TooLarge);
+            let mut too_long = false;
+            loop {
+                match field.chunk().await {
+                    Ok(Some(bytes)) if value.len() + bytes.len() > MAX_TEXT_FIELD => {
+                        too_long = true
+                    }
+                    Ok(Some(bytes)) if !too_long => value.extend_from_slice(&bytes),
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(e) => {
+                        refused.get_or_insert(Refused {
+                            failure: multipart_failure(e),
+                            file_name: None,
+                        });
+                        break;
+                    }
                 }
-                value.extend_from_slice(&bytes);
             }
-            let value = String::from_utf8(value).map_err(|_| Failure::BadRequest("bad_request"))?;
-            fields.insert(name, value);
+            if too_long {
+                refused.get_or_insert(Refused {
+                    failure: Failure::TooLarge,
+                    file_name: None,
+                });
+                continue;
+            }
+            match String::from_utf8(value) {
+                Ok(v) => {
+                    fields.insert(name, v);
+                }
+                Err(_) => {
+                    refused.get_or_insert(Refused {
+                        failure: Failure::BadRequest("bad_request"),
+                        file_name: None,
+                    });
+                }
+            }
         }
+    }
+    if refused.is_some() {
+        docs.discard().await;
+        return Ok(BookingUpload {
+            fields,
+            docs: StoredDocs {
+                docs: Vec::new(),
+                kept: false,
+            },
+            refused,
+        });
     }
     if !docs.docs.is_empty() {
         // The files' names must be durable too, not only their bytes.
@@ -181,5 +233,92 @@ pub async fn read_booking(dir: &Path, mut multipart: Multipart) -> Result<Bookin
             .map_err(|e| Failure::Internal(e.into()))?
             .map_err(|e| Failure::Internal(e.into()))?;
     }
-    Ok(BookingUpload { fields, docs })
+    Ok(BookingUpload {
+        fields,
+        docs,
+        refused: None,
+    })
+}
+
+/// Reads and drops the rest of a part.
+async fn skip(field: &mut Field<'_>) -> Result<(), Failure> {
+    while field.chunk().await.map_err(multipart_failure)?.is_some() {}
+    Ok(())
+}
+
+/// Streams one document part to disk. `Ok(Some(_))` refuses this document (the caller skips
+/// the rest of it); `Err` is a body that cannot be read further, or a disk error.
+async fn store_document(
+    dir: &Path,
+    field: &mut Field<'_>,
+    original: &str,
+    docs: &mut StoredDocs,
+) -> Result<Option<Failure>, Failure> {
+    // A browser sends an empty part with an empty file name when no file was chosen; some
+    // send its body as one empty chunk. Either way it is "no document", not a bad one.
+    let first = loop {
+        match field.chunk().await.map_err(multipart_failure)? {
+            Some(b) if b.is_empty() => continue,
+            Some(b) => break b,
+            None if original.is_empty() => return Ok(None),
+            // A chosen file with nothing in it cannot be a PDF or an image.
+            None => return Ok(Some(Failure::Unsupported)),
+        }
+    };
+    if docs.docs.len() == MAX_DOCUMENTS {
+        return Ok(Some(Failure::BadRequest("too_many_documents")));
+    }
+    let stored_name = uuid::Uuid::new_v4().simple().to_string();
+    let path = dir.join(&stored_name);
+    let mut file = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| Failure::Internal(e.into()))?;
+    let index = docs.docs.len();
+    docs.docs.push(StoredDoc {
+        record: NewDocument {
+            file_name: String::new(),
+            kind: DocumentKind::Pdf,
+            size: 0,
+            sha256: String::new(),
+            stored_name,
+        },
+        path,
+    });
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut kind = None;
+    let mut chunk = Some(first);
+    while let Some(bytes) = chunk {
+        size += bytes.len() as u64;
+        if size > MAX_DOCUMENT_BYTES {
+            return Ok(Some(Failure::TooLarge));
+        }
+        if kind.is_none() {
+            head.extend_from_slice(&bytes[..bytes.len().min(SNIFF_BYTES - head.len())]);
+            if head.len() == SNIFF_BYTES {
+                match DocumentKind::sniff(&head) {
+                    Some(k) => kind = Some(k),
+                    None => return Ok(Some(Failure::Unsupported)),
+                }
+            }
+        }
+        hasher.update(&bytes);
+        file.write_all(&bytes)
+            .await
+            .map_err(|e| Failure::Internal(e.into()))?;
+        chunk = field.chunk().await.map_err(multipart_failure)?;
+    }
+    let Some(kind) = kind.or_else(|| DocumentKind::sniff(&head)) else {
+        return Ok(Some(Failure::Unsupported));
+    };
+    file.sync_all()
+        .await
+        .map_err(|e| Failure::Internal(e.into()))?;
+    let rec = &mut docs.docs[index].record;
+    rec.file_name = safe_file_name(original, kind);
+    rec.kind = kind;
+    rec.size = size;
+    rec.sha256 = data_encoding::HEXLOWER.encode(&hasher.finalize());
+    Ok(None)
 }

@@ -1,0 +1,325 @@
+"""Citizens' and admins' everyday journeys in a real browser: headless Chromium from a fresh
+profile (so it asks for /favicon.ico, keeps cookies per profile and sends an empty file part
+when no document is chosen), with real clicks and real file inputs. Citizens use a phone
+profile (360×740). These are the journeys that `requests` could not see break."""
+
+import re
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from browser import axe_violations
+from conftest import (
+    REPO,
+    citizen_email,
+    mail_link,
+    mail_text,
+    new_session,
+    pdf_bytes,
+    station_config,
+    wait_until,
+)
+from test_setup import STATION, setup_code
+
+LOCALES = REPO / "web" / "locales"
+
+
+def ftl(lang: str, key: str) -> str:
+    """A simple (one-line) message from the station's translations."""
+    for line in (LOCALES / lang / "main.ftl").read_text().splitlines():
+        if line.startswith(f"{key} = "):
+            return line.split(" = ", 1)[1]
+    raise KeyError(f"{lang}: {key}")
+
+
+# What each language's confirmation page says (its heading), to know the booking landed.
+BOOKED = {lang: ftl(lang, "booked-heading") for lang in ["en", "mr", "hi"]}
+
+
+def fill(driver, values: dict):
+    for field_id, value in values.items():
+        el = driver.find_element(By.ID, field_id)
+        if el.tag_name == "select":
+            Select(el).select_by_value(value)
+        else:
+            el.clear()
+            el.send_keys(value)
+
+
+def value_of(driver, field_id: str) -> str:
+    return driver.find_element(By.ID, field_id).get_attribute("value")
+
+
+def open_first_free_time(b, st):
+    """From the station's home page, the first free time of the first officer: a click."""
+    b.driver.get(st.url("/"))
+    b.driver.find_element(By.CSS_SELECTOR, "ul.slots a").click()
+    wait_until(lambda: b.driver.find_elements(By.CSS_SELECTOR, "form[action='/book']"), timeout=15, message="the booking form")
+
+
+def citizen_details(who: str) -> dict:
+    return {
+        "name": "Asha Kulkarni",
+        "email": who,
+        "mobile": "+91 98220 12345",
+        "reason_category": "complaint",
+        "reason": "My bicycle was stolen near the bus stop.",
+    }
+
+
+def submit_booking(b):
+    b.driver.find_element(By.CSS_SELECTOR, "form[action='/book'] button[type=submit]").click()
+
+
+def booked_heading(b) -> str:
+    return b.driver.find_element(By.TAG_NAME, "h1").text
+
+
+# --------------------------------------------------------------------------------------------
+# Set-up
+
+
+def test_set_up_in_chrome_completes_after_other_tabs_and_the_favicon(make_station, smtp, browsers):
+    """Blocker: every submit said "This form had expired" because the browser's own
+    /favicon.ico request was sent to /setup, which minted a new CSRF cookie. Here the form is
+    also opened in a second tab, reloaded, and the favicon asked for, before the first tab's
+    form is sent: nothing a GET does may invalidate a form already open."""
+    st = make_station(None)
+    code = setup_code(st)
+    b = browsers()
+    b.driver.get(st.url("/setup"))
+    first = b.driver.current_window_handle
+    # A second tab opens the same page, and the browser fetches its icon and robots.txt.
+    b.driver.switch_to.new_window("tab")
+    b.driver.get(st.url("/setup"))
+    b.driver.get(st.url("/favicon.ico"))
+    b.driver.get(st.url("/robots.txt"))
+    b.driver.close()
+    b.driver.switch_to.window(first)
+
+    fill(b.driver, {
+        "setup_code": code,
+        **STATION,
+        "admin_name": "Vijay Patil",
+        "admin_email": "spi.kothrud@police.example",
+        "password": "a long password 1",
+        "password2": "a long password 1",
+        "relay_host": "127.0.0.1",
+        "relay_port": str(smtp.port),
+    })
+    Select(b.driver.find_element(By.ID, "relay_security")).select_by_value("none")
+    b.driver.find_element(By.CSS_SELECTOR, "#setup-form button[type=submit]").click()
+    wait_until(lambda: "is set up" in b.driver.page_source, timeout=30,
+               message="the set-up done page (not an expired form)")
+    assert "expired" not in b.driver.page_source
+
+    # The booking site is open in the same browser; the icon is an icon, not a page.
+    b.driver.get(st.url("/"))
+    assert "Kothrud Police Station" in b.driver.title or "Kothrud Police Station" in b.driver.page_source
+    icon = new_session().get(st.url("/favicon.ico"), timeout=10, allow_redirects=False)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/")
+
+
+def test_in_set_up_mode_non_pages_get_a_plain_answer_not_the_form(make_station):
+    st = make_station(None)
+    s = new_session()
+    icon = s.get(st.url("/favicon.ico"), allow_redirects=False, timeout=10)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/")
+    for path in ["/robots.txt", "/api/v1/station"]:
+        r = s.get(st.url(path), allow_redirects=False, timeout=10, headers={"Accept": "*/*"})
+        assert r.status_code == 503, (path, r.status_code)
+        assert "set-cookie" not in r.headers
+    page = s.get(st.url("/officer"), allow_redirects=False, timeout=10)
+    assert page.status_code == 303 and page.headers["location"] == "/setup"
+
+
+# --------------------------------------------------------------------------------------------
+# Booking on a phone
+
+
+@pytest.mark.parametrize("lang", ["en", "mr", "hi"])
+def test_a_citizen_on_a_phone_books_with_no_document(station, smtp, browsers, lang):
+    """Blocker: a browser sends an empty file part when no file is chosen; it is no document."""
+    b = browsers(phone=True, lang=lang)
+    open_first_free_time(b, station)
+    assert b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    who = citizen_email()
+    fill(b.driver, citizen_details(who))
+    submit_booking(b)
+    wait_until(lambda: booked_heading(b) == BOOKED[lang], timeout=20,
+               message=f"the {lang} confirmation page")
+    reference = b.driver.find_element(By.CSS_SELECTOR, "p.ref strong").text
+    mail = smtp.booking_mail(who)
+    assert reference in mail_text(mail.msg)
+
+
+def test_a_citizen_books_with_a_document_and_the_officer_sees_it(station, smtp, browsers, tmp_path):
+    doc = tmp_path / "fir-copy.pdf"
+    doc.write_bytes(pdf_bytes("fir"))
+    b = browsers(phone=True)
+    open_first_free_time(b, station)
+    who = citizen_email()
+    fill(b.driver, citizen_details(who))
+    b.driver.find_element(By.ID, "documents").send_keys(str(doc))
+    submit_booking(b)
+    wait_until(lambda: booked_heading(b) == BOOKED["en"], timeout=30, message="the confirmation page")
+    reference = b.driver.find_element(By.CSS_SELECTOR, "p.ref strong").text
+    console = station.login(station.admin)
+    day = next(a for a in [station.today(), station.today() + timedelta(days=1)]
+               if reference in console.get(station.url(f"/officer?date={a}")).text)
+    detail_id = station.appointment_id(console, reference, str(day))
+    detail = console.get(station.url(f"/officer/appointments/{detail_id}")).text
+    assert "fir-copy.pdf" in detail
+
+
+def big_file(tmp_path, name="scan.pdf") -> str:
+    """A PDF just over the 10 MB limit."""
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        f.write(pdf_bytes("big"))
+        f.write(b"0" * (10 * 1024 * 1024))
+    return str(path)
+
+
+def test_a_too_large_file_is_refused_before_sending_and_nothing_typed_is_lost(station, browsers, tmp_path):
+    b = browsers(phone=True, lang="mr")
+    open_first_free_time(b, station)
+    details = citizen_details(citizen_email())
+    fill(b.driver, details)
+    b.driver.find_element(By.ID, "documents").send_keys(big_file(tmp_path))
+    submit_booking(b)
+    # The page checks before sending: the message names the file, in Marathi, nothing is lost.
+    msg = wait_until(lambda: b.driver.find_element(By.ID, "documents-error").text, timeout=10,
+                     message="the file's problem shown")
+    assert "scan.pdf" in msg and "10 MB" in msg
+    assert b.driver.find_elements(By.ID, "book-form")
+    for field_id, value in details.items():
+        assert value_of(b.driver, field_id) == value
+
+
+def test_without_javascript_the_station_gives_the_form_back_filled_in(station, browsers, tmp_path):
+    """The same refusal from the station itself: the body is read to the end, the form comes
+    back with every field as typed, the refused file named, and no document kept."""
+    b = browsers(phone=True, lang="hi")
+    open_first_free_time(b, station)
+    # A phone whose browser runs no script: the form posts natively. (Cloning the form drops
+    # the page script's listeners; turning JavaScript off would also stop the test driver.)
+    b.driver.execute_script("const f = document.getElementById('book-form'); f.replaceWith(f.cloneNode(true));")
+    details = citizen_details(citizen_email())
+    fill(b.driver, details)
+    b.driver.find_element(By.ID, "documents").send_keys(big_file(tmp_path, "bada-scan.pdf"))
+    submit_booking(b)
+    wait_until(lambda: b.driver.find_elements(By.CSS_SELECTOR, "p.error"), timeout=60,
+               message="the form back with a message")
+    error = b.driver.find_element(By.CSS_SELECTOR, "p.error").text
+    assert "bada-scan.pdf" in error and "10 MB" in error, error
+    assert ftl("hi", "upload-choose-again") in error
+    for field_id, value in details.items():
+        assert value_of(b.driver, field_id) == value
+    assert not list((station.data / "documents").iterdir())
+
+
+def test_a_slot_taken_meanwhile_offers_the_nearest_free_times(station, smtp, browsers):
+    slow = browsers(phone=True)
+    open_first_free_time(slow, station)
+    taken = slow.driver.find_element(By.CSS_SELECTOR, "input[name=start]").get_attribute("value")
+    # Someone else books that very time while this citizen is still typing.
+    station.book_ok(station.admin.id, taken, citizen_email())
+    who = citizen_email()
+    details = citizen_details(who)
+    fill(slow.driver, details)
+    submit_booking(slow)
+    wait_until(lambda: slow.driver.find_elements(By.CSS_SELECTOR, "fieldset.times input[type=radio]"),
+               timeout=20, message="other times offered")
+    assert ftl("en", "err-slot_taken") in slow.driver.find_element(By.CSS_SELECTOR, "p.error").text
+    for field_id, value in details.items():
+        assert value_of(slow.driver, field_id) == value
+    choices = slow.driver.find_elements(By.CSS_SELECTOR, "fieldset.times input[type=radio]")
+    assert taken not in [c.get_attribute("value") for c in choices]
+    choices[0].click()
+    chosen = choices[0].get_attribute("value")
+    submit_booking(slow)
+    wait_until(lambda: booked_heading(slow) == BOOKED["en"], timeout=20, message="booked at another time")
+    mine = station.get(f"/api/v1/officers/{station.admin.id}/slots?date={chosen[:10]}").json()
+    assert not next(s for s in mine["slots"] if s["start"] == chosen)["free"]
+
+
+def test_switching_language_after_a_form_post_lands_on_a_real_page(station, smtp, browsers):
+    b = browsers(phone=True)
+    open_first_free_time(b, station)
+    fill(b.driver, citizen_details(citizen_email()))
+    submit_booking(b)
+    wait_until(lambda: booked_heading(b) == BOOKED["en"], timeout=20, message="the confirmation page")
+    b.driver.find_element(By.CSS_SELECTOR, "nav.langs a[hreflang=mr]").click()
+    wait_until(lambda: b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr",
+               timeout=10, message="the Marathi page")
+    assert "404" not in b.driver.title
+    assert b.driver.find_elements(By.CSS_SELECTOR, "ul.slots a"), "the station's home page, in Marathi"
+
+
+def test_past_slots_show_as_past_not_taken(station, browsers):
+    b = browsers(phone=True)
+    today = station.today()
+    b.driver.get(station.url(f"/officers/{station.admin.id}?date={today}"))
+    past = b.driver.find_elements(By.CSS_SELECTOR, "ul.slots li.past")
+    now = datetime.now(station.time_zone)
+    if now.hour or now.minute >= 10:  # the day's first slots have begun
+        assert past, "slots that have begun are marked past"
+        assert all("past" in li.text for li in past)
+    taken = [li for li in b.driver.find_elements(By.CSS_SELECTOR, "ul.slots li.taken") if "past" not in li.get_attribute("class")]
+    assert not taken, "nothing is booked, so nothing is 'taken'"
+
+
+def test_the_reschedule_page_opens_on_the_appointments_day(station, smtp, browsers):
+    day = station.today() + timedelta(days=3)
+    slot = next(s for s in station.slots(station.admin.id, day)["slots"] if s["free"])
+    who = citizen_email()
+    station.book_ok(station.admin.id, slot["start"], who)
+    link = mail_link(smtp.booking_mail(who).msg)
+    b = browsers(phone=True)
+    b.driver.get(station.url(f"/a/{link}/reschedule"))
+    current = b.driver.find_element(By.CSS_SELECTOR, "nav.days strong").text
+    assert str(day.day) in current
+    when = b.driver.find_element(By.CSS_SELECTOR, "p.when").text
+    assert slot["start"][11:16] in when
+
+
+# --------------------------------------------------------------------------------------------
+# Accessibility (axe-core) of the citizen pages
+
+
+def test_citizen_pages_have_no_serious_accessibility_violations(station, smtp, browsers):
+    who = citizen_email()
+    start = station.free_slot(station.admin.id)["start"]
+    station.book_ok(station.admin.id, start, who)
+    link = mail_link(smtp.booking_mail(who).msg)
+    other = station.free_slots(station.admin.id)[1]["start"]
+    pages = [
+        "/",
+        f"/officers/{station.admin.id}",
+        f"/book?officer={station.admin.id}&start={quote(other)}",
+        f"/a/{link}",
+        f"/a/{link}/join",
+        f"/a/{link}/reschedule",
+        "/a/aaaaaaaaaaaaaaaaaaaaaaaaaa",  # the error page
+    ]
+    found = {}
+    for lang in ["en", "mr"]:
+        b = browsers(phone=True, lang=lang)
+        for path in pages:
+            b.driver.get(station.url(path))
+            v = axe_violations(b.driver)
+            if v:
+                found[f"{lang} {path}"] = v
+        # The confirmation page, reached by booking.
+        open_first_free_time(b, station)
+        fill(b.driver, citizen_details(citizen_email()))
+        submit_booking(b)
+        wait_until(lambda: b.driver.find_elements(By.CSS_SELECTOR, "p.ref"), timeout=20, message="confirmation")
+        v = axe_violations(b.driver)
+        if v:
+            found[f"{lang} confirmation"] = v
+    assert not found, found
