@@ -75,7 +75,14 @@ def submit_booking(b):
 
 
 def booked_heading(b) -> str:
-    return b.driver.find_element(By.TAG_NAME, "h1").text
+    """The page's heading, or "" while the next page is still loading."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        found = b.driver.find_elements(By.TAG_NAME, "h1")
+        return found[0].text if found else ""
+    except WebDriverException:
+        return ""
 
 
 # --------------------------------------------------------------------------------------------
