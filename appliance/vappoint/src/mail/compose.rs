@@ -172,7 +172,9 @@ pub fn compose_test(app: &App, to: &str) -> anyhow::Result<NewMail> {
         }
     }
     let body = format!(
-        "This is a test email from the V-Appointment box of {station}, sent {date}, {time}          from its Station page.\n\nIf you can read it, emails to citizens (with their tokens          and links) reach people through this mail relay.\n\n--\n{station}, {zone}\n{contact}\n",
+        "This is a test email from the V-Appointment box of {station}, sent {date}, {time} \
+         from its Station page.\n\nIf you can read it, emails to citizens (with their tokens \
+         and links) reach people through this mail relay.\n\n--\n{station}, {zone}\n{contact}\n",
         station = profile.name,
         zone = profile.zone,
         date = fmt_date(now, profile.tz, "en"),
