@@ -156,10 +156,11 @@ def test_set_up_in_the_booted_box(vm, first_answer):
     done = browser.post(vm.url("/setup"), timeout=60, data={
         "csrf": csrf, "setup_code": m.group(1),
         "name": "Deccan Gymkhana Police Station", "code": "DGP", "zone": "Zone 1",
-        "time_zone": "Asia/Kolkata",
+        "time_zone": "Asia/Kolkata", "phone": "020 2567 1234",
+        "address": "Karve Road, Deccan Gymkhana, Pune 411004",
         "admin_name": "Vijay Patil", "admin_rank": "Senior Police Inspector",
         "admin_email": "spi@dgp.example", "password": "a long password 1",
-        "password2": "a long password 1",
+        "password2": "a long password 1", "takes_appointments": "yes",
         "public_host": "", "mail_from": "", "relay_host": "", "hub_url": "", "hub_code": "",
     })
     assert done.status_code == 200, done.text[:1000]

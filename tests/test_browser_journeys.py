@@ -118,6 +118,7 @@ def test_set_up_in_chrome_completes_after_other_tabs_and_the_favicon(make_statio
         "relay_port": str(smtp.port),
     })
     Select(b.driver.find_element(By.ID, "relay_security")).select_by_value("none")
+    b.driver.find_element(By.CSS_SELECTOR, "input[name=takes_appointments][value=yes]").click()
     b.driver.find_element(By.CSS_SELECTOR, "#setup-form button[type=submit]").click()
     wait_until(lambda: "is set up" in b.driver.page_source, timeout=30,
                message="the set-up done page (not an expired form)")

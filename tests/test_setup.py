@@ -30,6 +30,8 @@ STATION = {
     "code": "KTD",
     "zone": "Zone 3",
     "time_zone": "Asia/Kolkata",
+    "phone": "020 2538 1234",
+    "address": "Paud Road, Kothrud, Pune 411038",
 }
 
 
@@ -81,6 +83,7 @@ def test_set_up_in_the_browser_opens_the_booking_site(make_station, smtp):
         "admin_email": "spi.kothrud@police.example",
         "password": "a long password 1",
         "password2": "a long password 1",
+        "takes_appointments": "yes",
         "public_host": "ktd.punepolice.example",
         "mail_from": "Kothrud Police <noreply@ktd.police.example>",
         "relay_host": "127.0.0.1",
@@ -125,6 +128,7 @@ def test_set_up_in_the_browser_opens_the_booking_site(make_station, smtp):
     home = st.get("/")
     assert home.status_code == 200
     assert "Kothrud Police Station" in home.text
+    assert STATION["phone"] in home.text and STATION["address"] in home.text
     info = st.get("/api/v1/station").json()
     assert (info["name"], info["code"], info["zone"]) == ("Kothrud Police Station", "KTD", "Zone 3")
     assert [o["name"] for o in info["officers"]] == ["Vijay Patil"]
@@ -146,6 +150,8 @@ def test_set_up_in_the_browser_opens_the_booking_site(make_station, smtp):
     mail = smtp.booking_mail(who)
     assert "noreply@ktd.police.example" in mail.msg["From"]
     assert "https://ktd.punepolice.example/a/" in mail_text(mail.msg)
+    assert "In an emergency call 112." in mail_text(mail.msg)
+    assert STATION["phone"] in mail_text(mail.msg)
 
     # After a restart (a power cut) the box is still set up, with the same settings.
     st.kill()
@@ -168,6 +174,7 @@ def test_a_bad_set_up_form_is_explained_and_changes_nothing(make_station):
         "admin_email": "spi@police.example",
         "password": "a long password 1",
         "password2": "a long password 1",
+        "takes_appointments": "yes",
         "setup_code": code,
     }
     cases = [
@@ -179,6 +186,10 @@ def test_a_bad_set_up_form_is_explained_and_changes_nothing(make_station):
         ({"relay_host": "smtp.example.in", "relay_security": "none"}, "only for a relay on this machine"),
         ({"public_host": "http://ktd.example"}, "HTTPS"),
         ({"hub_url": "https://hub.example"}, "both"),
+        ({"phone": "call the station"}, "phone number"),
+        ({"phone": ""}, "phone number"),
+        ({"address": ""}, "address"),
+        ({"takes_appointments": ""}, "take appointments"),
     ]
     for change, message in cases:
         r = browser.post(st.url("/setup"), data={**base, **change, "csrf": setup_form(st, browser)}, timeout=30)
@@ -294,6 +305,7 @@ def test_set_up_with_a_hub_code_enrols_the_station(make_station, make_hub):
         "admin_email": "spi@ktd.example",
         "password": "a long password 1",
         "password2": "a long password 1",
+        "takes_appointments": "yes",
         "hub_url": hub.url_base,
         "hub_code": enrolment,
     })

@@ -98,6 +98,30 @@ impl Store {
         self.write(|tx| insert_mail(tx, m, None, now))
     }
 
+    /// One message by its Message-ID (the admin's test message, to report what became of it).
+    pub fn mail_by_message_id(&self, message_id: &str) -> Result<Option<OutboxMessage>> {
+        use rusqlite::OptionalExtension;
+        self.read(|c| {
+            let sql = format!("SELECT {COLS} FROM outbox WHERE message_id = ?1");
+            Ok(c.query_row(&sql, [message_id], row).optional()?)
+        })
+    }
+
+    /// Mail that has not reached anyone: (spooled, retrying after a failed try, refused for
+    /// good since `dead_since`). Counted over the status index, cheap enough for every page.
+    pub fn undelivered_mail(&self, dead_since: DateTime<Utc>) -> Result<(u32, u32, u32)> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FILTER (WHERE status = 'spooled'),
+                        count(*) FILTER (WHERE status = 'pending' AND attempts > 0),
+                        count(*) FILTER (WHERE status = 'dead' AND delivered_at >= ?1)
+                 FROM outbox WHERE status IN ('spooled', 'pending', 'dead')",
+                [ts(dead_since)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?)
+        })
+    }
+
     /// Messages due for a try at `now`: pending ones whose time has come, and, when a relay
     /// is set (`include_spooled`), spooled ones.
     pub fn due_mail(

@@ -1,5 +1,6 @@
 //! The state every request shares: configuration, database, keys, pages, limits, set-up
-//! state, and the station's profile (name, code, zone, time zone, public address, mail).
+//! state, and the station's profile (name, code, zone, time zone, phone, address, public
+//! address, mail).
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -24,6 +25,10 @@ pub struct Profile {
     #[serde(skip)]
     pub tz: Tz,
     pub time_zone: String,
+    /// How citizens reach the station itself (every citizen page and email shows them);
+    /// empty until set-up or the admin gives them.
+    pub phone: String,
+    pub address: String,
     /// Base of the links in emails, e.g. `https://dgp.punepolice.example`.
     pub public_url: String,
     #[serde(skip)]
@@ -47,6 +52,8 @@ pub const PROFILE_FIELDS: &[(&str, &str)] = &[
     ),
     ("zone", "Zone"),
     ("time_zone", "Time zone (e.g. Asia/Kolkata)"),
+    ("phone", "Station phone number (digits, spaces, + and -)"),
+    ("address", "Station address (one line)"),
 ];
 
 impl Profile {
@@ -73,6 +80,8 @@ impl Profile {
             zone: get(&c.zone, "zone", "City")?,
             tz: parse_tz(&time_zone)?,
             time_zone,
+            phone: get(&c.phone, "phone", "")?,
+            address: get(&c.address, "address", "")?,
             public_url: get(&c.public_url, "public_url", default_url)?,
             mail_from: match &config.mail.from {
                 Some(f) => f.clone(),
@@ -109,6 +118,8 @@ impl Profile {
             "code" => c.code.is_some(),
             "zone" => c.zone.is_some(),
             "time_zone" => c.time_zone.is_some(),
+            "phone" => c.phone.is_some(),
+            "address" => c.address.is_some(),
             _ => true,
         }
     }

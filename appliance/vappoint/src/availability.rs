@@ -13,6 +13,16 @@ use crate::web::Failure;
 /// How far ahead the station page looks for free times.
 pub const LOOKAHEAD_DAYS: i64 = 14;
 
+/// The officers citizens are shown: those with weekly hours. An officer with none (an admin
+/// who said at set-up they take no appointments) offers no slot, so listing them would only
+/// promise what cannot be booked.
+pub fn listed(officers: Vec<Officer>) -> Vec<Officer> {
+    officers
+        .into_iter()
+        .filter(|o| !o.schedule.hours.is_empty())
+        .collect()
+}
+
 /// A day's slots with whether each can still be booked.
 pub async fn day(
     app: &Arc<App>,

@@ -99,6 +99,9 @@ pub struct StationConfig {
     pub time_zone: Option<String>,
     /// The address citizens use, e.g. `https://dgp.punepolice.example`. Used in emails.
     pub public_url: Option<String>,
+    /// The station's phone number and street address, shown on every citizen page and email.
+    pub phone: Option<String>,
+    pub address: Option<String>,
 }
 
 /// The sender when neither the config nor set-up names one.
@@ -342,6 +345,12 @@ impl Config {
         if let Some(code) = &self.station.code {
             validate_code(code)?;
         }
+        if let Some(phone) = &self.station.phone {
+            validate_phone(phone)?;
+        }
+        if let Some(address) = &self.station.address {
+            validate_address(address)?;
+        }
         if let Some(url) = &self.station.public_url
             && (!url.starts_with("https://") || url.ends_with('/'))
         {
@@ -405,9 +414,56 @@ pub fn validate_code(code: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A phone number as people write it: 6 to 20 characters of digits, spaces, `+` and `-`,
+/// at least 6 of them digits ("020 2567 1234", "+91-20-25671234").
+pub fn validate_phone(phone: &str) -> anyhow::Result<()> {
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let ok = (6..=20).contains(&phone.chars().count())
+        && digits >= 6
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'));
+    if !ok {
+        bail!(
+            "a phone number has 6 to 20 digits, spaces, + or - (e.g. 020 2567 1234), not {phone:?}"
+        );
+    }
+    Ok(())
+}
+
+/// The address citizens are told to come to: one line of 5 to 200 characters.
+pub fn validate_address(address: &str) -> anyhow::Result<()> {
+    let n = address.chars().count();
+    if !(5..=200).contains(&n) || address.chars().any(char::is_control) {
+        bail!("an address is one line of 5 to 200 characters");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_and_address_are_checked() {
+        for ok in ["020 2567 1234", "+91-20-25671234", "100100"] {
+            assert!(validate_phone(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "112",
+            "call 020 2567",
+            "020 2567 1234 ext 5",
+            "(020) 25671234",
+            "+++---   +++---",
+        ] {
+            assert!(validate_phone(bad).is_err(), "{bad}");
+        }
+        assert!(validate_address("Karve Road, Pune 411004").is_ok());
+        assert!(validate_address("Pune").is_err());
+        assert!(validate_address("Karve Road\nPune").is_err());
+        assert!(validate_address(&"x".repeat(201)).is_err());
+    }
 
     fn parse(s: &str) -> anyhow::Result<Config> {
         let c: Config = toml::from_str(s)?;

@@ -197,3 +197,32 @@ upload-too_many_documents = “{ $file }” is one too many: at most 5 documents
 upload-choose-again = Your documents were not kept: please choose them again.
 upload-sending = Sending…
 reschedule-current = Your appointment is now on { $date } at { $time }.
+
+# station contact, emergency and mail health
+emergency-call-112 = In an emergency call 112.
+emergency-dv = If you are in danger now, do not wait for this appointment: call 112 at once.
+station-phone-label = Police station phone:
+station-address-label = Address:
+console-mail-banner = Emails are not reaching citizens.
+console-mail-no-relay = No mail relay is set, so emails (with citizens' tokens) stay in this box's spool folder. Waiting there: { $count }.
+console-mail-local-sender = The sender { $sender } is at .local, which other mail servers refuse.
+console-mail-failing = { $count ->
+    [one] One email was not delivered.
+   *[other] { $count } emails were not delivered.
+}
+console-mail-fix = Set the mail relay
+console-mail-see = See the mail
+console-mail-ask-admin = Ask your station's admin to set up mail.
+checklist-heading = Getting started
+checklist-intro = What this station needs before it serves citizens well. Each item is ticked once it is done.
+checklist-officers = Add the officers who meet citizens
+checklist-hours = Set the hours when officers meet citizens
+checklist-relay = Set a mail relay, so that tokens reach citizens
+checklist-hub = Enrol with the commissionerate's hub
+checklist-done = Done
+checklist-todo = To do
+checklist-dismiss = Hide this list
+station-test-mail-heading = Send a test email
+station-test-mail-help = It goes through the outbox and the mail relay like a citizen's email, and this page then says whether it was delivered.
+station-test-mail-to = Send to
+station-test-mail-send = Send a test email

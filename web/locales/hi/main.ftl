@@ -197,3 +197,32 @@ upload-too_many_documents = “{ $file }” ज़्यादा है: अध
 upload-choose-again = आपके दस्तावेज़ रखे नहीं गए: कृपया उन्हें फिर से चुनें।
 upload-sending = भेजा जा रहा है…
 reschedule-current = आपकी मुलाकात अभी { $date } को { $time } बजे है।
+
+# station contact, emergency and mail health
+emergency-call-112 = आपात स्थिति में 112 पर कॉल करें।
+emergency-dv = अगर आप अभी खतरे में हैं, तो इस मुलाकात का इंतज़ार न करें: तुरंत 112 पर कॉल करें।
+station-phone-label = पुलिस स्टेशन का फ़ोन:
+station-address-label = पता:
+console-mail-banner = ईमेल नागरिकों तक नहीं पहुँच रहे हैं।
+console-mail-no-relay = कोई मेल रिले सेट नहीं है, इसलिए ईमेल (नागरिकों के टोकन सहित) इस बॉक्स के स्पूल फ़ोल्डर में ही रह जाते हैं। वहाँ रुके हुए ईमेल: { $count }।
+console-mail-local-sender = भेजने वाले का पता { $sender } .local पर है, जिसे दूसरे मेल सर्वर अस्वीकार कर देते हैं।
+console-mail-failing = { $count ->
+    [one] एक ईमेल नहीं पहुँचाया जा सका।
+   *[other] { $count } ईमेल नहीं पहुँचाए जा सके।
+}
+console-mail-fix = मेल रिले सेट करें
+console-mail-see = मेल देखें
+console-mail-ask-admin = ईमेल चालू करवाने के लिए अपने स्टेशन के एडमिन से कहें।
+checklist-heading = शुरुआत
+checklist-intro = नागरिकों की ठीक से सेवा करने से पहले इस स्टेशन को ये चीज़ें चाहिए। हर काम पूरा होने पर उस पर निशान लग जाता है।
+checklist-officers = नागरिकों से मिलने वाले अधिकारी जोड़ें
+checklist-hours = तय करें कि अधिकारी किस समय नागरिकों से मिलेंगे
+checklist-relay = मेल रिले सेट करें, ताकि टोकन नागरिकों तक पहुँचें
+checklist-hub = आयुक्तालय के हब में नामांकन करें
+checklist-done = पूरा
+checklist-todo = बाकी
+checklist-dismiss = यह सूची छिपाएँ
+station-test-mail-heading = टेस्ट ईमेल भेजें
+station-test-mail-help = यह नागरिकों के ईमेल की तरह ही आउटबॉक्स और मेल रिले से जाता है, और फिर यह पेज बताता है कि वह पहुँचा या नहीं।
+station-test-mail-to = किसे भेजें
+station-test-mail-send = टेस्ट ईमेल भेजें

@@ -197,3 +197,32 @@ upload-too_many_documents = “{ $file }” जास्तीची आहे: 
 upload-choose-again = तुमची कागदपत्रे ठेवली गेली नाहीत: कृपया ती पुन्हा निवडा.
 upload-sending = पाठवत आहे…
 reschedule-current = तुमची भेट सध्या { $date } रोजी { $time } वाजता आहे.
+
+# station contact, emergency and mail health
+emergency-call-112 = आपत्कालीन परिस्थितीत 112 वर कॉल करा.
+emergency-dv = तुम्हाला आत्ता धोका असेल तर या भेटीची वाट पाहू नका: लगेच 112 वर कॉल करा.
+station-phone-label = पोलीस स्टेशनचा फोन:
+station-address-label = पत्ता:
+console-mail-banner = नागरिकांपर्यंत ईमेल पोहोचत नाहीत.
+console-mail-no-relay = मेल रिले सेट केलेला नाही, त्यामुळे ईमेल (नागरिकांच्या टोकनसह) या बॉक्सच्या स्पूल फोल्डरमध्येच राहतात. तिथे थांबलेले ईमेल: { $count }.
+console-mail-local-sender = पाठवणाऱ्याचा पत्ता { $sender } .local वर आहे; इतर मेल सर्व्हर असे ईमेल नाकारतात.
+console-mail-failing = { $count ->
+    [one] एक ईमेल पोहोचवता आला नाही.
+   *[other] { $count } ईमेल पोहोचवता आले नाहीत.
+}
+console-mail-fix = मेल रिले सेट करा
+console-mail-see = मेल पहा
+console-mail-ask-admin = ईमेल सुरू करण्यासाठी तुमच्या स्टेशनच्या ॲडमिनला सांगा.
+checklist-heading = सुरुवात
+checklist-intro = नागरिकांना नीट सेवा देण्यापूर्वी या स्टेशनला लागणाऱ्या गोष्टी. प्रत्येक गोष्ट पूर्ण झाल्यावर तिच्यापुढे खूण होते.
+checklist-officers = नागरिकांना भेटणारे अधिकारी जोडा
+checklist-hours = अधिकारी नागरिकांना कोणत्या वेळेत भेटतात ते ठरवा
+checklist-relay = मेल रिले सेट करा, म्हणजे टोकन नागरिकांपर्यंत पोहोचतील
+checklist-hub = आयुक्तालयाच्या हबमध्ये नोंदणी करा
+checklist-done = पूर्ण
+checklist-todo = बाकी
+checklist-dismiss = ही यादी लपवा
+station-test-mail-heading = चाचणी ईमेल पाठवा
+station-test-mail-help = तो नागरिकांच्या ईमेलप्रमाणेच आउटबॉक्स आणि मेल रिलेमधून जातो, आणि मग तो पोहोचला की नाही ते हे पान सांगते.
+station-test-mail-to = कोणाला पाठवायचा
+station-test-mail-send = चाचणी ईमेल पाठवा

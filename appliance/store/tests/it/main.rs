@@ -279,6 +279,32 @@ fn outbox_life_cycle() {
 }
 
 #[test]
+fn undelivered_mail_is_counted_and_a_message_found_by_its_id() {
+    let (_d, s) = store();
+    for n in 1..=4 {
+        s.queue_mail(&mail(n), now()).unwrap();
+    }
+    // Queued and not yet tried: nothing has failed.
+    assert_eq!(s.undelivered_mail(now()).unwrap(), (0, 0, 0));
+    let due = s.due_mail(now(), false, 10).unwrap();
+    s.mail_spooled(due[0].id, now()).unwrap();
+    s.mail_retry(due[1].id, "relay down", now() + Duration::seconds(4))
+        .unwrap();
+    s.mail_dead(due[2].id, "550 no such user", now()).unwrap();
+    s.mail_sent(due[3].id, now()).unwrap();
+    assert_eq!(s.undelivered_mail(now()).unwrap(), (1, 1, 1));
+    // Refusals older than the window no longer count.
+    assert_eq!(
+        s.undelivered_mail(now() + Duration::seconds(1)).unwrap(),
+        (1, 1, 0)
+    );
+    let found = s.mail_by_message_id("<m3@t>").unwrap().unwrap();
+    assert_eq!(found.status, OutboxStatus::Dead);
+    assert_eq!(found.last_error.as_deref(), Some("550 no such user"));
+    assert!(s.mail_by_message_id("<nope@t>").unwrap().is_none());
+}
+
+#[test]
 fn the_last_admin_stays_and_officers_with_bookings_stay() {
     let (_d, s) = store();
     let admin = officer(&s, "a@p.in", true);

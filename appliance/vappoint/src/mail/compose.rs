@@ -7,6 +7,7 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use serde_json::json;
+use vappoint_domain::ReasonCategory;
 use vappoint_store::{NewMail, Officer};
 
 use crate::app::App;
@@ -38,6 +39,8 @@ pub struct Compose<'a> {
     pub name: &'a str,
     pub email: &'a str,
     pub lang: &'a str,
+    /// A booking about domestic violence opens its mail with the emergency number.
+    pub category: ReasonCategory,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     /// Bumped on every change, so calendars replace the event instead of adding one.
@@ -97,6 +100,7 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
             "manage_url": manage_url,
             "cutoff_time": fmt_time(cutoff, tz),
             "cutoff_date": fmt_date(cutoff, tz, lang),
+            "urgent": c.category == ReasonCategory::DomesticViolence,
         })),
     )?;
 
@@ -148,6 +152,48 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         message_id,
         kind: c.kind.as_str().to_string(),
         to_addr: c.email.to_string(),
+        sealed: app.secrets.seal(&message.formatted()),
+    })
+}
+
+/// The admin's test message (Station page): it goes through the outbox and the relay like a
+/// citizen's mail, and ends with the same contact lines, so the admin sees what citizens get.
+pub fn compose_test(app: &App, to: &str) -> anyhow::Result<NewMail> {
+    let profile = app.profile();
+    let i18n = &app.ui.i18n;
+    let now = Utc::now();
+    let mut contact = vec![i18n.t("en", "emergency-call-112", None)];
+    for (label, value) in [
+        ("station-phone-label", &profile.phone),
+        ("station-address-label", &profile.address),
+    ] {
+        if !value.is_empty() {
+            contact.push(format!("{} {value}", i18n.t("en", label, None)));
+        }
+    }
+    let body = format!(
+        "This is a test email from the V-Appointment box of {station}, sent {date}, {time} \
+         from its Station page.\n\nIf you can read it, emails to citizens (with their tokens \
+         and links) reach people through this mail relay.\n\n--\n{station}, {zone}\n{contact}\n",
+        station = profile.name,
+        zone = profile.zone,
+        date = fmt_date(now, profile.tz, "en"),
+        time = fmt_time(now, profile.tz),
+        contact = contact.join("\n"),
+    );
+    let host = host_of(&profile.public_url);
+    let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), host);
+    let message = Message::builder()
+        .from(profile.mail_from.parse::<Mailbox>()?)
+        .to(to.parse::<Mailbox>()?)
+        .subject(format!("Test email from {}", profile.name))
+        .message_id(Some(message_id.clone()))
+        .date_now()
+        .singlepart(SinglePart::plain(body))?;
+    Ok(NewMail {
+        message_id,
+        kind: "test".to_string(),
+        to_addr: to.to_string(),
         sealed: app.secrets.seal(&message.formatted()),
     })
 }

@@ -1,8 +1,10 @@
 //! Mail to citizens: composing the messages (in the citizen's language, with an `.ics`
-//! attachment), and the worker that delivers the outbox to the relay or the spool folder.
+//! attachment), the worker that delivers the outbox to the relay or the spool folder, and
+//! whether mail reaches people at all (the console's banner).
 
 mod compose;
+pub mod health;
 mod outbox;
 
-pub use compose::{Compose, MailKind, compose};
+pub use compose::{Compose, MailKind, compose, compose_test};
 pub use outbox::run_worker;

@@ -51,6 +51,7 @@ async fn station(State(app): State<Arc<App>>) -> ApiResult {
     let officers = app
         .db(|s| s.officers())
         .await
+        .map(crate::availability::listed)
         .map_err(|e| Failure::from(e).api(&app))?;
     let p = app.profile();
     Ok(Json(wire::StationInfo {

@@ -61,7 +61,7 @@ fn time_only(t: DateTime<Utc>, ctx: &Ctx) -> String {
 async fn home(ctx: Ctx) -> Response {
     let now = Utc::now();
     let officers = match ctx.app.db(|s| s.officers()).await {
-        Ok(o) => o,
+        Ok(o) => availability::listed(o),
         Err(e) => return ctx.fail(e.into()),
     };
     let mut list = Vec::new();
@@ -279,6 +279,7 @@ async fn book_submit(
                     "officer": {"name": b.officer.name, "rank": b.officer.rank},
                     "date_label": fmt_date(a.start, tz, ctx.lang),
                     "time_label": fmt_time(a.start, tz),
+                    "urgent": a.reason_category == ReasonCategory::DomesticViolence,
                 }),
             )
         }

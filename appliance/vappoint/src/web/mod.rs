@@ -3,6 +3,7 @@
 
 pub mod api;
 pub(crate) mod auth;
+pub(crate) mod checklist;
 pub mod citizen;
 pub mod officer;
 pub mod setup;

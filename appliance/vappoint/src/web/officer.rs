@@ -42,6 +42,11 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/officer/station", get(station_form).post(save_station))
         .route("/officer/station/enroll", post(enroll))
         .route("/officer/station/delivery", post(save_delivery))
+        .route("/officer/station/test-mail", post(test_mail))
+        .route(
+            "/officer/checklist/dismiss",
+            post(super::checklist::dismiss),
+        )
         .route("/officer/mail", get(mail))
         .route("/officer/mail/{id}/retry", post(retry_mail))
 }
@@ -60,6 +65,15 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
             .or_insert(json!(me.map(|m| m.csrf.clone())));
         obj.entry("notice").or_insert(Value::Null);
         obj.entry("error").or_insert(Value::Null);
+        // Every console page says so while mail cannot reach citizens (the banner).
+        let health = me.and_then(|_| match crate::mail::health::check(app) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "checking mail health");
+                None
+            }
+        });
+        obj.insert("mail_health".into(), json!(health));
     }
     match app
         .ui
@@ -289,6 +303,7 @@ async fn day(
         json!({
             "date": date.to_string(), "date_label": fmt_date(noon, tz, "en"), "rows": out, "all": all,
             "prev": (date - Duration::days(1)).to_string(), "next": (date + Duration::days(1)).to_string(),
+            "checklist": super::checklist::checklist(&app, &me).await,
         }),
     )
 }
@@ -844,6 +859,8 @@ async fn station_page(
         "name" => p.name.clone(),
         "code" => p.code.clone(),
         "zone" => p.zone.clone(),
+        "phone" => p.phone.clone(),
+        "address" => p.address.clone(),
         _ => p.time_zone.clone(),
     };
     let fields: Vec<Value> = PROFILE_FIELDS
@@ -952,6 +969,111 @@ async fn save_delivery(
     // The mail worker picks up a new relay on its next round.
     app.mail_wake.notify_one();
     r
+}
+
+#[derive(serde::Deserialize)]
+struct TestMailForm {
+    csrf: String,
+    to: String,
+}
+
+/// How long the Station page waits to tell the admin what became of a test message.
+const TEST_MAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Sends a test message through the outbox and the relay, like a citizen's mail, and says
+/// honestly what became of it: delivered to the relay, only spooled, refused, or not yet.
+async fn test_mail(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    me: Me,
+    Form(f): Form<TestMailForm>,
+) -> Response {
+    if let Err(r) = me
+        .check_csrf(Some(&f.csrf))
+        .and_then(|()| me.require_admin())
+    {
+        return r;
+    }
+    let to = f.to.trim().to_string();
+    let made = if vappoint_domain::booking::valid_email(&to) {
+        crate::mail::compose_test(&app, &to)
+            .map_err(|e| format!("The test email could not be made: {e:#}."))
+    } else {
+        Err(format!("{to:?} is not an email address."))
+    };
+    let mail = match made {
+        Ok(m) => m,
+        Err(msg) => {
+            return with_status(
+                station_page(&app, &me, None, Some(msg)).await,
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let message_id = mail.message_id.clone();
+    if let Err(e) = app.db(move |s| s.queue_mail(&mail, Utc::now())).await {
+        return store_err(e);
+    }
+    app.mail_wake.notify_one();
+    tracing::info!(by = me.officer.id, "test email queued");
+
+    // The worker takes it at once; poll its row until it leaves the queue or time is up.
+    let deadline = tokio::time::Instant::now() + TEST_MAIL_WAIT;
+    let last = loop {
+        let id = message_id.clone();
+        let row = match app.db(move |s| s.mail_by_message_id(&id)).await {
+            Ok(r) => r,
+            Err(e) => return store_err(e),
+        };
+        let settled = row
+            .as_ref()
+            .is_none_or(|m| m.status != OutboxStatus::Pending || m.attempts > 0);
+        if settled || tokio::time::Instant::now() >= deadline {
+            break row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let relay = app
+        .profile()
+        .relay
+        .map(|r| format!("{}:{}", r.host, r.port))
+        .unwrap_or_default();
+    let (notice, error) = match last {
+        Some(m) if m.status == OutboxStatus::Sent => (
+            Some(format!(
+                "Delivered: the relay {relay} accepted the test email to {to}. If it does not                  arrive, look in the spam folder and the relay's log."
+            )),
+            None,
+        ),
+        Some(m) if m.status == OutboxStatus::Spooled => (
+            None,
+            Some(format!(
+                "Not delivered: no mail relay is set, so the test email to {to} was only written                  to this box's spool folder ({}). Set a relay below.",
+                app.spool_dir().display()
+            )),
+        ),
+        Some(m) if m.status == OutboxStatus::Dead => (
+            None,
+            Some(format!(
+                "Not delivered: the relay {relay} refused the test email to {to}: {}.",
+                m.last_error.unwrap_or_default()
+            )),
+        ),
+        Some(m) if m.attempts > 0 => (
+            None,
+            Some(format!(
+                "Not delivered yet: {}. The box keeps trying; see Mail.",
+                m.last_error.unwrap_or_default()
+            )),
+        ),
+        _ => (
+            None,
+            Some(format!(
+                "Not delivered yet: nothing reached the relay within {} seconds. The box keeps                  trying; see Mail.",
+                TEST_MAIL_WAIT.as_secs()
+            )),
+        ),
+    };
+    station_page(&app, &me, notice.as_deref(), error).await
 }
 
 /// Writes checked settings (`None` clears one) and reloads the profile; or shows why not.

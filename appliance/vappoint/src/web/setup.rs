@@ -18,12 +18,15 @@ use vappoint_store::StoreError;
 use super::auth::{LOGIN_COOKIE, clear_cookie, pre_session_csrf, same};
 use super::{Ctx, Failure, cookie};
 use crate::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
-use crate::config::{RelayConfig, Security, parse_tz, validate_code};
+use crate::config::{
+    RelayConfig, Security, parse_tz, validate_address, validate_code, validate_phone,
+};
 use crate::setup::is_lan;
 
 type Fields = HashMap<String, String>;
 
-/// Hours the first admin starts with; they change them on "My hours" like any officer.
+/// Hours the first admin starts with when they take appointments; they change them on
+/// "My hours" like any officer.
 const FIRST_ADMIN_HOURS: &str = "Mon-Sat 11:00-13:00";
 
 pub fn routes() -> Router<Arc<App>> {
@@ -127,6 +130,7 @@ fn setup_page(
     shown.entry("time_zone").or_insert(json!("Asia/Kolkata"));
     shown.entry("relay_port").or_insert(json!("587"));
     shown.entry("relay_security").or_insert(json!("starttls"));
+    shown.entry("takes_appointments").or_insert(json!(""));
     let mut r = super::officer::page(
         app,
         "setup.html",
@@ -204,6 +208,12 @@ async fn submit(
         }
     }
 
+    // Set-up asks every station field: one left out of the form counts as left blank.
+    let mut f = f;
+    for (key, _) in PROFILE_FIELDS {
+        f.entry((*key).to_string()).or_default();
+    }
+    let refuse = |status, msg: String| setup_page(&app, &headers, status, &f, Some(msg));
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let mut settings: Vec<(String, String)> = match profile_settings(&f, &app) {
         Ok(s) => s,
@@ -221,6 +231,19 @@ async fn submit(
                 .into(),
         );
     }
+    // The first admin is listed to citizens only if they said they take appointments; an
+    // officer with no weekly hours offers no slots and is not listed (see `availability.rs`).
+    let hours = match get("takes_appointments").as_str() {
+        "yes" => FIRST_ADMIN_HOURS,
+        "no" => "",
+        _ => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "Say whether you take appointments with citizens yourself.".into(),
+            );
+        }
+    };
+    let takes_appointments = !hours.is_empty();
     if get("password") != get("password2") {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -235,7 +258,7 @@ async fn submit(
     );
     let made = tokio::task::spawn_blocking(move || {
         let (n, r, e, p) = fields;
-        super::officer::new_officer(&n, &r, &e, &p, FIRST_ADMIN_HOURS, "5", true)
+        super::officer::new_officer(&n, &r, &e, &p, hours, "5", true)
     })
     .await
     .unwrap_or_else(|e| Err(e.to_string()));
@@ -284,7 +307,7 @@ async fn submit(
         &app,
         "setup_done.html",
         None,
-        json!({"admin_email": admin_email, "hub": hub}),
+        json!({"admin_email": admin_email, "hub": hub, "takes_appointments": takes_appointments}),
     );
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -293,8 +316,8 @@ async fn submit(
     r
 }
 
-/// Name, code, zone and time zone from a form, as settings; fields fixed by the config file
-/// are left alone.
+/// Name, code, zone, time zone, phone and address from a form, as settings; fields fixed by
+/// the config file, and fields the form does not carry, are left alone.
 pub fn profile_settings(f: &Fields, app: &App) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for (key, label) in PROFILE_FIELDS {
@@ -302,7 +325,20 @@ pub fn profile_settings(f: &Fields, app: &App) -> Result<Vec<(String, String)>, 
         if Profile::locked(&app.config, key) {
             continue;
         }
-        let v = super::officer::clean_label(v, label)?;
+        let v = match *key {
+            // Contact details are checked for what they are, not as a label.
+            "phone" | "address" => {
+                let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
+                let (check, what) = if *key == "phone" {
+                    (validate_phone(&v), "the station's phone number")
+                } else {
+                    (validate_address(&v), "the station's address")
+                };
+                check.map_err(|e| format!("Check {what}: {e}."))?;
+                v
+            }
+            _ => super::officer::clean_label(v, label)?,
+        };
         let check = match *key {
             "code" => validate_code(&v).map(|_| ()),
             "time_zone" => parse_tz(&v).map(|_| ()),
