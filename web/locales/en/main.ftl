@@ -187,3 +187,12 @@ hub-no-free-slot = No free time in the next 14 days.
 hub-stale = This station has not sent its times recently, so they may be out of date. Its own booking page shows the latest times.
 hub-book = Book at { $station }
 hub-privacy = Each station runs its own booking site. What you write there goes only to that station.
+
+# reminders, calendar and hub directory
+email-reminder-subject = Reminder: your video appointment { $reference } on { $date } at { $time }
+email-reminder-intro = This is a reminder of your video appointment at { $station }. Keep the 4-digit token from your booking email ready.
+calendar-add = Add to calendar
+calendar-help = Downloads a calendar file (.ics) that your phone or computer adds to its calendar.
+hub-also-known-as = Also known as
+hub-times-not-shown = Free times for this station are not shown here.
+hub-open-station-page = Open the page of { $station } to see its times and book.

@@ -4,5 +4,5 @@
 mod compose;
 mod outbox;
 
-pub use compose::{Compose, MailKind, compose};
+pub use compose::{Compose, MailKind, calendar, compose};
 pub use outbox::run_worker;

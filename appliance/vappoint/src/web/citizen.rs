@@ -264,6 +264,7 @@ async fn book_submit(
                     "officer": {"name": b.officer.name, "rank": b.officer.rank},
                     "date_label": fmt_date(a.start, tz, ctx.lang),
                     "time_label": fmt_time(a.start, tz),
+                    "calendar_url": b.link.as_ref().map(|l| format!("/a/{l}/appointment.ics")),
                 }),
             )
         }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub(crate) mod auth;
+mod calendar;
 pub mod citizen;
 pub mod officer;
 pub mod setup;
@@ -350,6 +351,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .merge(setup::routes())
         .merge(citizen::routes())
+        .merge(calendar::routes())
         .merge(api::routes())
         .merge(officer::routes())
         .merge(ws::routes())
