@@ -355,19 +355,14 @@ fn link_identity(data: &Path) -> Option<u64> {
 
 /// The link and the client that pushes to it.
 struct Pusher {
-    identity: u64,
     link: HubLink,
     http: reqwest::Client,
 }
 
-fn pusher(app: &App, identity: u64) -> anyhow::Result<Pusher> {
+fn pusher(app: &App) -> anyhow::Result<Pusher> {
     let link = load_link(&app.data_dir)?.context("hub.json went away")?;
     let http = push_client(&app.data_dir, &link)?;
-    Ok(Pusher {
-        identity,
-        link,
-        http,
-    })
+    Ok(Pusher { link, http })
 }
 
 /// Runs while the station runs: watches for an enrolment (made before the start or while
@@ -375,6 +370,8 @@ fn pusher(app: &App, identity: u64) -> anyhow::Result<Pusher> {
 /// backing off while the hub is unreachable.
 pub async fn run(app: Arc<App>) {
     let interval = app.config.federation.push_interval;
+    // The `hub.json` last acted on (so broken credentials are reported once, not every tick).
+    let mut seen: Option<u64> = None;
     let mut current: Option<Pusher> = None;
     let mut wait = interval;
     let mut next_push = tokio::time::Instant::now();
@@ -382,10 +379,11 @@ pub async fn run(app: Arc<App>) {
     loop {
         tokio::time::sleep(WATCH.min(interval)).await;
         let identity = link_identity(&app.data_dir);
-        if identity != current.as_ref().map(|p| p.identity) {
+        if identity != seen {
+            seen = identity;
             current = None;
-            if let Some(identity) = identity {
-                match pusher(&app, identity) {
+            if identity.is_some() {
+                match pusher(&app) {
                     Ok(p) => {
                         tracing::info!(hub = %p.link.url, station = %p.link.station, "pushing figures to the hub");
                         current = Some(p);
