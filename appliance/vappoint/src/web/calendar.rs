@@ -54,7 +54,6 @@ async fn ics(ctx: Ctx, Path(link): Path<String>) -> Response {
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{}.ics\"", a.reference),
             ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         text,
     )
