@@ -7,6 +7,8 @@ issued for another station code says so."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -48,12 +50,17 @@ def cards(driver) -> dict[str, str]:
 
 
 def search(driver, words: str):
+    """Types `words` into the search box and submits, as a person does; waits for the new page."""
     box = driver.find_element(By.ID, "q")
     box.clear()
     box.send_keys(words)
     box.send_keys(Keys.ENTER)
-    wait_until(lambda: "q=" in driver.current_url and driver.find_element(By.ID, "q").get_attribute("value") == words,
-               timeout=20, message=f"the results for {words!r}")
+
+    def landed():
+        asked = parse_qs(urlparse(driver.current_url).query).get("q")
+        return asked == [words] and driver.execute_script("return document.readyState") == "complete"
+
+    wait_until(landed, timeout=20, message=f"the results for {words!r}")
 
 
 def test_directory_searched_in_devanagari_in_a_browser(smtp, make_station, make_hub, browsers):
