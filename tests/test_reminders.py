@@ -36,7 +36,7 @@ from conftest import (
 # Slots are 5 minutes long, every officer open all day; the first slot booked starts at
 # least this far ahead, and its reminder falls due about DUE_IN after the station starts.
 AHEAD = timedelta(minutes=4)
-DUE_IN = timedelta(seconds=30)
+DUE_IN = timedelta(seconds=45)
 
 
 def is_reminder_subject(m) -> bool:
