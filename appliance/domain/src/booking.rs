@@ -222,9 +222,43 @@ pub fn can_change(now: DateTime<Utc>, start: DateTime<Utc>, cutoff: Duration) ->
     now + cutoff <= start
 }
 
+/// When to send the reminder of an appointment booked (or moved) at `now`, `lead` before its
+/// `start`: none when reminders are off (`lead` is zero), and none when that moment has
+/// already passed, since the mail just sent is reminder enough.
+pub fn reminder_at(
+    now: DateTime<Utc>,
+    start: DateTime<Utc>,
+    lead: Duration,
+) -> Option<DateTime<Utc>> {
+    let at = start - lead;
+    (lead > Duration::zero() && at > now).then_some(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reminders_come_lead_before_unless_off_or_past() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let start = t("2026-11-30T06:00:00Z");
+        let hour = Duration::hours(1);
+        assert_eq!(
+            reminder_at(t("2026-11-29T10:00:00Z"), start, hour),
+            Some(t("2026-11-30T05:00:00Z"))
+        );
+        assert_eq!(
+            reminder_at(t("2026-11-30T04:59:59Z"), start, hour),
+            Some(t("2026-11-30T05:00:00Z"))
+        );
+        // Booked within the lead: the confirmation was just sent.
+        assert_eq!(reminder_at(t("2026-11-30T05:00:00Z"), start, hour), None);
+        assert_eq!(reminder_at(t("2026-11-30T05:30:00Z"), start, hour), None);
+        assert_eq!(
+            reminder_at(t("2026-11-29T10:00:00Z"), start, Duration::zero()),
+            None
+        );
+    }
 
     fn form() -> BookingForm {
         BookingForm {

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use vappoint_domain::{AppointmentStatus, DocumentKind, Outcome, ReasonCategory};
 
-use crate::outbox::{NewMail, insert_mail};
+use crate::outbox::{NewMail, NewReminder, drop_reminder, insert_mail, insert_reminder};
 use crate::{Result, Store, StoreError, conflict_on, from_ts, ts};
 
 #[derive(Debug, Clone)]
@@ -47,6 +47,8 @@ pub struct NewAppointment {
     pub reason: String,
     pub lang: String,
     pub token_mac: Vec<u8>,
+    /// The reminder mail, when one is due later (see `NewReminder`).
+    pub reminder: Option<NewReminder>,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +84,8 @@ pub struct Reschedule {
     pub end: DateTime<Utc>,
     pub local_day: NaiveDate,
     pub token_mac: Vec<u8>,
+    /// The reminder for the new time; the old one is dropped in any case.
+    pub reminder: Option<NewReminder>,
 }
 
 const COLS: &str =
@@ -184,6 +188,9 @@ impl Store {
                 st.execute(params![id, i as i64, d.file_name, d.kind.as_str(), d.size as i64, d.sha256, d.stored_name])?;
             }
             insert_mail(tx, mail, Some(id), now)?;
+            if let Some(r) = &a.reminder {
+                insert_reminder(tx, id, r, now)?;
+            }
             if let Some(key) = idempotency_key {
                 tx.execute(
                     "INSERT INTO idempotency(key, appointment_id, created_at) VALUES (?1, ?2, ?3)",
@@ -255,6 +262,7 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::Conflict("not_booked"));
             }
+            drop_reminder(tx, id)?;
             insert_mail(tx, mail, Some(id), now)
         })
     }
@@ -281,6 +289,10 @@ impl Store {
             }
             tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
             insert_mail(tx, mail, Some(id), now)?;
+            drop_reminder(tx, id)?;
+            if let Some(r) = &to.reminder {
+                insert_reminder(tx, id, r, now)?;
+            }
             one(tx, "id = ?1", [id])
         })
     }

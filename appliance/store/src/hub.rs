@@ -28,6 +28,7 @@ pub struct HubStation {
     pub zone: String,
     pub booking_url: String,
     pub localities: Vec<String>,
+    pub aliases: Aliases,
     pub enrolled: bool,
     pub revoked: bool,
     pub cert_sha256: Option<String>,
@@ -35,6 +36,10 @@ pub struct HubStation {
     pub last_seq: i64,
     pub enrol_pending: bool,
 }
+
+/// Names of a station and its localities in other languages (language code -> names), for
+/// searching in those scripts.
+pub type Aliases = BTreeMap<String, Vec<String>>;
 
 /// What one message asks the hub to record.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,9 +100,12 @@ pub struct Listing {
     pub name: String,
     pub zone: String,
     pub localities: Vec<String>,
+    pub aliases: Aliases,
     pub booking_url: String,
     pub next_free: Option<DateTime<Utc>>,
     pub last_seen: Option<DateTime<Utc>>,
+    /// Whether the station ever sent its free times (else the directory cannot say any).
+    pub has_times: bool,
 }
 
 /// One station's figures summed over a date range.
@@ -106,6 +114,8 @@ pub struct StationFigures {
     pub code: String,
     pub name: String,
     pub zone: String,
+    /// Whether the station has enrolled (a registered station that has not cannot report).
+    pub enrolled: bool,
     pub last_seen: Option<DateTime<Utc>>,
     pub offered: u64,
     pub booked: u64,
@@ -119,7 +129,7 @@ pub struct StationFigures {
     pub reasons: BTreeMap<String, u64>,
 }
 
-const STATION_COLS: &str = "code, name, zone, booking_url, localities, enrolled_at, revoked_at, cert_sha256, last_seen, last_seq, enrol_key";
+const STATION_COLS: &str = "code, name, zone, booking_url, localities, enrolled_at, revoked_at, cert_sha256, last_seen, last_seq, enrol_key, aliases";
 
 fn localities(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
@@ -127,6 +137,28 @@ fn localities(json: &str) -> Vec<String> {
 
 fn localities_json(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+fn aliases(json: &str) -> Aliases {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn aliases_json(a: &Aliases) -> String {
+    serde_json::to_string(a).unwrap_or_else(|_| "{}".into())
+}
+
+/// A name as the search compares it: lower case, without the invisible joiners (ZWJ, ZWNJ)
+/// that Devanagari keyboards put in or leave out, single spaces.
+fn fold(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| !matches!(c, '\u{200c}' | '\u{200d}'))
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn station_row(r: &Row) -> rusqlite::Result<HubStation> {
@@ -142,6 +174,7 @@ fn station_row(r: &Row) -> rusqlite::Result<HubStation> {
         last_seen: r.get::<_, Option<i64>>(8)?.map(from_ts),
         last_seq: r.get(9)?,
         enrol_pending: r.get::<_, Option<Vec<u8>>>(10)?.is_some(),
+        aliases: aliases(&r.get::<_, String>(11)?),
     })
 }
 
@@ -177,6 +210,7 @@ impl HubStore {
         zone: &str,
         booking_url: &str,
         localities: &[String],
+        aliases: &Aliases,
         enrol_key: &[u8],
         expires: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -189,12 +223,13 @@ impl HubStore {
                 return Err(StoreError::Conflict("already_enrolled"));
             }
             tx.execute(
-                "INSERT INTO stations(code, name, zone, booking_url, localities, enrol_key, enrol_expires, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO stations(code, name, zone, booking_url, localities, enrol_key, enrol_expires, created_at, aliases)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(code) DO UPDATE SET name = excluded.name, zone = excluded.zone,
                     booking_url = excluded.booking_url, localities = excluded.localities,
-                    enrol_key = excluded.enrol_key, enrol_expires = excluded.enrol_expires",
-                params![code, name, zone, booking_url, localities_json(localities), enrol_key, ts(expires), ts(now)],
+                    enrol_key = excluded.enrol_key, enrol_expires = excluded.enrol_expires,
+                    aliases = excluded.aliases",
+                params![code, name, zone, booking_url, localities_json(localities), enrol_key, ts(expires), ts(now), aliases_json(aliases)],
             )?;
             Ok(())
         })
@@ -229,6 +264,18 @@ impl HubStore {
             tx.execute("DELETE FROM applied WHERE station = ?1", [code])?;
             let sql = format!("SELECT {STATION_COLS} FROM stations WHERE code = ?1");
             Ok((tx.query_row(&sql, [code], station_row)?, key))
+        })
+    }
+
+    /// The stations whose enrolment code is still usable at `now`, with the code's key:
+    /// to tell a station that its code was issued for another station code.
+    pub fn pending_enrolments(&self, now: DateTime<Utc>) -> Result<Vec<(String, Vec<u8>)>> {
+        self.db.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT code, enrol_key FROM stations WHERE enrol_key IS NOT NULL AND enrol_expires >= ?1",
+            )?;
+            let rows = st.query_map([ts(now)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 
@@ -321,17 +368,17 @@ impl HubStore {
         })
     }
 
-    /// The public directory: every enrolled station, with its next free slot after `now`,
-    /// optionally only those whose name, code or a locality contains `query`.
+    /// The public directory: every registered station not revoked, with its next free slot
+    /// after `now`, optionally only those whose name, code, a locality or an alias (in any
+    /// language) contains `query`.
     pub fn directory(&self, query: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Listing>> {
-        let q = query
-            .map(|q| q.trim().to_lowercase())
-            .filter(|q| !q.is_empty());
+        let q = query.map(fold).filter(|q| !q.is_empty());
         self.db.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT s.code, s.name, s.zone, s.localities, s.booking_url,
                         (SELECT min(a.next_free) FROM availability a WHERE a.station = s.code AND a.next_free > ?1),
-                        s.last_seen
+                        s.last_seen, s.aliases,
+                        EXISTS (SELECT 1 FROM availability a WHERE a.station = s.code)
                  FROM stations s WHERE s.revoked_at IS NULL ORDER BY s.zone, s.name",
             )?;
             let rows = st.query_map([ts(now)], |r| {
@@ -343,6 +390,8 @@ impl HubStore {
                     booking_url: r.get(4)?,
                     next_free: r.get::<_, Option<i64>>(5)?.map(from_ts),
                     last_seen: r.get::<_, Option<i64>>(6)?.map(from_ts),
+                    aliases: aliases(&r.get::<_, String>(7)?),
+                    has_times: r.get(8)?,
                 })
             })?;
             let all: Vec<Listing> = rows.collect::<rusqlite::Result<_>>()?;
@@ -351,9 +400,11 @@ impl HubStore {
                 Some(q) => all
                     .into_iter()
                     .filter(|l| {
-                        l.name.to_lowercase().contains(&q)
-                            || l.code.to_lowercase().contains(&q)
-                            || l.localities.iter().any(|x| x.to_lowercase().contains(&q))
+                        std::iter::once(&l.name)
+                            .chain(std::iter::once(&l.code))
+                            .chain(&l.localities)
+                            .chain(l.aliases.values().flatten())
+                            .any(|x| fold(x).contains(&q))
                     })
                     .collect(),
             })
@@ -365,13 +416,14 @@ impl HubStore {
     pub fn report(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<StationFigures>> {
         self.db.read(|c| {
             let mut out: Vec<StationFigures> = {
-                let mut st = c.prepare_cached("SELECT code, name, zone, last_seen FROM stations WHERE revoked_at IS NULL ORDER BY zone, name")?;
+                let mut st = c.prepare_cached("SELECT code, name, zone, last_seen, enrolled_at IS NOT NULL FROM stations WHERE revoked_at IS NULL ORDER BY zone, name")?;
                 let rows = st.query_map([], |r| {
                     Ok(StationFigures {
                         code: r.get(0)?,
                         name: r.get(1)?,
                         zone: r.get(2)?,
                         last_seen: r.get::<_, Option<i64>>(3)?.map(from_ts),
+                        enrolled: r.get(4)?,
                         ..Default::default()
                     })
                 })?;
@@ -576,6 +628,14 @@ mod tests {
         ];
         assert_eq!(localities(&localities_json(&l)), l);
         assert!(localities("[]").is_empty());
+    }
+
+    #[test]
+    fn search_folds_case_spaces_and_joiners() {
+        assert_eq!(fold("  Karve   ROAD "), "karve road");
+        // क्‍ष with a zero-width joiner is the same word as without.
+        assert_eq!(fold("डेक्\u{200d}कन"), "डेक्कन");
+        assert!(fold("डेक्कन जिमखाना").contains(&fold("डेक्कन")));
     }
 
     #[test]

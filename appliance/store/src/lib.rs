@@ -24,11 +24,11 @@ pub use appointments::{Appointment, Document, NewAppointment, NewDocument, Note,
 pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{
-    AdminSession, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
-    StationFigures,
+    AdminSession, Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem,
+    PushRefusal, StationFigures,
 };
 pub use officers::{NewOfficer, Officer};
-pub use outbox::{NewMail, OutboxMessage, OutboxStatus};
+pub use outbox::{NewMail, NewReminder, OutboxMessage, OutboxStatus};
 pub use sessions::Session;
 
 #[derive(Debug, thiserror::Error)]

@@ -9,10 +9,15 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_calls.sql"),
     include_str!("../migrations/0003_federation.sql"),
+    // 0004 is another change's; 0005 follows it once both are merged.
+    include_str!("../migrations/0005_reminders.sql"),
 ];
 
 /// The hub's migrations.
-pub(crate) const HUB: &[&str] = &[include_str!("../migrations/hub/0001_hub.sql")];
+pub(crate) const HUB: &[&str] = &[
+    include_str!("../migrations/hub/0001_hub.sql"),
+    include_str!("../migrations/hub/0002_aliases.sql"),
+];
 
 pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
     let known = migrations.len() as u32;

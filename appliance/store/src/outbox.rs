@@ -45,6 +45,14 @@ pub struct NewMail {
     pub sealed: Vec<u8>,
 }
 
+/// A reminder mail, sealed when the appointment is booked or moved (it carries the join
+/// link), waiting in `reminders` until `due`.
+#[derive(Debug, Clone)]
+pub struct NewReminder {
+    pub due: DateTime<Utc>,
+    pub mail: NewMail,
+}
+
 #[derive(Debug, Clone)]
 pub struct OutboxMessage {
     pub id: i64,
@@ -70,6 +78,41 @@ pub(crate) fn insert_mail(
         "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
         params![m.message_id, appointment, m.kind, m.to_addr, m.sealed, ts(now)],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn insert_reminder(
+    tx: &rusqlite::Transaction,
+    appointment: i64,
+    r: &NewReminder,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO reminders(appointment_id, due_at, message_id, to_addr, sealed, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            appointment,
+            ts(r.due),
+            r.mail.message_id,
+            r.mail.to_addr,
+            r.mail.sealed,
+            ts(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Drops an appointment's reminder, whether still waiting or already released into the
+/// outbox but not yet delivered: it names a time that no longer holds.
+pub(crate) fn drop_reminder(tx: &rusqlite::Transaction, appointment: i64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM reminders WHERE appointment_id = ?1",
+        [appointment],
+    )?;
+    tx.execute(
+        "DELETE FROM outbox WHERE appointment_id = ?1 AND kind = 'reminder' AND status = 'pending'",
+        [appointment],
     )?;
     Ok(())
 }
@@ -142,14 +185,49 @@ impl Store {
         })
     }
 
-    /// When the next pending message is due, if any.
+    /// When the next pending message or reminder is due, if any.
     pub fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>> {
         self.read(|c| {
             let t: Option<i64> = c.query_row(
-                "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'",
+                "SELECT min(t) FROM (
+                    SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending'
+                    UNION ALL SELECT min(due_at) FROM reminders)",
                 [],
                 |r| r.get(0),
             )?;
+            Ok(t.map(from_ts))
+        })
+    }
+
+    /// Moves the reminders due at `now` into the outbox, in one transaction, so each is
+    /// queued exactly once. Reminders of appointments no longer booked, or already over
+    /// (the station was off through them), are dropped unsent. Returns how many were queued.
+    pub fn release_due_reminders(&self, now: DateTime<Utc>) -> Result<usize> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at)
+                 SELECT r.message_id, r.appointment_id, 'reminder', r.to_addr, r.sealed, 'pending', ?1, ?1
+                 FROM reminders r JOIN appointments a ON a.id = r.appointment_id
+                 WHERE r.due_at <= ?1 AND a.status = 'booked' AND a.end_at > ?1",
+                [ts(now)],
+            )?;
+            tx.execute("DELETE FROM reminders WHERE due_at <= ?1", [ts(now)])?;
+            Ok(n)
+        })
+    }
+
+    /// When an appointment's reminder is due, if one is waiting (for the officer's view and
+    /// tests).
+    pub fn reminder_due(&self, appointment: i64) -> Result<Option<DateTime<Utc>>> {
+        use rusqlite::OptionalExtension;
+        self.read(|c| {
+            let t: Option<i64> = c
+                .query_row(
+                    "SELECT due_at FROM reminders WHERE appointment_id = ?1",
+                    [appointment],
+                    |r| r.get(0),
+                )
+                .optional()?;
             Ok(t.map(from_ts))
         })
     }

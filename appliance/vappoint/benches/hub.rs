@@ -1374,6 +1374,7 @@ fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
                 format!("Locality {code} North"),
                 format!("Locality {code} South"),
             ],
+            &Default::default(),
             &vappoint::hub::enrol_key(&enrol),
             now + chrono::Duration::days(7),
             now,
@@ -1588,10 +1589,13 @@ fn enrol_station(
         zone,
         &format!("https://{}.punepolice.example/", code.to_lowercase()),
         localities,
+        &Default::default(),
         &vappoint::config::Config::default(),
     )?;
+    let store = vappoint::station::open_store(station_data)?;
     let link = rt.block_on(vappoint::federation::enroll(
         station_data,
+        &store,
         url,
         code,
         &enrol,
@@ -1800,15 +1804,16 @@ fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
         "Zone 1",
         "https://dgp.punepolice.example/",
         &["Deccan".into(), "Prabhat Road".into()],
+        &Default::default(),
         &vappoint::config::Config::default(),
     )?;
     let link = st_rt.block_on(vappoint::federation::enroll(
         &station_data,
+        &app.store,
         &url,
         "DGP",
         &code,
     ))?;
-    vappoint::federation::start_afresh(&app.store)?;
 
     // The queue a busy station builds while its hub is away: the 14-day availability every
     // 15 minutes, ~60 daily snapshots a day (09:00-21:00) as bookings change, in time order.

@@ -10,7 +10,9 @@ use vappoint_domain::booking::{can_change, email_key};
 use vappoint_domain::schedule::{SlotRefusal, bookable_slot};
 use vappoint_domain::token::{MAX_TRIES, TokenRefusal, may_reissue, may_try};
 use vappoint_domain::{AppointmentStatus, BookingForm, Slot};
-use vappoint_store::{Appointment, Document, NewAppointment, Officer, Reschedule, StoreError};
+use vappoint_store::{
+    Appointment, Document, NewAppointment, NewReminder, Officer, Reschedule, StoreError,
+};
 
 use crate::app::App;
 use crate::mail::{Compose, MailKind, compose};
@@ -30,6 +32,27 @@ pub struct Booked {
     pub appointment: Appointment,
     pub officer: Officer,
     pub documents: Vec<Document>,
+    /// The citizen's link id, for the confirmation page's calendar link; `None` when an
+    /// idempotency key replayed an earlier booking (only its hash is kept).
+    pub link: Option<String>,
+}
+
+/// The reminder of an appointment at `start`, composed now (it carries the join link, which
+/// is known only here), or `None` when none is due (see `reminder_at`).
+fn reminder(app: &App, c: &Compose, now: DateTime<Utc>) -> Result<Option<NewReminder>, Failure> {
+    let lead = Duration::from_std(app.config.mail.reminder_before).unwrap_or_default();
+    let Some(due) = vappoint_domain::booking::reminder_at(now, c.start, lead) else {
+        return Ok(None);
+    };
+    let mail = compose(
+        app,
+        &Compose {
+            kind: MailKind::Reminder,
+            token: None,
+            ..*c
+        },
+    )?;
+    Ok(Some(NewReminder { due, mail }))
 }
 
 fn parse_start(s: &str) -> Result<DateTime<Utc>, Failure> {
@@ -96,7 +119,7 @@ pub async fn book(
     for _ in 0..3 {
         let (link, hash) = new_link();
         let token = Secrets::new_token();
-        let appointment = NewAppointment {
+        let mut appointment = NewAppointment {
             reference: new_reference(&code),
             link_hash: hash.clone(),
             officer_id,
@@ -111,24 +134,24 @@ pub async fn book(
             reason: input.reason.clone(),
             lang: req.lang.to_string(),
             token_mac: app.secrets.token_mac(&hash, &token),
+            reminder: None,
         };
-        let mail = compose(
-            app,
-            &Compose {
-                kind: MailKind::Booked,
-                reference: &appointment.reference,
-                name: &appointment.name,
-                email: &appointment.email,
-                lang: req.lang,
-                category: appointment.reason_category,
-                start: slot.start,
-                end: slot.end,
-                sequence: 0,
-                officer: &officer,
-                link: &link,
-                token: Some(&token),
-            },
-        )?;
+        let about = Compose {
+            kind: MailKind::Booked,
+            reference: &appointment.reference,
+            name: &appointment.name,
+            email: &appointment.email,
+            lang: req.lang,
+            category: appointment.reason_category,
+            start: slot.start,
+            end: slot.end,
+            sequence: 0,
+            officer: &officer,
+            link: &link,
+            token: Some(&token),
+        };
+        let mail = compose(app, &about)?;
+        appointment.reminder = reminder(app, &about, now)?;
         let idem = req.idempotency_key.clone();
         let docs_for_db = new_docs.clone();
         let result = app
@@ -149,6 +172,7 @@ pub async fn book(
                     appointment,
                     officer,
                     documents,
+                    link: (!replayed).then_some(link),
                 });
             }
             Err(StoreError::Conflict("reference_taken")) => continue,
@@ -232,29 +256,28 @@ pub async fn reschedule(
     let slot = check_slot(app, &officer, start, now)?;
     let token = Secrets::new_token();
     let hash = link_hash(link);
+    let about = Compose {
+        kind: MailKind::Moved,
+        reference: &a.reference,
+        name: &a.name,
+        email: &a.email,
+        lang: &a.lang,
+        category: a.reason_category,
+        start: slot.start,
+        end: slot.end,
+        sequence: a.sequence + 1,
+        officer: &officer,
+        link,
+        token: Some(&token),
+    };
+    let mail = compose(app, &about)?;
     let to = Reschedule {
         start: slot.start,
         end: slot.end,
         local_day: slot.start.with_timezone(&app.tz()).date_naive(),
         token_mac: app.secrets.token_mac(&hash, &token),
+        reminder: reminder(app, &about, now)?,
     };
-    let mail = compose(
-        app,
-        &Compose {
-            kind: MailKind::Moved,
-            reference: &a.reference,
-            name: &a.name,
-            email: &a.email,
-            lang: &a.lang,
-            category: a.reason_category,
-            start: slot.start,
-            end: slot.end,
-            sequence: a.sequence + 1,
-            officer: &officer,
-            link,
-            token: Some(&token),
-        },
-    )?;
     let moved = app.db(move |s| s.reschedule(a.id, &to, &mail, now)).await?;
     app.mail_wake.notify_one();
     Ok((moved, officer))

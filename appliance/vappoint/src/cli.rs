@@ -92,6 +92,10 @@ enum HubSub {
         /// A locality the station covers (repeat for several).
         #[arg(long = "locality")]
         localities: Vec<String>,
+        /// What people call the station or a locality in Marathi or Hindi, as LANG=NAME
+        /// (e.g. --alias "mr=कर्वे रस्ता"), so a search in Devanagari finds it (repeat).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -267,8 +271,10 @@ fn station_enroll(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let link = runtime.block_on(crate::federation::enroll(data, hub, &station, code))?;
-    crate::federation::start_afresh(&store)?;
+    let link = runtime.block_on(crate::federation::enroll(data, &store, hub, &station, code))?;
+    println!(
+        "vappoint: a running station starts reporting to the hub within seconds, without a restart"
+    );
     println!("enrolled with {} as {}", link.url, link.station);
     Ok(())
 }
@@ -282,11 +288,25 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
             zone,
             url,
             localities,
+            aliases,
             config,
         } => {
             let config = crate::config::Config::load(config.as_deref())?;
-            let enrol =
-                crate::hub::add_station(&data, &code, &name, &zone, &url, &localities, &config)?;
+            let mut by_lang = vappoint_store::Aliases::new();
+            for a in &aliases {
+                let (lang, alias) = crate::hub::parse_alias(a)?;
+                by_lang.entry(lang).or_default().push(alias);
+            }
+            let enrol = crate::hub::add_station(
+                &data,
+                &code,
+                &name,
+                &zone,
+                &url,
+                &localities,
+                &by_lang,
+                &config,
+            )?;
             println!(
                 "station {} registered; give its admin this one-time code (valid {}):",
                 code.to_ascii_uppercase(),

@@ -119,6 +119,25 @@ pub struct MailConfig {
     /// After this long failing, a message is given up (dead) and shown to the admin.
     #[serde(with = "humantime_serde")]
     pub give_up_after: Duration,
+    /// How long before an appointment its reminder is sent; zero ("0s" or "off") sends none.
+    #[serde(deserialize_with = "lead_or_off")]
+    pub reminder_before: Duration,
+}
+
+/// The longest reminder lead: bookings are open two weeks ahead.
+const MAX_REMINDER_LEAD: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// A humantime duration ("1h", "90m"), or "off" for none.
+fn lead_or_off<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.trim() {
+        "off" | "0" => Ok(Duration::ZERO),
+        t => humantime_serde::re::humantime::parse_duration(t).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "{e}: write a duration like \"1h\" or \"45m\", or \"off\""
+            ))
+        }),
+    }
 }
 
 impl Default for MailConfig {
@@ -128,6 +147,7 @@ impl Default for MailConfig {
             relay: None,
             retry_max: Duration::from_secs(300),
             give_up_after: Duration::from_secs(3 * 24 * 3600),
+            reminder_before: Duration::from_secs(3600),
         }
     }
 }
@@ -365,6 +385,9 @@ impl Config {
         if let Some(r) = &self.mail.relay {
             r.validate()?;
         }
+        if self.mail.reminder_before > MAX_REMINDER_LEAD {
+            bail!("mail.reminder_before can be at most 14 days (\"off\" sends no reminders)");
+        }
         let l = &self.limits;
         if l.bookings_per_ip_per_minute == 0
             || l.bookings_per_email_per_hour == 0
@@ -510,5 +533,22 @@ mod tests {
         assert!(parse("[station]\ncode = \"a b\"").is_err());
         assert!(parse("[limits]\nbookings_per_ip_per_minute = 0").is_err());
         assert!(parse("[booking]\nchange_cutoff = \"soon\"").is_err());
+    }
+
+    #[test]
+    fn reminder_lead() {
+        assert_eq!(
+            parse("").unwrap().mail.reminder_before,
+            Duration::from_secs(3600)
+        );
+        let lead = |v: &str| {
+            parse(&format!("[mail]\nreminder_before = \"{v}\"")).map(|c| c.mail.reminder_before)
+        };
+        assert_eq!(lead("45m").unwrap(), Duration::from_secs(45 * 60));
+        assert_eq!(lead("off").unwrap(), Duration::ZERO);
+        assert_eq!(lead("0s").unwrap(), Duration::ZERO);
+        assert!(lead("soon").is_err());
+        assert!(lead("15days").is_err());
+        assert!(parse("[mail]\nreminder_before = 60").is_err());
     }
 }

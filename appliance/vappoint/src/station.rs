@@ -259,15 +259,15 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     tokio::spawn(crate::mail::run_worker(app.clone()));
     tokio::spawn(tidy(app.clone()));
     match crate::federation::load_link(&data)? {
-        Some(link) => {
-            println!(
-                "vappoint: reporting to the hub {} as {}",
-                link.url, link.station
-            );
-            tokio::spawn(crate::federation::run(app.clone(), link));
-        }
-        None => tracing::info!("not enrolled with a hub (vappoint station enroll)"),
+        Some(link) => println!(
+            "vappoint: reporting to the hub {} as {}",
+            link.url, link.station
+        ),
+        None => tracing::info!(
+            "not enrolled with a hub (vappoint station enroll); reporting starts when it is"
+        ),
     }
+    tokio::spawn(crate::federation::run(app.clone()));
 
     serve_redirect(http, https_local.port())?;
 

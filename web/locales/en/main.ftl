@@ -226,3 +226,12 @@ station-test-mail-heading = Send a test email
 station-test-mail-help = It goes through the outbox and the mail relay like a citizen's email, and this page then says whether it was delivered.
 station-test-mail-to = Send to
 station-test-mail-send = Send a test email
+
+# reminders, calendar and hub directory
+email-reminder-subject = Reminder: your video appointment { $reference } on { $date } at { $time }
+email-reminder-intro = This is a reminder of your video appointment at { $station }. Keep the 4-digit token from your booking email ready.
+calendar-add = Add to calendar
+calendar-help = Downloads a calendar file (.ics) that your phone or computer adds to its calendar.
+hub-also-known-as = Also known as
+hub-times-not-shown = Free times for this station are not shown here.
+hub-open-station-page = Open the page of { $station } to see its times and book.

@@ -226,3 +226,12 @@ station-test-mail-heading = टेस्ट ईमेल भेजें
 station-test-mail-help = यह नागरिकों के ईमेल की तरह ही आउटबॉक्स और मेल रिले से जाता है, और फिर यह पेज बताता है कि वह पहुँचा या नहीं।
 station-test-mail-to = किसे भेजें
 station-test-mail-send = टेस्ट ईमेल भेजें
+
+# reminders, calendar and hub directory
+email-reminder-subject = याद दिलाना: { $date } को { $time } बजे आपकी वीडियो मुलाकात { $reference }
+email-reminder-intro = यह { $station } में आपकी वीडियो मुलाकात की याद दिलाने के लिए है। बुकिंग ईमेल वाला 4 अंकों का टोकन तैयार रखें।
+calendar-add = कैलेंडर में जोड़ें
+calendar-help = एक कैलेंडर फ़ाइल (.ics) डाउनलोड होगी, जिसे आपका फ़ोन या कंप्यूटर अपने कैलेंडर में जोड़ लेगा।
+hub-also-known-as = अन्य नाम
+hub-times-not-shown = इस पुलिस स्टेशन के खाली समय यहाँ नहीं दिखाए जाते।
+hub-open-station-page = समय देखने और बुक करने के लिए { $station } का पेज खोलें।

@@ -226,3 +226,12 @@ station-test-mail-heading = चाचणी ईमेल पाठवा
 station-test-mail-help = तो नागरिकांच्या ईमेलप्रमाणेच आउटबॉक्स आणि मेल रिलेमधून जातो, आणि मग तो पोहोचला की नाही ते हे पान सांगते.
 station-test-mail-to = कोणाला पाठवायचा
 station-test-mail-send = चाचणी ईमेल पाठवा
+
+# reminders, calendar and hub directory
+email-reminder-subject = आठवण: { $date } रोजी { $time } वाजता तुमची व्हिडिओ भेट { $reference }
+email-reminder-intro = { $station } येथील तुमच्या व्हिडिओ भेटीची ही आठवण आहे. बुकिंगच्या ईमेलमधील 4 अंकी टोकन तयार ठेवा.
+calendar-add = कॅलेंडरमध्ये जोडा
+calendar-help = कॅलेंडर फाइल (.ics) डाउनलोड होईल; तुमचा फोन किंवा संगणक ती भेट कॅलेंडरमध्ये नोंदवेल.
+hub-also-known-as = इतर नावे
+hub-times-not-shown = या पोलीस स्टेशनच्या उपलब्ध वेळा येथे दाखवल्या जात नाहीत.
+hub-open-station-page = वेळा पाहण्यासाठी आणि बुक करण्यासाठी { $station } चे पान उघडा.

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::{ReasonCategory, Schedule, WeeklyHours};
 use vappoint_store::{
-    NewAppointment, NewDocument, NewMail, NewOfficer, OutboxStatus, Reschedule, Store, StoreError,
+    NewAppointment, NewDocument, NewMail, NewOfficer, NewReminder, OutboxStatus, Reschedule, Store,
+    StoreError,
 };
 
 fn now() -> DateTime<Utc> {
@@ -52,6 +53,7 @@ fn appointment(officer_id: i64, start: &str, email: &str, n: u8) -> NewAppointme
         reason: String::new(),
         lang: "mr".into(),
         token_mac: vec![1; 32],
+        reminder: None,
     }
 }
 
@@ -69,10 +71,10 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.schema_version().unwrap(), 4);
     drop(s);
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 3);
+    assert_eq!(s.schema_version().unwrap(), 4);
 }
 
 #[test]
@@ -208,6 +210,7 @@ fn reschedule_moves_and_respects_taken_slots() {
             end: start + Duration::minutes(5),
             local_day: start.date_naive(),
             token_mac: vec![9; 32],
+            reminder: None,
         }
     };
     let err = s
@@ -570,6 +573,7 @@ fn the_hub_applies_pushes_in_order_once() {
         "Zone 1",
         "https://dgp.example",
         &["Karve Road".into()],
+        &Default::default(),
         b"key",
         later,
         now(),
@@ -662,4 +666,189 @@ fn the_hub_applies_pushes_in_order_once() {
     h.revoke("DGP", now()).unwrap();
     assert!(h.station_by_cert("fp").unwrap().unwrap().revoked);
     assert!(h.directory(None, now()).unwrap().is_empty());
+}
+
+fn reminder(n: u8, due: &str) -> Option<NewReminder> {
+    Some(NewReminder {
+        due: due.parse().unwrap(),
+        mail: NewMail {
+            message_id: format!("<r{n}@t>"),
+            kind: "reminder".into(),
+            to_addr: "a@b.in".into(),
+            sealed: vec![n; 40],
+        },
+    })
+}
+
+fn reminders_in_outbox(s: &Store, at: DateTime<Utc>) -> Vec<String> {
+    s.due_mail(at, false, 50)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "reminder")
+        .map(|m| m.message_id)
+        .collect()
+}
+
+#[test]
+fn a_reminder_is_queued_once_when_due() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let mut new = appointment(o, "2026-11-30T06:00:00Z", "a@b.in", 1);
+    new.reminder = reminder(1, "2026-11-30T05:00:00Z");
+    let (a, _) = s.book(&new, &[], &mail(1), None, now()).unwrap();
+    assert_eq!(
+        s.reminder_due(a.id).unwrap(),
+        Some("2026-11-30T05:00:00Z".parse().unwrap())
+    );
+    // The worker wakes for it, but it is not mail yet.
+    let due: DateTime<Utc> = "2026-11-30T05:00:00Z".parse().unwrap();
+    s.mail_sent(s.due_mail(now(), false, 10).unwrap()[0].id, now())
+        .unwrap();
+    assert_eq!(s.next_mail_due().unwrap(), Some(due));
+    assert_eq!(
+        s.release_due_reminders(due - Duration::seconds(1)).unwrap(),
+        0
+    );
+    assert!(reminders_in_outbox(&s, due).is_empty());
+    // Due: moved into the outbox once, however often the worker looks again.
+    assert_eq!(s.release_due_reminders(due).unwrap(), 1);
+    assert_eq!(
+        s.release_due_reminders(due + Duration::seconds(5)).unwrap(),
+        0
+    );
+    assert_eq!(reminders_in_outbox(&s, due), vec!["<r1@t>".to_string()]);
+    assert_eq!(s.reminder_due(a.id).unwrap(), None);
+}
+
+#[test]
+fn cancelling_or_moving_drops_the_old_reminder() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let mut first = appointment(o, "2026-11-30T06:00:00Z", "a@b.in", 1);
+    first.reminder = reminder(1, "2026-11-30T05:00:00Z");
+    let (a, _) = s.book(&first, &[], &mail(1), None, now()).unwrap();
+    let mut second = appointment(o, "2026-11-30T06:05:00Z", "c@d.in", 2);
+    second.reminder = reminder(2, "2026-11-30T05:05:00Z");
+    let (b, _) = s.book(&second, &[], &mail(2), None, now()).unwrap();
+
+    s.cancel(a.id, &mail(3), now()).unwrap();
+    assert_eq!(s.reminder_due(a.id).unwrap(), None);
+    let start: DateTime<Utc> = "2026-11-30T07:00:00Z".parse().unwrap();
+    s.reschedule(
+        b.id,
+        &Reschedule {
+            start,
+            end: start + Duration::minutes(5),
+            local_day: start.date_naive(),
+            token_mac: vec![9; 32],
+            reminder: reminder(4, "2026-11-30T06:00:00Z"),
+        },
+        &mail(4),
+        now(),
+    )
+    .unwrap();
+    let later: DateTime<Utc> = "2026-11-30T06:30:00Z".parse().unwrap();
+    assert_eq!(s.release_due_reminders(later).unwrap(), 1);
+    assert_eq!(reminders_in_outbox(&s, later), vec!["<r4@t>".to_string()]);
+
+    // Moved again after its reminder was released but before it was sent: that reminder
+    // names the old time and goes too.
+    s.reschedule(
+        b.id,
+        &Reschedule {
+            start: start + Duration::minutes(30),
+            end: start + Duration::minutes(35),
+            local_day: start.date_naive(),
+            token_mac: vec![8; 32],
+            reminder: None,
+        },
+        &mail(5),
+        later,
+    )
+    .unwrap();
+    assert!(reminders_in_outbox(&s, later).is_empty());
+}
+
+#[test]
+fn a_reminder_for_a_slot_already_over_is_dropped_unsent() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let mut new = appointment(o, "2026-11-30T06:00:00Z", "a@b.in", 1);
+    new.reminder = reminder(1, "2026-11-30T05:00:00Z");
+    let (a, _) = s.book(&new, &[], &mail(1), None, now()).unwrap();
+    // The station was off from before the reminder until after the slot.
+    let after: DateTime<Utc> = "2026-11-30T06:10:00Z".parse().unwrap();
+    assert_eq!(s.release_due_reminders(after).unwrap(), 0);
+    assert_eq!(s.reminder_due(a.id).unwrap(), None);
+    assert!(reminders_in_outbox(&s, after).is_empty());
+}
+
+#[test]
+fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
+    use vappoint_store::HubStore;
+    let dir = tempfile::tempdir().unwrap();
+    let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
+    assert_eq!(h.schema_version().unwrap(), 2);
+    let later = now() + Duration::days(7);
+    let mut aliases = vappoint_store::Aliases::new();
+    aliases.insert("mr".into(), vec!["डेक्कन जिमखाना".into(), "कर्वे रस्ता".into()]);
+    aliases.insert("hi".into(), vec!["कर्वे रोड".into()]);
+    for (code, name, a) in [
+        ("DGP", "Deccan Gymkhana", aliases),
+        ("KTR", "Kothrud", Default::default()),
+    ] {
+        h.register_station(
+            code,
+            name,
+            "Zone 1",
+            "https://x.example",
+            &[],
+            &a,
+            code.as_bytes(),
+            later,
+            now(),
+        )
+        .unwrap();
+    }
+    let codes = |q: &str| -> Vec<String> {
+        h.directory(Some(q), now())
+            .unwrap()
+            .into_iter()
+            .map(|l| l.code)
+            .collect()
+    };
+    assert_eq!(codes("कर्वे"), ["DGP"]);
+    assert_eq!(codes("डेक्कन"), ["DGP"]);
+    assert_eq!(codes("  deccan  "), ["DGP"]);
+    assert!(codes("कोथरूड").is_empty());
+    let all = h.directory(None, now()).unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|l| !l.has_times && l.next_free.is_none()));
+    assert_eq!(
+        h.station("DGP").unwrap().unwrap().aliases["hi"],
+        ["कर्वे रोड"]
+    );
+
+    // Which station a code was issued for: both codes are usable, until one is used.
+    let pending = h.pending_enrolments(now()).unwrap();
+    assert_eq!(pending.len(), 2);
+    assert!(
+        h.pending_enrolments(later + Duration::seconds(1))
+            .unwrap()
+            .is_empty()
+    );
+    h.enrol("KTR", |k| k == b"KTR", "fp", now()).unwrap();
+    let pending = h.pending_enrolments(now()).unwrap();
+    assert_eq!(pending, vec![("DGP".to_string(), b"DGP".to_vec())]);
+    let day = now().date_naive();
+    let enrolled: Vec<(String, bool)> = h
+        .report(day, day)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.code, f.enrolled))
+        .collect();
+    assert_eq!(
+        enrolled,
+        [("DGP".to_string(), false), ("KTR".to_string(), true)]
+    );
 }

@@ -1,7 +1,8 @@
 //! The station's side of federation: enrolling with a hub once, then pushing the durable
 //! queue (profile, availability, daily figures; counts only) over mutual TLS with the hub's
 //! certificate pinned. The station never waits on the hub: bookings and calls go on while it
-//! is away, and the queue catches up when it is back.
+//! is away, and the queue catches up when it is back. The pusher runs for the station's whole
+//! life and starts pushing when an enrolment appears, even one made while the station runs.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -74,8 +75,16 @@ fn client(
         .build()?)
 }
 
-/// Enrols this station (code `station`) with the hub at `url` using a one-time `code`.
-pub async fn enroll(data: &Path, url: &str, station: &str, code: &str) -> anyhow::Result<HubLink> {
+/// Enrols this station (code `station`) with the hub at `url` using a one-time `code`: keys
+/// and certificates first, then the queue numbered afresh for the new hub, and `hub.json`
+/// last, because its appearance is what starts the pusher of a running station.
+pub async fn enroll(
+    data: &Path,
+    store: &vappoint_store::Store,
+    url: &str,
+    station: &str,
+    code: &str,
+) -> anyhow::Result<HubLink> {
     let url = url.trim_end_matches('/').to_string();
     if !url.starts_with("https://") {
         bail!("the hub address must start with https://");
@@ -131,6 +140,7 @@ pub async fn enroll(data: &Path, url: &str, station: &str, code: &str) -> anyhow
     write_private(&d.join("client.key"), keypair.serialize_pem().as_bytes())?;
     write_private(&d.join("client.pem"), answer.certificate.as_bytes())?;
     write_private(&d.join("ca.pem"), answer.ca.as_bytes())?;
+    start_afresh(store)?;
     let link = HubLink {
         url,
         station: station.to_string(),
@@ -144,7 +154,7 @@ pub async fn enroll(data: &Path, url: &str, station: &str, code: &str) -> anyhow
 }
 
 /// After enrolling: number messages from 1 again and queue everything the hub needs.
-pub fn start_afresh(store: &vappoint_store::Store) -> anyhow::Result<()> {
+fn start_afresh(store: &vappoint_store::Store) -> anyhow::Result<()> {
     store.reset_federation()?;
     store.mark_all_days_changed()?;
     store.set_setting("federation.profile", None)?;
@@ -330,25 +340,72 @@ pub async fn push_all(
     }
 }
 
-/// Runs while the station runs (if it is enrolled): queue changes, push, back off on errors.
-pub async fn run(app: Arc<App>, link: HubLink) {
-    let http = match push_client(&app.data_dir, &link) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "federation disabled: the station's hub credentials cannot be read");
-            return;
-        }
-    };
-    tracing::info!(hub = %link.url, station = %link.station, "pushing figures to the hub");
+/// How often the pusher looks for an enrolment made while the station runs: one `stat` of
+/// `hub.json`, so cheap that a few seconds cost nothing.
+const WATCH: Duration = Duration::from_secs(3);
+
+/// Which `hub.json` the pusher is using: enrolling replaces the file by a rename, so a new
+/// enrolment (even with the same hub) is a new inode.
+fn link_identity(data: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir(data).join("hub.json"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+/// The link and the client that pushes to it.
+struct Pusher {
+    link: HubLink,
+    http: reqwest::Client,
+}
+
+fn pusher(app: &App) -> anyhow::Result<Pusher> {
+    let link = load_link(&app.data_dir)?.context("hub.json went away")?;
+    let http = push_client(&app.data_dir, &link)?;
+    Ok(Pusher { link, http })
+}
+
+/// Runs while the station runs: watches for an enrolment (made before the start or while
+/// running, from the console or `vappoint station enroll`), then queues changes and pushes,
+/// backing off while the hub is unreachable.
+pub async fn run(app: Arc<App>) {
     let interval = app.config.federation.push_interval;
+    // The `hub.json` last acted on (so broken credentials are reported once, not every tick).
+    let mut seen: Option<u64> = None;
+    let mut current: Option<Pusher> = None;
     let mut wait = interval;
+    let mut next_push = tokio::time::Instant::now();
     let mut last_availability = None;
     loop {
-        tokio::time::sleep(wait).await;
+        tokio::time::sleep(WATCH.min(interval)).await;
+        let identity = link_identity(&app.data_dir);
+        if identity != seen {
+            seen = identity;
+            current = None;
+            if identity.is_some() {
+                match pusher(&app) {
+                    Ok(p) => {
+                        tracing::info!(hub = %p.link.url, station = %p.link.station, "pushing figures to the hub");
+                        current = Some(p);
+                        // The first push after one interval, like every later one; then the
+                        // whole queue, availability included.
+                        (wait, next_push, last_availability) =
+                            (interval, tokio::time::Instant::now() + interval, None);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "federation paused: the station's hub credentials cannot be read");
+                    }
+                }
+            }
+        }
+        let Some(p) = &current else { continue };
+        if tokio::time::Instant::now() < next_push {
+            continue;
+        }
         if let Err(e) = queue_changes(&app, &mut last_availability).await {
             tracing::error!(error = %format!("{e:#}"), "queuing figures for the hub");
         }
-        match push_all(&app, &http, &link).await {
+        match push_all(&app, &p.http, &p.link).await {
             Ok(n) => {
                 if n > 0 {
                     tracing::debug!(messages = n, "pushed to the hub");
@@ -362,5 +419,6 @@ pub async fn run(app: Arc<App>, link: HubLink) {
                 tracing::warn!(error = %format!("{e:#}"), retry_in = ?wait, "the hub is unreachable; figures stay queued");
             }
         }
+        next_push = tokio::time::Instant::now() + wait;
     }
 }

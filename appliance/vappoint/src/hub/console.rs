@@ -364,13 +364,20 @@ async fn stations_view(
         Err(e) => return internal(e),
     };
     let tz = h.tz;
+    let now = Utc::now();
+    let stale = Duration::from_std(h.config.hub.stale_after).unwrap_or(Duration::hours(1));
     let rows: Vec<Value> = list
         .iter()
         .map(|s| {
             let status = if s.revoked { "revoked" } else if s.enrolled { "enrolled" } else { "pending" };
+            // "Not enrolled yet" (nothing can come) is not "not reported recently" (silent).
+            let silent = s.enrolled && !s.revoked && s.last_seen.is_none_or(|t| now - t > stale);
             json!({
                 "code": s.code, "name": s.name, "zone": s.zone, "booking_url": s.booking_url, "localities": s.localities,
-                "status": status, "last_seen": s.last_seen.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
+                "aliases_mr": s.aliases.get("mr").cloned().unwrap_or_default(),
+                "aliases_hi": s.aliases.get("hi").cloned().unwrap_or_default(),
+                "status": status, "silent": silent,
+                "last_seen": s.last_seen.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
             })
         })
         .collect();
@@ -393,6 +400,16 @@ async fn register(State(h): State<Arc<HubApp>>, admin: Admin, Form(f): Form<Fiel
     }
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let localities: Vec<String> = get("localities").lines().map(str::to_string).collect();
+    let aliases: vappoint_store::Aliases = ["mr", "hi"]
+        .iter()
+        .map(|lang| {
+            let names = get(&format!("aliases_{lang}"))
+                .lines()
+                .map(str::to_string)
+                .collect();
+            (lang.to_string(), names)
+        })
+        .collect();
     let (code, name, zone, url) = (
         get("code").trim().to_ascii_uppercase(),
         get("name"),
@@ -402,7 +419,17 @@ async fn register(State(h): State<Arc<HubApp>>, admin: Admin, Form(f): Form<Fiel
     let data = h.config.clone();
     let dir = h.store.clone();
     let result = tokio::task::spawn_blocking(move || {
-        super::register_with(&dir, &code, &name, &zone, &url, &localities, &data).map(|c| (c, code))
+        super::register_with(
+            &dir,
+            &code,
+            &name,
+            &zone,
+            &url,
+            &localities,
+            &aliases,
+            &data,
+        )
+        .map(|c| (c, code))
     })
     .await
     .unwrap_or_else(|e| Err(anyhow::anyhow!(e.to_string())));

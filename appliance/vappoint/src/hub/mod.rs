@@ -23,7 +23,9 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use vappoint_store::{DailyFigures, HubStore, HubUpdate, PushItem, PushRefusal, StoreError};
+use vappoint_store::{
+    Aliases, DailyFigures, HubStore, HubUpdate, PushItem, PushRefusal, StoreError,
+};
 use vappoint_wire::federation::{self as fed, Body, EnrollRequest, EnrollResponse, Push, PushAck};
 
 use ca::Ca;
@@ -177,14 +179,43 @@ async fn enroll(State(h): State<Arc<HubApp>>, body: Bytes) -> Response {
         }
         Err(StoreError::Conflict(_)) => {
             tracing::warn!(station = %req.station, "enrolment refused");
-            error(
-                StatusCode::FORBIDDEN,
-                "code_unusable",
-                "This enrolment code is wrong, used or expired. Ask the hub for a new one.",
-            )
+            // The usual mistake: the code is good, but the hub registered it for another
+            // station code than the one this station goes by. Say so, with both codes.
+            match issued_for(&h, &req).await {
+                Some(registered) => {
+                    let message = format!(
+                        "This enrolment code was issued for station {registered}, but this station's code is {}. \
+                         Set the station's code to {registered} (Station page, or [station] code in its config file) \
+                         and enrol again, or ask the hub to register {} instead.",
+                        req.station, req.station
+                    );
+                    (
+                        StatusCode::FORBIDDEN,
+                        Json(json!({"error": {"code": "station_mismatch", "message": message, "registered": registered}})),
+                    )
+                        .into_response()
+                }
+                None => error(
+                    StatusCode::FORBIDDEN,
+                    "code_unusable",
+                    "This enrolment code is wrong, used or expired. Ask the hub for a new one.",
+                ),
+            }
         }
         Err(e) => internal(e),
     }
+}
+
+/// The station code a refused enrolment's code was issued for, if it is another station's
+/// usable code: the request's MAC is checked against each waiting code's key.
+async fn issued_for(h: &Arc<HubApp>, req: &EnrollRequest) -> Option<String> {
+    let pending = h.db(|s| s.pending_enrolments(Utc::now())).await.ok()?;
+    pending
+        .into_iter()
+        .find(|(code, key)| {
+            *code != req.station && mac_matches(key, &["station", &req.station, &req.csr], &req.mac)
+        })
+        .map(|(code, _)| code)
 }
 
 fn date(s: &str) -> Option<NaiveDate> {
@@ -378,7 +409,7 @@ async fn stations_api(State(h): State<Arc<HubApp>>, Query(q): Query<SearchQuery>
                 .map(|l| {
                     json!({
                         "code": l.code, "name": l.name, "zone": l.zone, "localities": l.localities,
-                        "booking_url": l.booking_url,
+                        "aliases": l.aliases, "booking_url": l.booking_url, "times_shown": l.has_times,
                         "next_free_slot": l.next_free.map(|t| t.with_timezone(&tz).to_rfc3339()),
                         "last_seen": l.last_seen.map(|t| t.with_timezone(&tz).to_rfc3339()),
                     })
@@ -411,10 +442,18 @@ async fn directory(
     let stale = chrono::Duration::from_std(h.config.hub.stale_after).unwrap_or_default();
     let mut zones: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
     for l in &list {
+        let aliases: Vec<_> = l
+            .aliases
+            .iter()
+            .map(|(lang, names)| json!({"lang": lang, "names": names}))
+            .collect();
         let entry = json!({
             "code": l.code, "name": l.name, "localities": l.localities, "booking_url": l.booking_url,
+            "aliases": aliases,
             "next_free": l.next_free.map(|t| format!("{}, {}", fmt_date(t, h.tz, lang), fmt_time(t, h.tz))),
-            "stale": l.last_seen.is_none_or(|t| now - t > stale),
+            // Without figures the hub knows no times: the station's own page has them.
+            "times_shown": l.has_times,
+            "stale": l.has_times && l.last_seen.is_none_or(|t| now - t > stale),
         });
         match zones.iter_mut().find(|(z, _)| *z == l.zone) {
             Some((_, v)) => v.push(entry),
@@ -561,6 +600,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<RunningHub> {
 // ---- the CLI's hub commands ----
 
 /// Registers a station and returns its one-time enrolment code (CLI and console).
+#[allow(clippy::too_many_arguments)]
 pub fn add_station(
     data: &Path,
     code: &str,
@@ -568,6 +608,7 @@ pub fn add_station(
     zone: &str,
     url: &str,
     localities: &[String],
+    aliases: &Aliases,
     config: &Config,
 ) -> anyhow::Result<String> {
     register_with(
@@ -577,10 +618,41 @@ pub fn add_station(
         zone,
         url,
         localities,
+        aliases,
         config,
     )
 }
 
+/// Parses `LANG=NAME` (e.g. `mr=कर्वे रस्ता`), a name people use in that language.
+pub fn parse_alias(s: &str) -> anyhow::Result<(String, String)> {
+    let (lang, name) = s.split_once('=').ok_or_else(|| {
+        anyhow::anyhow!("an alias looks like mr=कर्वे रस्ता (language=name), not {s:?}")
+    })?;
+    let lang = lang.trim();
+    if lang == "en" || crate::ui::known_lang(lang).is_none() {
+        anyhow::bail!("aliases are in mr or hi, not {lang:?}");
+    }
+    Ok((lang.to_string(), name.to_string()))
+}
+
+/// Only known languages and clean names, at most 100 per language.
+fn clean_aliases(aliases: &Aliases) -> Aliases {
+    aliases
+        .iter()
+        .filter(|(lang, _)| crate::ui::known_lang(lang).is_some())
+        .map(|(lang, names)| {
+            let names: Vec<String> = names
+                .iter()
+                .filter_map(|n| crate::web::officer::clean_label(n, "Alias").ok())
+                .take(100)
+                .collect();
+            (lang.clone(), names)
+        })
+        .filter(|(_, names)| !names.is_empty())
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn register_with(
     store: &HubStore,
     code: &str,
@@ -588,6 +660,7 @@ pub(crate) fn register_with(
     zone: &str,
     url: &str,
     localities: &[String],
+    aliases: &Aliases,
     config: &Config,
 ) -> anyhow::Result<String> {
     let code = code.trim().to_ascii_uppercase();
@@ -613,6 +686,7 @@ pub(crate) fn register_with(
             &zone,
             url,
             &localities,
+            &clean_aliases(aliases),
             &enrol_key(&code_text),
             expires,
             now,

@@ -48,8 +48,10 @@ pub struct FigRow {
     /// Appointments per reason category: every category of [`REASONS`], zeros included.
     pub reasons: BTreeMap<String, u64>,
     /// The station has not reported within the staleness window (for totals: one of its
-    /// stations has not).
+    /// stations has not). A station that has not enrolled yet is not stale: it cannot report.
     pub stale: bool,
+    /// The station has enrolled (for totals: all of its stations have).
+    pub enrolled: bool,
     /// When the station last pushed, RFC 3339 with the hub's offset (None: never). For
     /// totals, the earliest of their stations' (None if one of them never reported).
     pub last_seen: Option<String>,
@@ -94,9 +96,11 @@ struct Acc {
     call_count: u64,
     reasons: BTreeMap<String, u64>,
     stale: bool,
-    /// The earliest last push; `never` when some station never pushed.
+    /// The earliest last push; `never` when some enrolled station never pushed.
     earliest: Option<DateTime<Utc>>,
     never: bool,
+    /// Some station has not enrolled yet.
+    not_enrolled: bool,
 }
 
 impl Acc {
@@ -119,7 +123,9 @@ impl Acc {
             *self.reasons.entry(key.to_string()).or_default() += v;
         }
         self.stale |= stale;
+        self.not_enrolled |= !f.enrolled;
         match f.last_seen {
+            None if !f.enrolled => {}
             None => self.never = true,
             Some(t) => self.earliest = Some(self.earliest.map_or(t, |e| e.min(t))),
         }
@@ -140,6 +146,7 @@ impl Acc {
         }
         self.stale |= o.stale;
         self.never |= o.never;
+        self.not_enrolled |= o.not_enrolled;
         if let Some(t) = o.earliest {
             self.earliest = Some(self.earliest.map_or(t, |e| e.min(t)));
         }
@@ -168,6 +175,7 @@ impl Acc {
             avg_call: avg_call_seconds.map(min_sec),
             reasons,
             stale: self.stale,
+            enrolled: !self.not_enrolled,
             last_seen: if self.never {
                 None
             } else {
@@ -197,8 +205,8 @@ pub fn min_sec(seconds: i64) -> String {
 }
 
 /// Groups the stations' figures by zone (zones in the order they first appear, stations by
-/// name within a zone) and sums them per zone and for the city. A station is stale when it
-/// never pushed or last pushed before `now - stale_after`.
+/// name within a zone) and sums them per zone and for the city. An enrolled station is stale
+/// when it never pushed or last pushed before `now - stale_after`.
 pub fn build(
     figures: &[StationFigures],
     from: NaiveDate,
@@ -222,7 +230,7 @@ pub fn build(
         let mut total = Acc::default();
         let mut stations = Vec::with_capacity(list.len());
         for f in list {
-            let stale = f.last_seen.is_none_or(|t| t < cutoff);
+            let stale = f.enrolled && f.last_seen.is_none_or(|t| t < cutoff);
             let mut one = Acc::default();
             one.add(f, stale);
             stations.push(one.row(&f.code, &f.name, &zone, tz));
@@ -538,6 +546,7 @@ mod tests {
             name: name.into(),
             zone: zone.into(),
             last_seen: last_seen.map(|s| s.parse().unwrap()),
+            enrolled: true,
             ..Default::default()
         }
     }
@@ -710,6 +719,28 @@ mod tests {
         assert_eq!(r.zones[2].totals.last_seen, None);
         assert!(r.city.stale);
         assert_eq!(r.city.last_seen, None);
+
+        // Registered but not enrolled: it cannot report, so it is not "not reported recently",
+        // and it does not make its zone's last report "never".
+        let mut pending = fig("E", "Pending", "Z", None);
+        pending.enrolled = false;
+        let r = build(
+            &[f[0].clone(), pending],
+            day("2026-11-30"),
+            day("2026-11-30"),
+            now(),
+            Duration::minutes(30),
+            TZ,
+        );
+        let z = &r.zones[0];
+        assert_eq!(z.stations[1].name, "Pending");
+        assert!(!z.stations[1].enrolled && !z.stations[1].stale);
+        assert!(z.stations[0].enrolled);
+        assert!(!z.totals.stale && !z.totals.enrolled);
+        assert_eq!(
+            z.totals.last_seen.as_deref(),
+            Some("2026-11-30T11:10:00+05:30")
+        );
 
         let empty = build(
             &[],

@@ -19,6 +19,8 @@ pub enum MailKind {
     Moved,
     Cancelled,
     Token,
+    /// Sent `[mail] reminder_before` ahead of the appointment, with the join link.
+    Reminder,
 }
 
 impl MailKind {
@@ -28,6 +30,7 @@ impl MailKind {
             MailKind::Moved => "moved",
             MailKind::Cancelled => "cancelled",
             MailKind::Token => "token",
+            MailKind::Reminder => "reminder",
         }
     }
 }
@@ -78,10 +81,12 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         MailKind::Moved => ("email-moved-subject", "email-moved-intro"),
         MailKind::Cancelled => ("email-cancelled-subject", "email-cancelled-intro"),
         MailKind::Token => ("email-token-subject", "email-token-intro"),
+        MailKind::Reminder => ("email-reminder-subject", "email-reminder-intro"),
     };
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("reference", c.reference.to_string());
     args.set("date", date_label.clone());
+    args.set("time", time_label.clone());
     let subject = i18n.t(lang, subject_id, Some(&args));
     let body = app.ui.render(
         "email/appointment.txt",
@@ -96,6 +101,8 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
             "officer": {"name": c.officer.name, "rank": c.officer.rank},
             "reference": c.reference,
             "show_links": c.kind != MailKind::Cancelled,
+            // By the time of a reminder, changing the appointment is usually closed.
+            "show_manage": c.kind != MailKind::Reminder,
             "join_url": join_url,
             "manage_url": manage_url,
             "cutoff_time": fmt_time(cutoff, tz),
@@ -104,33 +111,8 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         })),
     )?;
 
+    let (ics, method) = calendar(app, c);
     let host = host_of(&public_url);
-    let uid = format!("{}@{}", c.reference, host);
-    let mut summary_args = fluent_bundle::FluentArgs::new();
-    summary_args.set("name", c.officer.name.clone());
-    summary_args.set("station", profile.name.clone());
-    let mut event = Event::new();
-    event
-        .uid(&uid)
-        .summary(&i18n.t(lang, "ics-summary", Some(&summary_args)))
-        .starts(c.start)
-        .ends(c.end)
-        .add_property("SEQUENCE", c.sequence.to_string())
-        .add_property("DTSTAMP", Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
-    let method = if c.kind == MailKind::Cancelled {
-        event.add_property("STATUS", "CANCELLED");
-        "CANCEL"
-    } else {
-        event
-            .url(&join_url)
-            .description(&format!("{}\n{}", c.reference, join_url));
-        "PUBLISH"
-    };
-    let mut calendar = Calendar::new();
-    calendar.append_property(("METHOD", method));
-    calendar.push(event.done());
-    let ics = calendar.done().to_string();
-
     let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), host);
     let from: Mailbox = profile.mail_from.parse()?;
     let to = Mailbox::new(Some(c.name.to_string()), c.email.parse()?);
@@ -139,7 +121,7 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         .to(to)
         .subject(subject)
         .message_id(Some(message_id.clone()))
-        .date_now()
+        .date(sent_at(app, c).into())
         .multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(body))
@@ -196,6 +178,51 @@ pub fn compose_test(app: &App, to: &str) -> anyhow::Result<NewMail> {
         to_addr: to.to_string(),
         sealed: app.secrets.seal(&message.formatted()),
     })
+}
+
+/// The message's Date: now, except for a reminder, composed at booking but sent when due
+/// (else mail programs would file it back among the day it was booked).
+fn sent_at(app: &App, c: &Compose) -> DateTime<Utc> {
+    match c.kind {
+        MailKind::Reminder => {
+            c.start - Duration::from_std(app.config.mail.reminder_before).unwrap_or_default()
+        }
+        _ => Utc::now(),
+    }
+}
+
+/// The appointment as an iCalendar file and its method: attached to every message, and
+/// served by the citizen's pages ("Add to calendar"). The UID is the reference and the
+/// sequence grows with every change, so calendars update the one event.
+pub fn calendar(app: &App, c: &Compose) -> (String, &'static str) {
+    let profile = app.profile();
+    let public_url = app.public_url();
+    let join_url = format!("{public_url}/a/{}/join", c.link);
+    let uid = format!("{}@{}", c.reference, host_of(&public_url));
+    let mut summary_args = fluent_bundle::FluentArgs::new();
+    summary_args.set("name", c.officer.name.clone());
+    summary_args.set("station", profile.name.clone());
+    let mut event = Event::new();
+    event
+        .uid(&uid)
+        .summary(&app.ui.i18n.t(c.lang, "ics-summary", Some(&summary_args)))
+        .starts(c.start)
+        .ends(c.end)
+        .add_property("SEQUENCE", c.sequence.to_string())
+        .add_property("DTSTAMP", Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
+    let method = if c.kind == MailKind::Cancelled {
+        event.add_property("STATUS", "CANCELLED");
+        "CANCEL"
+    } else {
+        event
+            .url(&join_url)
+            .description(&format!("{}\n{}", c.reference, join_url));
+        "PUBLISH"
+    };
+    let mut calendar = Calendar::new();
+    calendar.append_property(("METHOD", method));
+    calendar.push(event.done());
+    (calendar.done().to_string(), method)
 }
 
 #[cfg(test)]

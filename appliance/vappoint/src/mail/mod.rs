@@ -6,5 +6,5 @@ mod compose;
 pub mod health;
 mod outbox;
 
-pub use compose::{Compose, MailKind, compose, compose_test};
+pub use compose::{Compose, MailKind, calendar, compose, compose_test};
 pub use outbox::run_worker;

@@ -91,6 +91,10 @@ async fn run_once(
     smtp: Option<&AsyncSmtpTransport<Tokio1Executor>>,
 ) -> anyhow::Result<usize> {
     let now = Utc::now();
+    let released = app.db(move |s| s.release_due_reminders(now)).await?;
+    if released > 0 {
+        tracing::info!(count = released, "reminders due: queued");
+    }
     let with_spooled = smtp.is_some();
     let due = app.db(move |s| s.due_mail(now, with_spooled, 50)).await?;
     let n = due.len();
@@ -132,8 +136,8 @@ async fn run_once(
     Ok(n)
 }
 
-/// Runs forever: delivers what is due, then sleeps until the next message is due, a new one
-/// is queued, or 30 seconds pass. The relay is read each round: set-up or the admin may
+/// Runs forever: queues the reminders that are due and delivers what is due, then sleeps
+/// until the next message or reminder is due, a new one is queued, or 30 seconds pass. The relay is read each round: set-up or the admin may
 /// change it while the box runs.
 pub async fn run_worker(app: Arc<App>) {
     if let Err(e) = std::fs::create_dir_all(app.spool_dir()).context("creating the spool folder") {

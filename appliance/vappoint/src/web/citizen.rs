@@ -280,6 +280,7 @@ async fn book_submit(
                     "date_label": fmt_date(a.start, tz, ctx.lang),
                     "time_label": fmt_time(a.start, tz),
                     "urgent": a.reason_category == ReasonCategory::DomesticViolence,
+                    "calendar_url": b.link.as_ref().map(|l| format!("/a/{l}/appointment.ics")),
                 }),
             )
         }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub(crate) mod auth;
+mod calendar;
 pub(crate) mod checklist;
 pub mod citizen;
 pub mod officer;
@@ -367,6 +368,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .merge(setup::routes())
         .merge(citizen::routes())
+        .merge(calendar::routes())
         .merge(api::routes())
         .merge(officer::routes())
         .merge(ws::routes())

@@ -890,18 +890,16 @@ async fn station_page(
     )
 }
 
-/// Enrols with a hub and starts pushing to it (from the Station page and from set-up).
+/// Enrols with a hub (from the Station page and from set-up); the running pusher notices
+/// the new enrolment and starts pushing to it.
 pub(crate) async fn enroll_and_run(
     app: &Arc<App>,
     url: &str,
     code: &str,
 ) -> anyhow::Result<crate::federation::HubLink> {
     let station = app.profile().code;
-    let link = crate::federation::enroll(&app.data_dir, url, &station, code).await?;
-    let store = app.store.clone();
-    tokio::task::spawn_blocking(move || crate::federation::start_afresh(&store)).await??;
+    let link = crate::federation::enroll(&app.data_dir, &app.store, url, &station, code).await?;
     tracing::info!(hub = %link.url, "station enrolled with a hub");
-    tokio::spawn(crate::federation::run(app.clone(), link.clone()));
     Ok(link)
 }
 

@@ -95,6 +95,7 @@ fn citizen(st: &Running, officer: i64, n: u8) -> (i64, String) {
                 reason: String::new(),
                 lang: "en".into(),
                 token_mac: vec![0; 32],
+                reminder: None,
             },
             &[],
             &NewMail {
