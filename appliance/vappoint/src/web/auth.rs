@@ -10,12 +10,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
+use fluent_bundle::{FluentArgs, FluentValue};
 use subtle::ConstantTimeEq;
 use vappoint_store::Officer;
 
-use super::cookie;
+use super::{cookie, lang_of};
 use crate::app::App;
 use crate::secrets::sha256;
+use crate::ui::I18n;
 
 pub const SESSION_COOKIE: &str = "__Host-vappoint";
 /// Holds the CSRF token of the login form (there is no session yet to hold it).
@@ -52,11 +54,16 @@ pub fn clear_cookie(name: &str) -> String {
     format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// A logged-in officer, with their session's CSRF token.
+/// A logged-in officer, with their session's CSRF token and the language of the request
+/// (the console follows `?lang=`, the `lang` cookie and Accept-Language like citizen pages).
 pub struct Me {
     pub officer: Officer,
     pub csrf: String,
     pub id_hash: Vec<u8>,
+    pub lang: &'static str,
+    /// The path and query asked for, for the language links to come back to.
+    pub here: String,
+    i18n: Arc<I18n>,
 }
 
 fn to_login() -> Response {
@@ -111,20 +118,36 @@ impl FromRequestParts<Arc<App>> for Me {
             officer,
             csrf: session.csrf,
             id_hash: hash,
+            lang: lang_of(&parts.uri, &parts.headers),
+            here: parts
+                .uri
+                .path_and_query()
+                .map_or("/officer".to_string(), |p| p.as_str().to_string()),
+            i18n: app.ui.i18n.clone(),
         })
     }
 }
 
 impl Me {
+    /// The console message `id` in this request's language.
+    pub fn t(&self, id: &str) -> String {
+        self.i18n.t(self.lang, id, None)
+    }
+
+    /// The console message `id` with arguments, in this request's language.
+    pub fn t_args(&self, id: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+        let mut a = FluentArgs::new();
+        for (k, v) in args {
+            a.set(*k, v.clone());
+        }
+        self.i18n.t(self.lang, id, Some(&a))
+    }
+
     /// Every state-changing form carries the session's CSRF token.
     pub fn check_csrf(&self, given: Option<&String>) -> Result<(), Response> {
         match given {
             Some(g) if same(g, &self.csrf) => Ok(()),
-            _ => Err((
-                StatusCode::FORBIDDEN,
-                "This form has expired. Go back, reload the page and try again.",
-            )
-                .into_response()),
+            _ => Err((StatusCode::FORBIDDEN, self.t("console-form-expired")).into_response()),
         }
     }
 
@@ -141,7 +164,7 @@ impl Me {
         if self.officer.is_admin {
             Ok(())
         } else {
-            Err((StatusCode::FORBIDDEN, "Only a station admin can do that.").into_response())
+            Err((StatusCode::FORBIDDEN, self.t("console-admin-only")).into_response())
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub(crate) mod auth;
 pub mod citizen;
 pub mod officer;
+mod officers_admin;
 pub mod setup;
 pub mod upload;
 pub mod ws;
@@ -352,6 +353,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(citizen::routes())
         .merge(api::routes())
         .merge(officer::routes())
+        .merge(officers_admin::routes())
         .merge(ws::routes())
         .route("/static/{*path}", axum::routing::get(static_file))
         .fallback(not_found)

@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use vappoint_domain::booking::NOTE_MAX;
 use vappoint_domain::{AppointmentStatus, Outcome, Schedule, WeeklyHours};
-use vappoint_store::{Appointment, NewOfficer, Officer, OutboxStatus, StoreError};
+use vappoint_store::{Appointment, NewOfficer, OutboxStatus, StoreError};
 
 use super::auth::{
     LOGIN_COOKIE, MIN_PASSWORD, Me, clear_cookie, hash_password, same, session_cookie,
@@ -35,10 +35,6 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/officer/appointments/{id}/notes", post(add_note))
         .route("/officer/appointments/{id}/outcome", post(set_outcome))
         .route("/officer/documents/{id}", get(document))
-        .route("/officer/schedule", get(schedule_form).post(save_schedule))
-        .route("/officer/officers", get(officers).post(add_officer))
-        .route("/officer/officers/{id}", post(edit_officer))
-        .route("/officer/officers/{id}/remove", post(remove_officer))
         .route("/officer/station", get(station_form).post(save_station))
         .route("/officer/station/enroll", post(enroll))
         .route("/officer/station/delivery", post(save_delivery))
@@ -58,6 +54,12 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
         );
         obj.entry("csrf")
             .or_insert(json!(me.map(|m| m.csrf.clone())));
+        // The page's language: the officer's request's, else what the caller put in `extra`.
+        obj.entry("lang")
+            .or_insert(json!(me.map_or("en", |m| m.lang)));
+        obj.entry("langs").or_insert(json!(crate::ui::LANGS));
+        obj.entry("here")
+            .or_insert(json!(me.map_or("/officer", |m| m.here.as_str())));
         obj.entry("notice").or_insert(Value::Null);
         obj.entry("error").or_insert(Value::Null);
     }
@@ -70,7 +72,7 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
     }
 }
 
-fn internal(e: impl Into<anyhow::Error>) -> Response {
+pub(crate) fn internal(e: impl Into<anyhow::Error>) -> Response {
     tracing::error!(error = %format!("{:#}", e.into()), "console request failed");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,7 +81,7 @@ fn internal(e: impl Into<anyhow::Error>) -> Response {
         .into_response()
 }
 
-fn store_err(e: StoreError) -> Response {
+pub(crate) fn store_err(e: StoreError) -> Response {
     match e {
         StoreError::NotFound => (StatusCode::NOT_FOUND, "Not found.").into_response(),
         e => internal(e),
@@ -90,7 +92,7 @@ fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
-fn with_status(mut r: Response, s: StatusCode) -> Response {
+pub(crate) fn with_status(mut r: Response, s: StatusCode) -> Response {
     *r.status_mut() = s;
     r
 }
@@ -522,48 +524,7 @@ async fn document(
         .into_response()
 }
 
-// ---- own hours ----
-
-fn schedule_page(
-    app: &App,
-    me: &Me,
-    hours: &str,
-    slot: u16,
-    days_off: &str,
-    error: Option<String>,
-    notice: Option<&str>,
-) -> Response {
-    page(
-        app,
-        "officer/schedule.html",
-        Some(me),
-        json!({"hours": hours, "slot_minutes": slot, "days_off": days_off, "error": error, "notice": notice}),
-    )
-}
-
-fn days_off_text(s: &Schedule) -> String {
-    s.days_off
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-async fn schedule_form(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-) -> Response {
-    let s = &me.officer.schedule;
-    schedule_page(
-        &app,
-        &me,
-        &s.hours.to_string(),
-        s.slot_minutes,
-        &days_off_text(s),
-        None,
-        None,
-    )
-}
+// ---- officers' details, shared with set-up and the CLI ----
 
 fn parse_schedule(hours: &str, slot: &str, days_off: &str) -> Result<Schedule, String> {
     let hours: WeeklyHours = hours.parse().map_err(|e| format!("{e}"))?;
@@ -586,81 +547,6 @@ fn parse_schedule(hours: &str, slot: &str, days_off: &str) -> Result<Schedule, S
         return Err("At most 366 days off.".into());
     }
     Schedule::new(hours, slot, off).map_err(|e| e.to_string())
-}
-
-async fn save_schedule(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    match parse_schedule(&get("hours"), &get("slot_minutes"), &get("days_off")) {
-        Ok(s) => {
-            let id = me.officer.id;
-            let saved = s.clone();
-            if let Err(e) = app.db(move |st| st.set_schedule(id, &saved)).await {
-                return store_err(e);
-            }
-            schedule_page(
-                &app,
-                &me,
-                &s.hours.to_string(),
-                s.slot_minutes,
-                &days_off_text(&s),
-                None,
-                Some("Saved. Citizens now see the new slots."),
-            )
-        }
-        Err(msg) => {
-            let slot = get("slot_minutes").parse().unwrap_or(5);
-            with_status(
-                schedule_page(
-                    &app,
-                    &me,
-                    &get("hours"),
-                    slot,
-                    &get("days_off"),
-                    Some(msg),
-                    None,
-                ),
-                StatusCode::BAD_REQUEST,
-            )
-        }
-    }
-}
-
-// ---- officers (admin) ----
-
-async fn officers_page(
-    app: &Arc<App>,
-    me: &Me,
-    notice: Option<&str>,
-    error: Option<String>,
-) -> Response {
-    let list = match app.db(|s| s.officers()).await {
-        Ok(l) => l,
-        Err(e) => return store_err(e),
-    };
-    let rows: Vec<Value> = list
-        .iter()
-        .map(|o: &Officer| json!({"id": o.id, "name": o.name, "rank": o.rank, "email": o.email, "is_admin": o.is_admin, "hours": o.schedule.hours.to_string(), "slot_minutes": o.schedule.slot_minutes}))
-        .collect();
-    page(
-        app,
-        "officer/officers.html",
-        Some(me),
-        json!({"officers": rows, "notice": notice, "error": error}),
-    )
-}
-
-async fn officers(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me) -> Response {
-    if let Err(r) = me.require_admin() {
-        return r;
-    }
-    officers_page(&app, &me, None, None).await
 }
 
 /// Checks a name or rank as typed in the console or the CLI.
@@ -704,126 +590,6 @@ pub fn new_officer(
         hours: schedule.hours,
         slot_minutes: schedule.slot_minutes,
     })
-}
-
-async fn add_officer(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.admin_form(&f) {
-        return r;
-    }
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let fields = (
-        get("name"),
-        get("rank"),
-        get("email"),
-        get("password"),
-        get("hours"),
-        get("slot_minutes"),
-        f.contains_key("is_admin"),
-    );
-    let made = tokio::task::spawn_blocking(move || {
-        let (n, r, e, p, h, s, a) = fields;
-        new_officer(&n, &r, &e, &p, &h, &s, a)
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()));
-    let new = match made {
-        Ok(n) => n,
-        Err(msg) => {
-            return with_status(
-                officers_page(&app, &me, None, Some(msg)).await,
-                StatusCode::BAD_REQUEST,
-            );
-        }
-    };
-    match app.db(move |s| s.add_officer(&new, Utc::now())).await {
-        Ok(id) => {
-            tracing::info!(by = me.officer.id, officer = id, "officer added");
-            officers_page(&app, &me, Some("Officer added."), None).await
-        }
-        Err(StoreError::Conflict(_)) => with_status(
-            officers_page(
-                &app,
-                &me,
-                None,
-                Some("An officer with that email already exists.".into()),
-            )
-            .await,
-            StatusCode::CONFLICT,
-        ),
-        Err(e) => store_err(e),
-    }
-}
-
-async fn edit_officer(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Path(id): Path<i64>,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.admin_form(&f) {
-        return r;
-    }
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let (name, rank) = match (
-        clean_label(&get("name"), "Name"),
-        clean_label(&get("rank"), "Rank"),
-    ) {
-        (Ok(n), Ok(r)) => (n, r),
-        (Err(m), _) | (_, Err(m)) => {
-            return with_status(
-                officers_page(&app, &me, None, Some(m)).await,
-                StatusCode::BAD_REQUEST,
-            );
-        }
-    };
-    let is_admin = f.contains_key("is_admin");
-    match app
-        .db(move |s| s.update_officer(id, &name, &rank, is_admin))
-        .await
-    {
-        Ok(()) => officers_page(&app, &me, Some("Saved."), None).await,
-        Err(StoreError::Conflict("last_admin")) => with_status(
-            officers_page(
-                &app,
-                &me,
-                None,
-                Some("The station needs at least one admin.".into()),
-            )
-            .await,
-            StatusCode::CONFLICT,
-        ),
-        Err(e) => store_err(e),
-    }
-}
-
-async fn remove_officer(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Path(id): Path<i64>,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.admin_form(&f) {
-        return r;
-    }
-    let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
-        Ok(()) => {
-            tracing::info!(by = me.officer.id, officer = id, "officer removed");
-            return officers_page(&app, &me, Some("Officer removed."), None).await;
-        }
-        Err(StoreError::Conflict("officer_has_bookings")) => {
-            "This officer still has booked appointments ahead. They must be held or cancelled first."
-        }
-        Err(StoreError::Conflict("last_admin")) => "The station needs at least one admin.",
-        Err(e) => return store_err(e),
-    };
-    with_status(
-        officers_page(&app, &me, None, Some(msg.into())).await,
-        StatusCode::CONFLICT,
-    )
 }
 
 // ---- station profile (admin) ----
