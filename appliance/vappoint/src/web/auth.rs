@@ -119,12 +119,27 @@ impl FromRequestParts<Arc<App>> for Me {
             csrf: session.csrf,
             id_hash: hash,
             lang: lang_of(&parts.uri, &parts.headers),
-            here: parts
-                .uri
-                .path_and_query()
-                .map_or("/officer".to_string(), |p| p.as_str().to_string()),
+            here: here_of(parts),
             i18n: app.ui.i18n.clone(),
         })
+    }
+}
+
+/// Where the language links of a page come back to: the page itself, or after a form post
+/// (whose path may have no page) the path it was posted under, e.g. `/officer/station` for
+/// `/officer/station/enroll`. Pages that know better pass their own `here`.
+fn here_of(parts: &Parts) -> String {
+    let path = parts.uri.path();
+    if parts.method == axum::http::Method::GET {
+        return parts
+            .uri
+            .path_and_query()
+            .map_or(path, |p| p.as_str())
+            .to_string();
+    }
+    match path.rsplit_once('/') {
+        Some((parent, _)) if parent.starts_with("/officer") => parent.to_string(),
+        _ => "/officer".to_string(),
     }
 }
 

@@ -58,8 +58,9 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
         obj.entry("lang")
             .or_insert(json!(me.map_or("en", |m| m.lang)));
         obj.entry("langs").or_insert(json!(crate::ui::LANGS));
+        // Where the language links come back to; pages without it show no links.
         obj.entry("here")
-            .or_insert(json!(me.map_or("/officer", |m| m.here.as_str())));
+            .or_insert(json!(me.map(|m| m.here.as_str())));
         obj.entry("notice").or_insert(Value::Null);
         obj.entry("error").or_insert(Value::Null);
     }
@@ -99,13 +100,16 @@ pub(crate) fn with_status(mut r: Response, s: StatusCode) -> Response {
 
 // ---- login ----
 
-async fn login_form(axum::extract::State(app): axum::extract::State<Arc<App>>) -> Response {
+async fn login_form(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    ctx: super::Ctx,
+) -> Response {
     let csrf = random_id();
     let mut r = page(
         &app,
         "officer/login.html",
         None,
-        json!({"csrf": csrf, "email": ""}),
+        json!({"csrf": csrf, "email": "", "lang": ctx.lang, "here": ctx.here}),
     );
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -120,21 +124,18 @@ async fn login(
     axum::extract::State(app): axum::extract::State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    ctx: super::Ctx,
     Form(f): Form<Fields>,
 ) -> Response {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     let given = f.get("csrf").map_or("", String::as_str);
     if expected.is_empty() || !same(expected, given) {
-        return (
-            StatusCode::FORBIDDEN,
-            "This form has expired. Reload the login page and try again.",
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, ctx.t("console-login-expired")).into_response();
     }
     if !app.limits.login_from(peer.ip()) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many tries. Wait a minute and try again.",
+            ctx.t("console-too-many-tries"),
         )
             .into_response();
     }
@@ -163,7 +164,7 @@ async fn login(
             &app,
             "officer/login.html",
             None,
-            json!({"csrf": csrf, "email": email, "error": "Wrong email or password."}),
+            json!({"csrf": csrf, "email": email, "error": ctx.t("console-login-wrong"), "lang": ctx.lang, "here": "/officer/login"}),
         );
         r.headers_mut().insert(
             header::SET_COOKIE,
@@ -295,7 +296,7 @@ async fn day(
         "officer/day.html",
         Some(&me),
         json!({
-            "date": date.to_string(), "date_label": fmt_date(noon, tz, "en"), "rows": out, "all": all,
+            "date": date.to_string(), "date_label": fmt_date(noon, tz, me.lang), "rows": out, "all": all,
             "prev": (date - Duration::days(1)).to_string(), "next": (date + Duration::days(1)).to_string(),
         }),
     )
@@ -314,7 +315,7 @@ async fn calls_page(axum::extract::State(app): axum::extract::State<Arc<App>>, m
         "officer/calls.html",
         Some(&me),
         json!({
-            "date_label": fmt_date(now, app.tz(), "en"),
+            "date_label": fmt_date(now, app.tz(), me.lang),
             "ice": serde_json::to_string(&ice).unwrap_or_default(),
             "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
         }),
@@ -328,11 +329,7 @@ async fn visible(app: &Arc<App>, me: &Me, id: i64) -> Result<Appointment, Respon
         .await
         .map_err(store_err)?;
     if a.officer_id != me.officer.id && !me.officer.is_admin {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "This appointment is with another officer.",
-        )
-            .into_response());
+        return Err((StatusCode::FORBIDDEN, me.t("console-not-yours")).into_response());
     }
     Ok(a)
 }
@@ -362,9 +359,9 @@ async fn appointment_page(
     let call = app.db(move |s| s.call(id)).await.ok().flatten().map(|c| {
         let t = |x: Option<chrono::DateTime<Utc>>| x.map(|x| fmt_time(x, tz));
         let by = match c.ended_by.as_deref() {
-            Some("timer") => "the timer",
-            Some("citizen") => "the citizen",
-            Some(_) => "the officer",
+            Some("timer") => "timer",
+            Some("citizen") => "citizen",
+            Some(_) => "officer",
             None => "",
         };
         json!({
@@ -380,13 +377,13 @@ async fn appointment_page(
         json!({
             "a": {
                 "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "date": a.local_day.to_string(),
-                "date_label": fmt_date(a.start, tz, "en"), "name": a.name, "email": a.email, "mobile": a.mobile,
+                "date_label": fmt_date(a.start, tz, me.lang), "name": a.name, "email": a.email, "mobile": a.mobile,
                 "category": category_label(a.reason_category), "reason": a.reason, "officer": format!("{}, {}", officer.name, officer.rank),
                 "status": status, "status_class": class, "outcome": a.outcome.map(|o| o.as_str()),
-                "created": format!("{} {}", fmt_date(a.created_at, tz, "en"), fmt_time(a.created_at, tz)), "lang": a.lang,
+                "created": format!("{} {}", fmt_date(a.created_at, tz, me.lang), fmt_time(a.created_at, tz)), "lang": a.lang,
             },
             "docs": docs.iter().map(|d| json!({"id": d.id, "file_name": d.file_name, "kind": d.kind.mime(), "size": human_size(d.size)})).collect::<Vec<_>>(),
-            "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, "en"), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
+            "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, me.lang), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
             "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
             "call": call,
             "notice": notice, "error": error,
@@ -424,14 +421,7 @@ async fn add_note(
     }
     let body = f.get("body").map_or("", |b| b.trim()).to_string();
     if body.is_empty() || body.chars().count() > NOTE_MAX {
-        let r = appointment_page(
-            &app,
-            &me,
-            id,
-            None,
-            Some("A note needs 1 to 4000 characters."),
-        )
-        .await;
+        let r = appointment_page(&app, &me, id, None, Some(&me.t("console-note-length"))).await;
         return with_status(r, StatusCode::BAD_REQUEST);
     }
     let officer = me.officer.id;
@@ -462,14 +452,8 @@ async fn set_outcome(
             Ok(o) => Some(o),
             Err(_) => {
                 return with_status(
-                    appointment_page(
-                        &app,
-                        &me,
-                        id,
-                        None,
-                        Some("Choose an outcome from the list."),
-                    )
-                    .await,
+                    appointment_page(&app, &me, id, None, Some(&me.t("console-outcome-choose")))
+                        .await,
                     StatusCode::BAD_REQUEST,
                 );
             }
@@ -773,7 +757,7 @@ async fn mail(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me)
     };
     let row = |m: &vappoint_store::OutboxMessage| {
         json!({
-            "id": m.id, "created": format!("{} {}", fmt_date(m.created_at, tz, "en"), fmt_time(m.created_at, tz)),
+            "id": m.id, "created": format!("{} {}", fmt_date(m.created_at, tz, me.lang), fmt_time(m.created_at, tz)),
             "to": m.to_addr, "kind": m.kind, "attempts": m.attempts, "error": m.last_error, "can_retry": m.sealed.is_some(),
         })
     };

@@ -345,6 +345,7 @@ fn schedule_page(app: &App, me: &Me, target: &Officer, v: ScheduleView) -> Respo
             "errors": v.problems,
             "notice": v.notice, "error": v.error,
             "min_password": MIN_PASSWORD,
+            "here": if own { "/officer/schedule".to_string() } else { format!("/officer/officers/{}", target.id) },
         }),
     );
     with_status(r, status)
@@ -489,7 +490,7 @@ fn password_page(app: &App, me: &Me, problems: Problems, notice: Option<String>)
             app,
             "officer/password.html",
             Some(me),
-            json!({"errors": problems, "notice": notice, "error": error, "min_password": MIN_PASSWORD}),
+            json!({"errors": problems, "notice": notice, "error": error, "min_password": MIN_PASSWORD, "here": "/officer/password"}),
         ),
         status,
     )
@@ -697,6 +698,7 @@ async fn officers_page(
             "officers": rows, "form": form, "rows": rows_json(me, &form.rows),
             "slot_choices": slot_choices(form.slot_minutes), "errors": problems,
             "notice": notice, "error": error, "min_password": MIN_PASSWORD,
+            "here": "/officer/officers",
         }),
     );
     with_status(r, status)
