@@ -200,3 +200,54 @@ def test_an_admin_resets_another_officers_password(station, browsers):
     assert r.status_code == 401
     officer.password = "kavita-new-password"
     station.login(officer)  # asserts it lands on /officer
+
+
+def test_the_console_in_marathi(station, browsers):
+    b = browsers()
+    b.driver.get(station.base + "/officer/login")
+    assert "Officer log in" in text(b), "English unless asked otherwise"
+    b.driver.find_element(By.LINK_TEXT, "मराठी").click()
+    wait_until(lambda: "लॉग इन करा" in text(b), message="the Marathi login page")
+    assert b.driver.current_url.endswith("/officer/login")
+    assert b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr"
+    assert "अधिकारी लॉग इन" in b.driver.find_element(By.TAG_NAME, "h1").text
+
+    field(b, "email").send_keys(station.admin.email)
+    field(b, "password").send_keys(station.admin.password)
+    click_submit(b, "form[action='/officer/login']")
+
+    assert b.driver.current_url.endswith("/officer")
+    body = text(b)
+    assert "या दिवशी कोणत्याही भेटी नाहीत." in body, body
+    assert "माझ्या वेळा" in body and "लॉग आउट" in body and "मागील दिवस" in body
+    assert "Log out" not in body and "No appointments" not in body
+    assert b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr"
+
+
+def test_the_console_follows_the_browsers_language(station, browsers):
+    b = browsers(lang="hi")
+    b.driver.get(station.base + "/officer/login")
+    assert "लॉग इन करें" in text(b)
+    assert b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "hi"
+
+
+def test_the_consoles_main_pages_have_no_serious_accessibility_problems(station, browsers):
+    slot = station.free_slot(station.admin.id)
+    station.book_ok(station.admin.id, slot["start"], "axe@example.test")
+    b = browsers()
+    b.driver.get(station.base + "/officer/login")
+    found = {"login": browser.axe_violations(b.driver)}
+    browser.login(b, station.base, station.admin.email, station.admin.password)
+    pages = {
+        "day": f"/officer?date={slot['start'][:10]}",
+        "schedule": "/officer/schedule",
+        "officers": "/officer/officers",
+        "officer": f"/officer/officers/{station.admin.id}",
+        "password": "/officer/password",
+    }
+    for name, path in pages.items():
+        b.driver.get(station.base + path)
+        if name == "day":
+            assert "axe@example.test" in text(b), "the day page has a row to check"
+        found[name] = browser.axe_violations(b.driver)
+    assert {k: v for k, v in found.items() if v} == {}
