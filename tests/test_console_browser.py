@@ -223,6 +223,15 @@ def test_the_console_in_marathi(station, browsers):
     assert "Log out" not in body and "No appointments" not in body
     assert b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr"
 
+    # A booked day: the table's headings and the reason in Marathi, the date too.
+    slot = station.free_slot(station.admin.id)
+    station.book_ok(station.admin.id, slot["start"], "marathi@example.test")
+    b.driver.get(f"{station.base}/officer?date={slot['start'][:10]}")
+    body = text(b)
+    assert "marathi@example.test" in body
+    assert "नागरिक" in body and "कारण" in body and "तक्रार" in body, body
+    assert "Citizen" not in body and "Complaint" not in body
+
 
 def test_the_console_follows_the_browsers_language(station, browsers):
     b = browsers(lang="hi")

@@ -233,6 +233,19 @@ pub(crate) fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str
     }
 }
 
+/// A reason category in the officer's language, in the citizen pages' words.
+fn category_in(me: &Me, c: vappoint_domain::ReasonCategory) -> String {
+    me.t(&format!("category-{}", c.as_str()))
+}
+
+/// The outcomes to choose from, in the officer's language.
+fn outcomes_in(me: &Me) -> Vec<Value> {
+    Outcome::ALL
+        .iter()
+        .map(|o| json!({"value": o.as_str(), "label": me.t(&format!("console-outcome-{}", o.as_str()))}))
+        .collect()
+}
+
 fn outcome_label(o: Outcome) -> &'static str {
     match o {
         Outcome::Resolved => "Resolved",
@@ -285,7 +298,7 @@ async fn day(
         let (status, class) = status_of(a);
         out.push(json!({
             "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "name": a.name, "email": a.email,
-            "mobile": a.mobile, "category": category_label(a.reason_category), "reason": a.reason,
+            "mobile": a.mobile, "category": category_in(&me, a.reason_category), "reason": a.reason,
             "documents": docs, "status": status, "status_class": class,
             "officer": officers.get(&a.officer_id).cloned().unwrap_or_default(),
         }));
@@ -317,7 +330,7 @@ async fn calls_page(axum::extract::State(app): axum::extract::State<Arc<App>>, m
         json!({
             "date_label": fmt_date(now, app.tz(), me.lang),
             "ice": serde_json::to_string(&ice).unwrap_or_default(),
-            "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
+            "outcomes": outcomes_in(&me),
         }),
     )
 }
@@ -378,13 +391,13 @@ async fn appointment_page(
             "a": {
                 "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "date": a.local_day.to_string(),
                 "date_label": fmt_date(a.start, tz, me.lang), "name": a.name, "email": a.email, "mobile": a.mobile,
-                "category": category_label(a.reason_category), "reason": a.reason, "officer": format!("{}, {}", officer.name, officer.rank),
+                "category": category_in(me, a.reason_category), "reason": a.reason, "officer": format!("{}, {}", officer.name, officer.rank),
                 "status": status, "status_class": class, "outcome": a.outcome.map(|o| o.as_str()),
                 "created": format!("{} {}", fmt_date(a.created_at, tz, me.lang), fmt_time(a.created_at, tz)), "lang": a.lang,
             },
             "docs": docs.iter().map(|d| json!({"id": d.id, "file_name": d.file_name, "kind": d.kind.mime(), "size": human_size(d.size)})).collect::<Vec<_>>(),
             "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, me.lang), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
-            "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
+            "outcomes": outcomes_in(me),
             "call": call,
             "notice": notice, "error": error,
         }),
