@@ -118,7 +118,7 @@ def test_an_officer_sets_hours_with_the_controls_and_changes_password(station, b
     click_submit(b, "#hours-form", "Preview")
 
     preview = field(b, "preview").text
-    assert "4 slots" in preview and "10:00 10:15 10:30 10:45" in preview, preview
+    assert "4 slots, 10:00–11:00" in preview and "10:00 10:15 10:30 10:45" in preview, preview
     assert "day off" not in preview
     monday = next_weekday(station, 0)
     assert station.slots(officer.id, monday)["slot_minutes"] == 5, "a preview saves nothing"

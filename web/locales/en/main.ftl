@@ -381,3 +381,4 @@ console-outcome-fir_registered = FIR registered
 console-outcome-referred = Referred
 console-outcome-no_show = No-show
 console-outcome-follow_up_needed = Follow-up needed
+console-station-enrolled = Enrolled. The hub receives this station's figures from now on.

@@ -375,3 +375,4 @@ console-outcome-fir_registered = FIR दर्ज की गई
 console-outcome-referred = आगे भेजा गया
 console-outcome-no_show = नागरिक नहीं आए
 console-outcome-follow_up_needed = आगे की कार्रवाई ज़रूरी
+console-station-enrolled = नामांकन हो गया। अब से हब को इस स्टेशन के आँकड़े मिलते हैं।

@@ -375,3 +375,4 @@ console-outcome-fir_registered = FIR नोंदवली
 console-outcome-referred = दुसरीकडे पाठवले
 console-outcome-no_show = नागरिक आले नाहीत
 console-outcome-follow_up_needed = पाठपुरावा आवश्यक
+console-station-enrolled = नोंदणी झाली. आतापासून हबला या स्टेशनची आकडेवारी मिळते.

@@ -670,13 +670,7 @@ async fn enroll(
     match enroll_and_run(&app, &url, &code).await {
         Ok(_) => {
             tracing::info!(by = me.officer.id, "enrolment from the console");
-            station_page(
-                &app,
-                &me,
-                Some("Enrolled. The hub receives this station's figures from now on."),
-                None,
-            )
-            .await
+            station_page(&app, &me, Some(&me.t("console-station-enrolled")), None).await
         }
         Err(e) => with_status(
             station_page(&app, &me, None, Some(format!("{e:#}"))).await,
@@ -747,7 +741,7 @@ async fn save_settings(
         return internal(e);
     }
     tracing::info!(by = me.officer.id, "station settings saved");
-    station_page(app, me, Some("Saved."), None).await
+    station_page(app, me, Some(&me.t("console-saved")), None).await
 }
 
 // ---- mail (admin) ----

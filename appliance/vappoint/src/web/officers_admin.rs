@@ -60,8 +60,8 @@ const DAYS: [Weekday; 7] = [
     Weekday::Sun,
 ];
 
-/// Rows of day and time controls a form takes; more ranges need the text field.
-const MAX_ROWS: usize = 8;
+/// Rows of day and time controls a form takes: as many ranges as weekly hours may have.
+const MAX_ROWS: usize = 28;
 
 /// Slot lengths the forms offer (the officer's own, if different, is added).
 const SLOT_CHOICES: [u16; 7] = [5, 10, 15, 20, 30, 45, 60];
@@ -250,10 +250,15 @@ fn slot_choices(current: u16) -> Vec<u16> {
     c.into_iter().collect()
 }
 
-/// The slots a schedule makes in the next seven days, as the preview shows them.
+/// Days with more slots than this show their spans only, not every start time.
+const PREVIEW_TIMES_MAX: usize = 48;
+
+/// The slots a schedule makes in the next seven days, as the preview shows them: per day
+/// the count, the spans they cover ("11:00–13:00"), and the start times when few.
 fn preview(app: &App, me: &Me, s: &Schedule) -> Value {
     let tz = app.tz();
     let today = Utc::now().with_timezone(&tz).date_naive();
+    let hm = |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format("%H:%M").to_string();
     (0..7)
         .map(|i| {
             let day = today + Duration::days(i);
@@ -261,13 +266,26 @@ fn preview(app: &App, me: &Me, s: &Schedule) -> Value {
                 .and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default())
                 .and_utc();
             let slots = s.slots_on(day, tz);
-            let times: Vec<String> = slots
-                .iter()
-                .map(|x| x.start.with_timezone(&tz).format("%H:%M").to_string())
+            // Back-to-back slots make one span.
+            let mut spans: Vec<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> = Vec::new();
+            for x in &slots {
+                match spans.last_mut() {
+                    Some(last) if last.1 == x.start => last.1 = x.end,
+                    _ => spans.push((x.start, x.end)),
+                }
+            }
+            let spans: Vec<String> = spans
+                .into_iter()
+                .map(|(a, b)| format!("{}–{}", hm(a), hm(b)))
                 .collect();
+            let times: Vec<String> = if slots.len() <= PREVIEW_TIMES_MAX {
+                slots.iter().map(|x| hm(x.start)).collect()
+            } else {
+                Vec::new()
+            };
             json!({
                 "date": fmt_date(noon, tz, me.lang), "off": s.days_off.contains(&day),
-                "count": slots.len(), "times": times.join(" "),
+                "count": slots.len(), "spans": spans.join(", "), "times": times.join(" "),
             })
         })
         .collect()
