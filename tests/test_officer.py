@@ -310,3 +310,52 @@ def test_a_schedule_change_shows_in_the_slots(station):
     assert [(t.hour, t.minute) for t in starts] == [(10, 0), (10, 15), (10, 30), (10, 45)]
     assert all(str(t.date()) == str(working) for t in starts)
     assert station.slots(officer.id, off)["slots"] == []
+
+
+def test_an_admin_sets_another_officers_hours_and_days_off(station):
+    officer = station.add_officer(name="PSI Rahul Deshmukh")
+    admin = station.login(station.admin)
+    page = admin.get(station.url(f"/officer/officers/{officer.id}"))
+    assert page.status_code == 200 and "PSI Rahul Deshmukh" in page.text
+    working, off = station.today() + timedelta(days=2), station.today() + timedelta(days=3)
+    days = {f"r0_{d}": "on" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+    r = admin.post(
+        station.url(f"/officer/officers/{officer.id}/schedule"),
+        data={"csrf": csrf_of(page.text), **days, "r0_from": "09:00", "r0_to": "09:30",
+              "slot_minutes": "10", "days_off": str(off)},
+    )
+
+    assert r.status_code == 200, r.text[:300]
+    starts = [s["start"][11:16] for s in station.slots(officer.id, working)["slots"]]
+    assert starts == ["09:00", "09:10", "09:20"]
+    assert station.slots(officer.id, off)["slots"] == []
+
+    # The officer themself may not set anyone else's hours.
+    own = station.login(officer)
+    csrf = csrf_of(own.get(station.url("/officer/schedule")).text)
+    refused = own.post(
+        station.url(f"/officer/officers/{station.admin.id}/schedule"),
+        data={"csrf": csrf, **days, "r0_from": "09:00", "r0_to": "09:30", "slot_minutes": "10"},
+        allow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert own.get(station.url(f"/officer/officers/{station.admin.id}"), allow_redirects=False).status_code == 403
+
+
+def test_hours_controls_name_the_incomplete_range_and_keep_what_was_typed(station):
+    officer = station.add_officer(name="PSI Meena Kale")
+    console = station.login(officer)
+    page = console.get(station.url("/officer/schedule"))
+
+    r = console.post(
+        station.url("/officer/schedule"),
+        data={"csrf": csrf_of(page.text), "r0_mon": "on", "r0_from": "10:00", "r0_to": "11:00",
+              "r1_sat": "on", "r1_from": "12:00", "slot_minutes": "15", "days_off": "2026-12-25"},
+    )
+
+    assert r.status_code == 400
+    assert "Range 2: give both times." in r.text
+    assert 'name="r1_sat" checked' in r.text and 'value="12:00"' in r.text
+    assert 'value="2026-12-25"' in r.text
+    assert station.slots(officer.id, station.today() + timedelta(days=1))["slot_minutes"] == 5

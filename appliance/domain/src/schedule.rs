@@ -216,6 +216,14 @@ impl WeeklyHours {
     pub fn is_empty(&self) -> bool {
         self.windows.is_empty()
     }
+
+    /// The ranges as written, for forms that show them as day and time controls: the days,
+    /// the start, and the end (`None` is midnight at the end of the day, "24:00").
+    pub fn ranges(&self) -> impl Iterator<Item = (&[Weekday], NaiveTime, Option<NaiveTime>)> {
+        self.windows
+            .iter()
+            .map(|w| (w.days.as_slice(), w.start, w.end))
+    }
 }
 
 impl Serialize for WeeklyHours {

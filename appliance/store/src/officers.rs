@@ -166,14 +166,22 @@ impl Store {
         })
     }
 
-    pub fn set_password(&self, id: i64, password_hash: &str) -> Result<()> {
+    /// Sets an active officer's password and ends their sessions, all but `keep` (the
+    /// session the officer changed it from, so they stay logged in there).
+    pub fn set_password(&self, id: i64, password_hash: &str, keep: Option<&[u8]>) -> Result<()> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE officers SET password_hash = ?2 WHERE id = ?1",
+            let n = tx.execute(
+                "UPDATE officers SET password_hash = ?2 WHERE id = ?1 AND active = 1",
                 params![id, password_hash],
             )?;
-            // A new password ends every session of the officer.
-            tx.execute("DELETE FROM sessions WHERE officer_id = ?1", [id])?;
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+            // Whoever knew the old password is logged out everywhere else.
+            tx.execute(
+                "DELETE FROM sessions WHERE officer_id = ?1 AND id_hash IS NOT ?2",
+                params![id, keep],
+            )?;
             Ok(())
         })
     }

@@ -20,7 +20,8 @@ use unic_langid::LanguageIdentifier;
 #[exclude = "*.md"]
 pub struct Web;
 
-/// The languages of the citizen pages, in the order the switch shows them.
+/// The languages of the pages (citizens' and the officer console's), in the order the
+/// switch shows them.
 pub const LANGS: &[(&str, &str)] = &[("en", "English"), ("mr", "मराठी"), ("hi", "हिन्दी")];
 
 pub fn known_lang(code: &str) -> Option<&'static str> {

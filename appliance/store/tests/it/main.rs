@@ -422,6 +422,32 @@ fn sessions_expire_by_purge() {
 }
 
 #[test]
+fn a_new_password_ends_every_other_session() {
+    let (_d, s) = store();
+    let o = officer(&s, "a@x.in", true);
+    let other = officer(&s, "b@x.in", false);
+    for h in [b"mine".as_slice(), b"phone", b"laptop"] {
+        s.create_session(h, o, "csrf", now()).unwrap();
+    }
+    s.create_session(b"theirs", other, "csrf", now()).unwrap();
+
+    s.set_password(o, "new-hash", Some(b"mine")).unwrap();
+    assert!(s.session(b"mine").unwrap().is_some());
+    assert!(s.session(b"phone").unwrap().is_none());
+    assert!(s.session(b"laptop").unwrap().is_none());
+    assert!(s.session(b"theirs").unwrap().is_some());
+    assert_eq!(s.officer(o).unwrap().password_hash, "new-hash");
+
+    // Reset by an admin: no session of that officer is kept.
+    s.set_password(o, "reset-hash", None).unwrap();
+    assert!(s.session(b"mine").unwrap().is_none());
+    assert!(matches!(
+        s.set_password(9999, "h", None),
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[test]
 fn a_call_is_recorded_step_by_step() {
     use vappoint_store::CallStep;
     let (_d, s) = store();

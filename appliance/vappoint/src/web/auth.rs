@@ -10,12 +10,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
+use fluent_bundle::{FluentArgs, FluentValue};
 use subtle::ConstantTimeEq;
 use vappoint_store::Officer;
 
-use super::cookie;
+use super::{cookie, lang_of};
 use crate::app::App;
 use crate::secrets::sha256;
+use crate::ui::I18n;
 
 pub const SESSION_COOKIE: &str = "__Host-vappoint";
 /// Holds the CSRF token of the login form (there is no session yet to hold it).
@@ -74,11 +76,16 @@ pub fn clear_cookie(name: &str) -> String {
     format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// A logged-in officer, with their session's CSRF token.
+/// A logged-in officer, with their session's CSRF token and the language of the request
+/// (the console follows `?lang=`, the `lang` cookie and Accept-Language like citizen pages).
 pub struct Me {
     pub officer: Officer,
     pub csrf: String,
     pub id_hash: Vec<u8>,
+    pub lang: &'static str,
+    /// The path and query asked for, for the language links to come back to.
+    pub here: String,
+    i18n: Arc<I18n>,
 }
 
 fn to_login() -> Response {
@@ -133,20 +140,51 @@ impl FromRequestParts<Arc<App>> for Me {
             officer,
             csrf: session.csrf,
             id_hash: hash,
+            lang: lang_of(&parts.uri, &parts.headers),
+            here: here_of(parts),
+            i18n: app.ui.i18n.clone(),
         })
     }
 }
 
+/// Where the language links of a page come back to: the page itself, or after a form post
+/// (whose path may have no page) the path it was posted under, e.g. `/officer/station` for
+/// `/officer/station/enroll`. Pages that know better pass their own `here`.
+fn here_of(parts: &Parts) -> String {
+    let path = parts.uri.path();
+    if parts.method == axum::http::Method::GET {
+        return parts
+            .uri
+            .path_and_query()
+            .map_or(path, |p| p.as_str())
+            .to_string();
+    }
+    match path.rsplit_once('/') {
+        Some((parent, _)) if parent.starts_with("/officer") => parent.to_string(),
+        _ => "/officer".to_string(),
+    }
+}
+
 impl Me {
+    /// The console message `id` in this request's language.
+    pub fn t(&self, id: &str) -> String {
+        self.i18n.t(self.lang, id, None)
+    }
+
+    /// The console message `id` with arguments, in this request's language.
+    pub fn t_args(&self, id: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+        let mut a = FluentArgs::new();
+        for (k, v) in args {
+            a.set(*k, v.clone());
+        }
+        self.i18n.t(self.lang, id, Some(&a))
+    }
+
     /// Every state-changing form carries the session's CSRF token.
     pub fn check_csrf(&self, given: Option<&String>) -> Result<(), Response> {
         match given {
             Some(g) if same(g, &self.csrf) => Ok(()),
-            _ => Err((
-                StatusCode::FORBIDDEN,
-                "This form has expired. Go back, reload the page and try again.",
-            )
-                .into_response()),
+            _ => Err((StatusCode::FORBIDDEN, self.t("console-form-expired")).into_response()),
         }
     }
 
@@ -163,7 +201,7 @@ impl Me {
         if self.officer.is_admin {
             Ok(())
         } else {
-            Err((StatusCode::FORBIDDEN, "Only a station admin can do that.").into_response())
+            Err((StatusCode::FORBIDDEN, self.t("console-admin-only")).into_response())
         }
     }
 }

@@ -7,6 +7,7 @@ mod calendar;
 pub(crate) mod checklist;
 pub mod citizen;
 pub mod officer;
+mod officers_admin;
 pub mod setup;
 pub mod upload;
 pub mod ws;
@@ -371,6 +372,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(calendar::routes())
         .merge(api::routes())
         .merge(officer::routes())
+        .merge(officers_admin::routes())
         .merge(ws::routes())
         .route("/static/{*path}", axum::routing::get(static_file))
         .route("/favicon.ico", axum::routing::get(favicon))

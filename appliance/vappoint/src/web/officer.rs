@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use vappoint_domain::booking::NOTE_MAX;
 use vappoint_domain::{AppointmentStatus, Outcome, Schedule, WeeklyHours};
-use vappoint_store::{Appointment, NewOfficer, Officer, OutboxStatus, StoreError};
+use vappoint_store::{Appointment, NewOfficer, OutboxStatus, StoreError};
 
 use super::auth::{
     LOGIN_COOKIE, MIN_PASSWORD, Me, clear_cookie, hash_password, pre_session_csrf, same,
@@ -35,10 +35,6 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/officer/appointments/{id}/notes", post(add_note))
         .route("/officer/appointments/{id}/outcome", post(set_outcome))
         .route("/officer/documents/{id}", get(document))
-        .route("/officer/schedule", get(schedule_form).post(save_schedule))
-        .route("/officer/officers", get(officers).post(add_officer))
-        .route("/officer/officers/{id}", post(edit_officer))
-        .route("/officer/officers/{id}/remove", post(remove_officer))
         .route("/officer/station", get(station_form).post(save_station))
         .route("/officer/station/enroll", post(enroll))
         .route("/officer/station/delivery", post(save_delivery))
@@ -63,6 +59,13 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
         );
         obj.entry("csrf")
             .or_insert(json!(me.map(|m| m.csrf.clone())));
+        // The page's language: the officer's request's, else what the caller put in `extra`.
+        obj.entry("lang")
+            .or_insert(json!(me.map_or("en", |m| m.lang)));
+        obj.entry("langs").or_insert(json!(crate::ui::LANGS));
+        // Where the language links come back to; pages without it show no links.
+        obj.entry("here")
+            .or_insert(json!(me.map(|m| m.here.as_str())));
         obj.entry("notice").or_insert(Value::Null);
         obj.entry("error").or_insert(Value::Null);
         // Every console page says so while mail cannot reach citizens (the banner).
@@ -84,7 +87,7 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
     }
 }
 
-fn internal(e: impl Into<anyhow::Error>) -> Response {
+pub(crate) fn internal(e: impl Into<anyhow::Error>) -> Response {
     tracing::error!(error = %format!("{:#}", e.into()), "console request failed");
     (
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -93,7 +96,7 @@ fn internal(e: impl Into<anyhow::Error>) -> Response {
         .into_response()
 }
 
-fn store_err(e: StoreError) -> Response {
+pub(crate) fn store_err(e: StoreError) -> Response {
     match e {
         StoreError::NotFound => (StatusCode::NOT_FOUND, "Not found.").into_response(),
         e => internal(e),
@@ -104,7 +107,7 @@ fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
-fn with_status(mut r: Response, s: StatusCode) -> Response {
+pub(crate) fn with_status(mut r: Response, s: StatusCode) -> Response {
     *r.status_mut() = s;
     r
 }
@@ -114,13 +117,14 @@ fn with_status(mut r: Response, s: StatusCode) -> Response {
 async fn login_form(
     axum::extract::State(app): axum::extract::State<Arc<App>>,
     headers: HeaderMap,
+    ctx: super::Ctx,
 ) -> Response {
     let (csrf, set) = pre_session_csrf(&headers, LOGIN_COOKIE);
     let mut r = page(
         &app,
         "officer/login.html",
         None,
-        json!({"csrf": csrf, "email": ""}),
+        json!({"csrf": csrf, "email": "", "lang": ctx.lang, "here": ctx.here}),
     );
     if let Some(c) = set {
         r.headers_mut().insert(header::SET_COOKIE, c);
@@ -132,21 +136,18 @@ async fn login(
     axum::extract::State(app): axum::extract::State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    ctx: super::Ctx,
     Form(f): Form<Fields>,
 ) -> Response {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     let given = f.get("csrf").map_or("", String::as_str);
     if expected.is_empty() || !same(expected, given) {
-        return (
-            StatusCode::FORBIDDEN,
-            "This form has expired. Reload the login page and try again.",
-        )
-            .into_response();
+        return (StatusCode::FORBIDDEN, ctx.t("console-login-expired")).into_response();
     }
     if !app.limits.login_from(peer.ip()) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            "Too many tries. Wait a minute and try again.",
+            ctx.t("console-too-many-tries"),
         )
             .into_response();
     }
@@ -175,7 +176,7 @@ async fn login(
             &app,
             "officer/login.html",
             None,
-            json!({"csrf": expected, "email": email, "error": "Wrong email or password."}),
+            json!({"csrf": expected, "email": email, "error": ctx.t("console-login-wrong"), "lang": ctx.lang, "here": "/officer/login"}),
         );
         return with_status(r, StatusCode::UNAUTHORIZED);
     };
@@ -238,6 +239,19 @@ pub(crate) fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str
     }
 }
 
+/// A reason category in the officer's language, in the citizen pages' words.
+fn category_in(me: &Me, c: vappoint_domain::ReasonCategory) -> String {
+    me.t(&format!("category-{}", c.as_str()))
+}
+
+/// The outcomes to choose from, in the officer's language.
+fn outcomes_in(me: &Me) -> Vec<Value> {
+    Outcome::ALL
+        .iter()
+        .map(|o| json!({"value": o.as_str(), "label": me.t(&format!("console-outcome-{}", o.as_str()))}))
+        .collect()
+}
+
 fn outcome_label(o: Outcome) -> &'static str {
     match o {
         Outcome::Resolved => "Resolved",
@@ -290,7 +304,7 @@ async fn day(
         let (status, class) = status_of(a);
         out.push(json!({
             "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "name": a.name, "email": a.email,
-            "mobile": a.mobile, "category": category_label(a.reason_category), "reason": a.reason,
+            "mobile": a.mobile, "category": category_in(&me, a.reason_category), "reason": a.reason,
             "documents": docs, "status": status, "status_class": class,
             "officer": officers.get(&a.officer_id).cloned().unwrap_or_default(),
         }));
@@ -301,7 +315,7 @@ async fn day(
         "officer/day.html",
         Some(&me),
         json!({
-            "date": date.to_string(), "date_label": fmt_date(noon, tz, "en"), "rows": out, "all": all,
+            "date": date.to_string(), "date_label": fmt_date(noon, tz, me.lang), "rows": out, "all": all,
             "prev": (date - Duration::days(1)).to_string(), "next": (date + Duration::days(1)).to_string(),
             "checklist": super::checklist::checklist(&app, &me).await,
         }),
@@ -321,9 +335,9 @@ async fn calls_page(axum::extract::State(app): axum::extract::State<Arc<App>>, m
         "officer/calls.html",
         Some(&me),
         json!({
-            "date_label": fmt_date(now, app.tz(), "en"),
+            "date_label": fmt_date(now, app.tz(), me.lang),
             "ice": serde_json::to_string(&ice).unwrap_or_default(),
-            "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
+            "outcomes": outcomes_in(&me),
         }),
     )
 }
@@ -335,11 +349,7 @@ async fn visible(app: &Arc<App>, me: &Me, id: i64) -> Result<Appointment, Respon
         .await
         .map_err(store_err)?;
     if a.officer_id != me.officer.id && !me.officer.is_admin {
-        return Err((
-            StatusCode::FORBIDDEN,
-            "This appointment is with another officer.",
-        )
-            .into_response());
+        return Err((StatusCode::FORBIDDEN, me.t("console-not-yours")).into_response());
     }
     Ok(a)
 }
@@ -369,9 +379,9 @@ async fn appointment_page(
     let call = app.db(move |s| s.call(id)).await.ok().flatten().map(|c| {
         let t = |x: Option<chrono::DateTime<Utc>>| x.map(|x| fmt_time(x, tz));
         let by = match c.ended_by.as_deref() {
-            Some("timer") => "the timer",
-            Some("citizen") => "the citizen",
-            Some(_) => "the officer",
+            Some("timer") => "timer",
+            Some("citizen") => "citizen",
+            Some(_) => "officer",
             None => "",
         };
         json!({
@@ -387,14 +397,14 @@ async fn appointment_page(
         json!({
             "a": {
                 "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "date": a.local_day.to_string(),
-                "date_label": fmt_date(a.start, tz, "en"), "name": a.name, "email": a.email, "mobile": a.mobile,
-                "category": category_label(a.reason_category), "reason": a.reason, "officer": format!("{}, {}", officer.name, officer.rank),
+                "date_label": fmt_date(a.start, tz, me.lang), "name": a.name, "email": a.email, "mobile": a.mobile,
+                "category": category_in(me, a.reason_category), "reason": a.reason, "officer": format!("{}, {}", officer.name, officer.rank),
                 "status": status, "status_class": class, "outcome": a.outcome.map(|o| o.as_str()),
-                "created": format!("{} {}", fmt_date(a.created_at, tz, "en"), fmt_time(a.created_at, tz)), "lang": a.lang,
+                "created": format!("{} {}", fmt_date(a.created_at, tz, me.lang), fmt_time(a.created_at, tz)), "lang": a.lang,
             },
             "docs": docs.iter().map(|d| json!({"id": d.id, "file_name": d.file_name, "kind": d.kind.mime(), "size": human_size(d.size)})).collect::<Vec<_>>(),
-            "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, "en"), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
-            "outcomes": Outcome::ALL.iter().map(|o| json!({"value": o.as_str(), "label": outcome_label(*o)})).collect::<Vec<_>>(),
+            "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, me.lang), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
+            "outcomes": outcomes_in(me),
             "call": call,
             "notice": notice, "error": error,
         }),
@@ -431,14 +441,7 @@ async fn add_note(
     }
     let body = f.get("body").map_or("", |b| b.trim()).to_string();
     if body.is_empty() || body.chars().count() > NOTE_MAX {
-        let r = appointment_page(
-            &app,
-            &me,
-            id,
-            None,
-            Some("A note needs 1 to 4000 characters."),
-        )
-        .await;
+        let r = appointment_page(&app, &me, id, None, Some(&me.t("console-note-length"))).await;
         return with_status(r, StatusCode::BAD_REQUEST);
     }
     let officer = me.officer.id;
@@ -469,14 +472,8 @@ async fn set_outcome(
             Ok(o) => Some(o),
             Err(_) => {
                 return with_status(
-                    appointment_page(
-                        &app,
-                        &me,
-                        id,
-                        None,
-                        Some("Choose an outcome from the list."),
-                    )
-                    .await,
+                    appointment_page(&app, &me, id, None, Some(&me.t("console-outcome-choose")))
+                        .await,
                     StatusCode::BAD_REQUEST,
                 );
             }
@@ -531,48 +528,7 @@ async fn document(
         .into_response()
 }
 
-// ---- own hours ----
-
-fn schedule_page(
-    app: &App,
-    me: &Me,
-    hours: &str,
-    slot: u16,
-    days_off: &str,
-    error: Option<String>,
-    notice: Option<&str>,
-) -> Response {
-    page(
-        app,
-        "officer/schedule.html",
-        Some(me),
-        json!({"hours": hours, "slot_minutes": slot, "days_off": days_off, "error": error, "notice": notice}),
-    )
-}
-
-fn days_off_text(s: &Schedule) -> String {
-    s.days_off
-        .iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-async fn schedule_form(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-) -> Response {
-    let s = &me.officer.schedule;
-    schedule_page(
-        &app,
-        &me,
-        &s.hours.to_string(),
-        s.slot_minutes,
-        &days_off_text(s),
-        None,
-        None,
-    )
-}
+// ---- officers' details, shared with set-up and the CLI ----
 
 fn parse_schedule(hours: &str, slot: &str, days_off: &str) -> Result<Schedule, String> {
     let hours: WeeklyHours = hours.parse().map_err(|e| format!("{e}"))?;
@@ -595,81 +551,6 @@ fn parse_schedule(hours: &str, slot: &str, days_off: &str) -> Result<Schedule, S
         return Err("At most 366 days off.".into());
     }
     Schedule::new(hours, slot, off).map_err(|e| e.to_string())
-}
-
-async fn save_schedule(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.check_csrf(f.get("csrf")) {
-        return r;
-    }
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    match parse_schedule(&get("hours"), &get("slot_minutes"), &get("days_off")) {
-        Ok(s) => {
-            let id = me.officer.id;
-            let saved = s.clone();
-            if let Err(e) = app.db(move |st| st.set_schedule(id, &saved)).await {
-                return store_err(e);
-            }
-            schedule_page(
-                &app,
-                &me,
-                &s.hours.to_string(),
-                s.slot_minutes,
-                &days_off_text(&s),
-                None,
-                Some("Saved. Citizens now see the new slots."),
-            )
-        }
-        Err(msg) => {
-            let slot = get("slot_minutes").parse().unwrap_or(5);
-            with_status(
-                schedule_page(
-                    &app,
-                    &me,
-                    &get("hours"),
-                    slot,
-                    &get("days_off"),
-                    Some(msg),
-                    None,
-                ),
-                StatusCode::BAD_REQUEST,
-            )
-        }
-    }
-}
-
-// ---- officers (admin) ----
-
-async fn officers_page(
-    app: &Arc<App>,
-    me: &Me,
-    notice: Option<&str>,
-    error: Option<String>,
-) -> Response {
-    let list = match app.db(|s| s.officers()).await {
-        Ok(l) => l,
-        Err(e) => return store_err(e),
-    };
-    let rows: Vec<Value> = list
-        .iter()
-        .map(|o: &Officer| json!({"id": o.id, "name": o.name, "rank": o.rank, "email": o.email, "is_admin": o.is_admin, "hours": o.schedule.hours.to_string(), "slot_minutes": o.schedule.slot_minutes}))
-        .collect();
-    page(
-        app,
-        "officer/officers.html",
-        Some(me),
-        json!({"officers": rows, "notice": notice, "error": error}),
-    )
-}
-
-async fn officers(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me) -> Response {
-    if let Err(r) = me.require_admin() {
-        return r;
-    }
-    officers_page(&app, &me, None, None).await
 }
 
 /// Checks a name or rank as typed in the console or the CLI.
@@ -713,126 +594,6 @@ pub fn new_officer(
         hours: schedule.hours,
         slot_minutes: schedule.slot_minutes,
     })
-}
-
-async fn add_officer(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.admin_form(&f) {
-        return r;
-    }
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let fields = (
-        get("name"),
-        get("rank"),
-        get("email"),
-        get("password"),
-        get("hours"),
-        get("slot_minutes"),
-        f.contains_key("is_admin"),
-    );
-    let made = tokio::task::spawn_blocking(move || {
-        let (n, r, e, p, h, s, a) = fields;
-        new_officer(&n, &r, &e, &p, &h, &s, a)
-    })
-    .await
-    .unwrap_or_else(|e| Err(e.to_string()));
-    let new = match made {
-        Ok(n) => n,
-        Err(msg) => {
-            return with_status(
-                officers_page(&app, &me, None, Some(msg)).await,
-                StatusCode::BAD_REQUEST,
-            );
-        }
-    };
-    match app.db(move |s| s.add_officer(&new, Utc::now())).await {
-        Ok(id) => {
-            tracing::info!(by = me.officer.id, officer = id, "officer added");
-            officers_page(&app, &me, Some("Officer added."), None).await
-        }
-        Err(StoreError::Conflict(_)) => with_status(
-            officers_page(
-                &app,
-                &me,
-                None,
-                Some("An officer with that email already exists.".into()),
-            )
-            .await,
-            StatusCode::CONFLICT,
-        ),
-        Err(e) => store_err(e),
-    }
-}
-
-async fn edit_officer(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Path(id): Path<i64>,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.admin_form(&f) {
-        return r;
-    }
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let (name, rank) = match (
-        clean_label(&get("name"), "Name"),
-        clean_label(&get("rank"), "Rank"),
-    ) {
-        (Ok(n), Ok(r)) => (n, r),
-        (Err(m), _) | (_, Err(m)) => {
-            return with_status(
-                officers_page(&app, &me, None, Some(m)).await,
-                StatusCode::BAD_REQUEST,
-            );
-        }
-    };
-    let is_admin = f.contains_key("is_admin");
-    match app
-        .db(move |s| s.update_officer(id, &name, &rank, is_admin))
-        .await
-    {
-        Ok(()) => officers_page(&app, &me, Some("Saved."), None).await,
-        Err(StoreError::Conflict("last_admin")) => with_status(
-            officers_page(
-                &app,
-                &me,
-                None,
-                Some("The station needs at least one admin.".into()),
-            )
-            .await,
-            StatusCode::CONFLICT,
-        ),
-        Err(e) => store_err(e),
-    }
-}
-
-async fn remove_officer(
-    axum::extract::State(app): axum::extract::State<Arc<App>>,
-    me: Me,
-    Path(id): Path<i64>,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = me.admin_form(&f) {
-        return r;
-    }
-    let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
-        Ok(()) => {
-            tracing::info!(by = me.officer.id, officer = id, "officer removed");
-            return officers_page(&app, &me, Some("Officer removed."), None).await;
-        }
-        Err(StoreError::Conflict("officer_has_bookings")) => {
-            "This officer still has booked appointments ahead. They must be held or cancelled first."
-        }
-        Err(StoreError::Conflict("last_admin")) => "The station needs at least one admin.",
-        Err(e) => return store_err(e),
-    };
-    with_status(
-        officers_page(&app, &me, None, Some(msg.into())).await,
-        StatusCode::CONFLICT,
-    )
 }
 
 // ---- station profile (admin) ----
@@ -916,13 +677,7 @@ async fn enroll(
     match enroll_and_run(&app, &url, &code).await {
         Ok(_) => {
             tracing::info!(by = me.officer.id, "enrolment from the console");
-            station_page(
-                &app,
-                &me,
-                Some("Enrolled. The hub receives this station's figures from now on."),
-                None,
-            )
-            .await
+            station_page(&app, &me, Some(&me.t("console-station-enrolled")), None).await
         }
         Err(e) => with_status(
             station_page(&app, &me, None, Some(format!("{e:#}"))).await,
@@ -1098,7 +853,7 @@ async fn save_settings(
         return internal(e);
     }
     tracing::info!(by = me.officer.id, "station settings saved");
-    station_page(app, me, Some("Saved."), None).await
+    station_page(app, me, Some(&me.t("console-saved")), None).await
 }
 
 // ---- mail (admin) ----
@@ -1121,7 +876,7 @@ async fn mail(axum::extract::State(app): axum::extract::State<Arc<App>>, me: Me)
     };
     let row = |m: &vappoint_store::OutboxMessage| {
         json!({
-            "id": m.id, "created": format!("{} {}", fmt_date(m.created_at, tz, "en"), fmt_time(m.created_at, tz)),
+            "id": m.id, "created": format!("{} {}", fmt_date(m.created_at, tz, me.lang), fmt_time(m.created_at, tz)),
             "to": m.to_addr, "kind": m.kind, "attempts": m.attempts, "error": m.last_error, "can_retry": m.sealed.is_some(),
         })
     };
