@@ -9,6 +9,7 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_calls.sql"),
     include_str!("../migrations/0003_federation.sql"),
+    include_str!("../migrations/0004_call_states.sql"),
 ];
 
 /// The hub's migrations.
