@@ -172,6 +172,8 @@ VA.Countdown.prototype.stop = function () {
   clearInterval(this.interval);
   this.interval = null;
   this.timer = null;
+  // No stale time left on the page once the call is over or paused.
+  delete this.el.dataset.seconds;
 };
 
 // One audio context for the page. Browsers start it suspended until the person interacts
