@@ -140,12 +140,14 @@ def test_the_full_call_and_a_rejoin_after_the_end(smtp, make_station, browsers):
         assert by_id(citizen, "officer-message").text == message
         assert not citizen.driver.find_elements(By.ID, "call")
         assert not citizen.driver.find_elements(By.ID, "token")
+    assert browser.axe_violations(citizen.driver) == []
 
     # The manage page: done, the message, no Join.
     citizen.driver.get(st.url(f"/a/{link}"))
     assert by_id(citizen, "status").get_attribute("data-status") == "done"
     assert by_id(citizen, "officer-message").text == message
     assert not citizen.driver.find_elements(By.CSS_SELECTOR, "a[href$='/join']")
+    assert browser.axe_violations(citizen.driver) == []
 
     # The officer's Day and Calls pages say the same.
     desk.driver.get(st.url(f"/officer?date={start.date().isoformat()}"))
@@ -176,6 +178,7 @@ def test_cancel_and_move_ask_first(smtp, make_station, browsers):
     phone.driver.get(st.url(f"/a/{link}"))
     phone.driver.find_element(By.CSS_SELECTOR, "form[action$='/cancel'] button").click()
     wait_until(lambda: phone.driver.find_elements(By.ID, "confirm"), message="the cancel confirmation")
+    assert browser.axe_violations(phone.driver) == []
     assert st.get(f"/api/v1/appointments/{link}").json()["status"] == "booked"
     by_id(phone, "keep").click()
     wait_until(lambda: phone.driver.find_elements(By.ID, "status"), message="back on the manage page")
