@@ -200,3 +200,40 @@ def test_cancel_and_move_ask_first(smtp, make_station, browsers):
     by_id(phone, "confirm").find_element(By.TAG_NAME, "button").click()
     wait_until(lambda: st.get(f"/api/v1/appointments/{link}").json()["status"] == "cancelled", message="the cancellation")
     assert by_id(phone, "status").get_attribute("data-status") == "cancelled"
+
+
+def test_a_citizen_who_leaves_after_confirming_ends_the_appointment_early(smtp, make_station, browsers):
+    st = make_station(station_config(smtp, calls=CALLS), start=False)
+    officer = st.add_officer(admin=True)
+    st.start()
+    who = citizen_email()
+    booked = st.book_ok(officer.id, st.free_slot(officer.id)["start"], who)
+    mail = smtp.booking_mail(who)
+    token, link = mail_token(mail.msg), mail_link(mail.msg)
+
+    citizen = browsers(phone=True)
+    citizen.driver.get(st.url(f"/a/{link}/join"))
+    by_id(citizen, "token").send_keys(token)
+    citizen.driver.find_element(By.CSS_SELECTOR, "form[action$='/join'] button").click()
+    wait_until(lambda: data_state(citizen, "call") == "waiting", timeout=20, message="the citizen waiting")
+    desk = browsers()
+    browser.login(desk, st.base, officer.email, officer.password)
+    desk.driver.get(st.url("/officer/calls"))
+    row = "tr[data-appointment][data-status='waiting'] button.admit"
+    wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row), timeout=20, message="the Admit button")
+    desk.driver.find_element(By.CSS_SELECTOR, row).click()
+    wait_until(lambda: data_state(citizen, "call") == "call", timeout=20, message="the citizen called in")
+
+    by_id(citizen, "leave").click()
+    wait_until(lambda: shown(citizen, "#leave-confirm"), message="the leave confirmation")
+    by_id(citizen, "leave-yes").click()
+    wait_until(lambda: data_state(citizen, "call") == "ended", timeout=20, message="the call ended for the citizen")
+    wait_until(lambda: data_state(desk, "console") == "list", timeout=20, message="the call ended for the officer")
+
+    citizen.driver.get(st.url(f"/a/{link}"))
+    assert by_id(citizen, "status").get_attribute("data-status") == "ended_early"
+    assert by_id(citizen, "final").get_attribute("data-status") == "ended_early"
+    assert not citizen.driver.find_elements(By.CSS_SELECTOR, "a[href$='/join']")
+    desk.driver.get(st.url(f"/officer?date={booked['start'][:10]}"))
+    day_row = desk.driver.find_element(By.XPATH, f"//tr[contains(., '{booked['reference']}')]")
+    assert "Ended early" in day_row.text, day_row.text
