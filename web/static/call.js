@@ -100,11 +100,21 @@ VA.Peer.prototype.candidate = function (c) {
   return this.pc.addIceCandidate(c).catch(function () {});
 };
 
-// Stops sending video (weak link or the person's choice); sound goes on.
-VA.Peer.prototype.audioOnly = function () {
-  this.pc.getSenders().forEach(function (s) {
-    if (s.track && s.track.kind === 'video') { s.track.enabled = false; s.replaceTrack(null); }
+// Stops sending video (weak link or the person's choice), or with `on` false sends the
+// camera of `stream` again; sound goes on either way. The video sender is found by its
+// transceiver, since its track is null while audio only.
+VA.Peer.prototype.audioOnly = function (on, stream) {
+  const video = stream && stream.getVideoTracks()[0];
+  this.pc.getTransceivers().forEach(function (t) {
+    if (!t.sender || t.receiver.track.kind !== 'video') return;
+    if (on) { t.sender.replaceTrack(null); }
+    else if (video) { video.enabled = true; t.sender.replaceTrack(video); }
   });
+};
+
+// Whether video is being sent now (for the page and for tests).
+VA.Peer.prototype.sendingVideo = function () {
+  return this.pc.getSenders().some(function (s) { return s.track && s.track.kind === 'video'; });
 };
 
 // Closes the connection; the camera stays on for the next call.
@@ -162,12 +172,30 @@ VA.Countdown.prototype.stop = function () {
   clearInterval(this.interval);
   this.interval = null;
   this.timer = null;
+  // No stale time left on the page once the call is over or paused.
+  delete this.el.dataset.seconds;
 };
+
+// One audio context for the page. Browsers start it suspended until the person interacts
+// with the page; `VA.enableSound` (a click on "Turn on sound") resumes it, and from then on
+// tones play without a click each time.
+VA.audio = null;
+VA.enableSound = function () {
+  try {
+    if (!VA.audio) VA.audio = new (window.AudioContext || window.webkitAudioContext)();
+    return VA.audio.resume().then(function () { return VA.audio.state === 'running'; });
+  } catch (_) {
+    return Promise.resolve(false);
+  }
+};
+VA.soundOn = function () { return !!VA.audio && VA.audio.state === 'running'; };
 
 // A short tone, made here rather than downloaded.
 VA.beep = function () {
   try {
-    const ctx = new (window.AudioContext || window.webkitAudioContext)();
+    if (!VA.audio) VA.audio = new (window.AudioContext || window.webkitAudioContext)();
+    const ctx = VA.audio;
+    if (ctx.state === 'suspended') ctx.resume().catch(function () {});
     const osc = ctx.createOscillator();
     osc.frequency.value = 660;
     osc.connect(ctx.destination);

@@ -12,10 +12,16 @@
   const countdown = new VA.Countdown($('timer'), S['call-remaining']);
   let stream = null;
   let peer = null;
+  let audioOnly = false;
   let pingSent = 0;
   let pingN = 0;
 
-  function state(s) { root.dataset.state = s; }
+  // During the call, the language links are hidden: following one would leave the page and
+  // drop the call. They come back in the waiting room and after the call.
+  function state(s) {
+    root.dataset.state = s;
+    document.querySelectorAll('nav.langs').forEach(function (n) { n.hidden = s === 'call'; });
+  }
   function say(id, text) { $(id).textContent = text; }
 
   async function checkDevices() {
@@ -49,7 +55,8 @@
           break;
         }
         case 'queue': {
-          const t = new Date(m.expected_at_ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+          // The box says the time in the station's zone; the phone's clock and format may differ.
+          const t = m.expected_at;
           say('queue', S['call-waiting'] + ' ' + VA.fmt(S['call-position'], { position: m.position }));
           say('estimate', VA.fmt(S['call-expected'], { time: t }) + (m.late_minutes > 0 ? ' ' + VA.fmt(S['call-officer-late'], { minutes: m.late_minutes }) : ''));
           if (root.dataset.state !== 'call') state('waiting');
@@ -62,6 +69,8 @@
           peer = new VA.Peer(ice, sock.send, {}, remote);
           window.vaPeer = peer;
           await peer.start(stream);
+          // A citizen who chose audio only keeps it after being called in again.
+          if (audioOnly) { peer.audioOnly(true); sock.send({ type: 'audio_only', on: true }); }
           break;
         case 'answer': if (peer) await peer.answer(m.sdp); break;
         case 'candidate': if (peer) await peer.candidate(m.candidate); break;
@@ -96,12 +105,20 @@
     t.enabled = !t.enabled;
     this.textContent = t.enabled ? this.dataset.off : this.dataset.on;
   });
+  // Audio only, both ways: stop sending and showing video, or start again. The officer is told.
   $('audio-only').addEventListener('click', function () {
-    if (peer) peer.audioOnly();
-    remote.hidden = true;
-    local.hidden = true;
+    audioOnly = !audioOnly;
+    if (peer) peer.audioOnly(audioOnly, stream);
+    remote.hidden = audioOnly;
+    local.hidden = audioOnly;
+    this.textContent = audioOnly ? this.dataset.on : this.dataset.off;
+    this.setAttribute('aria-pressed', String(audioOnly));
+    sock.send({ type: 'audio_only', on: audioOnly });
   });
-  $('leave').addEventListener('click', function () { sock.send({ type: 'leave' }); });
+  // Leaving ends the call for good, so it asks first.
+  $('leave').addEventListener('click', function () { $('leave-confirm').hidden = false; $('leave-yes').focus(); });
+  $('leave-no').addEventListener('click', function () { $('leave-confirm').hidden = true; });
+  $('leave-yes').addEventListener('click', function () { $('leave-confirm').hidden = true; sock.send({ type: 'leave' }); });
 
   checkDevices();
   setInterval(ping, 15000);

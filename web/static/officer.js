@@ -13,7 +13,8 @@
     say('One minute left. Add time with +2 or +5 min, or wrap up.');
   });
   const statusText = { waiting: 'Waiting', away: 'Checked in, not connected', late: 'Late', no_show: 'No-show',
-    expected: 'Expected', in_call: 'In call', admitted: 'Calling in…', done: 'Done', cancelled: 'Cancelled' };
+    expected: 'Expected', in_call: 'In call', admitted: 'Calling in…', done: 'Done', ended_early: 'Ended early',
+    cancelled: 'Cancelled' };
   const categories = { complaint: 'Complaint', fir_follow_up: 'Follow-up on an FIR', lost_article: 'Lost article',
     domestic_violence: 'Domestic violence', cyber_fraud: 'Cyber fraud', other: 'Other' };
   let entries = [];
@@ -22,6 +23,64 @@
   let peer = null;
 
   function say(text) { $('status').textContent = text; }
+
+  // Arrivals: a tone (once sound is turned on: browsers keep a page silent until it is
+  // clicked), a desktop notification when allowed, and a badge that stays until the officer
+  // marks it seen, so an arrival is not missed while the officer looks elsewhere.
+  let unseen = [];
+  const title = document.title;
+  function badge() {
+    const b = $('arrivals');
+    b.hidden = unseen.length === 0;
+    b.textContent = unseen.length === 1 ? '● ' + unseen[0] + ' is waiting: mark as seen'
+      : '● ' + unseen.length + ' citizens arrived: mark as seen';
+    document.title = unseen.length ? '● (' + unseen.length + ') ' + title : title;
+  }
+  function arrived(name) {
+    VA.beep();
+    unseen.push(name);
+    badge();
+    if (window.Notification && Notification.permission === 'granted') {
+      try { new Notification(name + ' is waiting', { tag: 'vappoint-arrival' }); } catch (_) { /* none on this system */ }
+    }
+  }
+  function seen() { unseen = []; badge(); }
+  $('arrivals').addEventListener('click', seen);
+  function soundButton() {
+    const on = VA.soundOn();
+    $('sound').textContent = on ? 'Sound alerts on' : 'Turn on sound alerts';
+    $('sound').setAttribute('aria-pressed', String(on));
+  }
+  $('sound').addEventListener('click', async function () {
+    await VA.enableSound();
+    VA.beep();
+    soundButton();
+    if (window.Notification && Notification.permission === 'default') {
+      try { await Notification.requestPermission(); } catch (_) { /* refused or unsupported */ }
+    }
+  });
+  // Any click on the page also lets the tone play from then on.
+  document.addEventListener('click', function () { VA.enableSound().then(soundButton); }, { once: true });
+
+  // The citizen's reason and documents beside the video during the call.
+  function stageInfo() {
+    const e = entries.find(function (x) { return x.appointment === current; });
+    if (!e) return;
+    $('stage-reason').textContent = (categories[e.reason_category] || e.reason_category) + (e.reason ? ': ' + e.reason : '');
+    const list = $('stage-docs');
+    list.textContent = '';
+    e.documents.forEach(function (d) {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.href = '/officer/documents/' + d.id;
+      a.target = '_blank';
+      a.textContent = d.file_name;
+      li.appendChild(a);
+      list.appendChild(li);
+    });
+    if (!e.documents.length) { const li = document.createElement('li'); li.textContent = 'None'; list.appendChild(li); }
+    $('citizen-audio').hidden = !e.audio_only;
+  }
   function state(s) { root.dataset.state = s; }
 
   function cell(tr, text) { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); return td; }
@@ -64,13 +123,16 @@
       }
       body.appendChild(tr);
     });
+    if (current !== null) stageInfo();
     const next = entries.find(function (e) { return e.status === 'waiting'; });
     $('next').textContent = current === null && next ? 'Next waiting: ' + next.name + ' (' + next.time + ')' : '';
   }
 
   async function admit(appointment, name) {
     current = appointment;
+    seen();
     $('stage-title').textContent = name;
+    $('citizen-audio').hidden = true;
     state('call');
     render();
     sock.send({ type: 'admit', appointment: appointment });
@@ -103,13 +165,13 @@
       switch (m.type) {
         case 'waiting': entries = m.entries; render(); break;
         case 'arrived': {
-          VA.beep();
           say(m.name + ' is waiting.');
+          arrived(m.name);
           const row = document.querySelector('tr[data-appointment="' + m.appointment + '"]');
           if (row) row.classList.add('arrived');
-          document.title = '● ' + m.name + ' is waiting';
           break;
         }
+        case 'audio_only': if (m.appointment === current) $('citizen-audio').hidden = !m.on; break;
         case 'answer': if (peer && m.appointment === current) await peer.answer(m.sdp); break;
         case 'candidate': if (peer && m.appointment === current) await peer.candidate(m.candidate); break;
         case 'connected': say('In call.'); break;

@@ -70,12 +70,25 @@ slug_enum!(
 );
 
 slug_enum!(
-    /// Whether the slot is still held.
+    /// Where an appointment stands. `Booked` holds the slot and is the only state in which
+    /// anything can still be done with it (join, cancel, move); the others are final.
+    /// `Done` and `EndedEarly` are written when a call ends (`call::after_call`); `NoShow` is
+    /// never stored, it is computed from the clock (`call::status_at`).
     AppointmentStatus {
         Booked = "booked",
         Cancelled = "cancelled",
+        Done = "done",
+        EndedEarly = "ended_early",
+        NoShow = "no_show",
     }
 );
+
+impl AppointmentStatus {
+    /// Nothing more can happen to the appointment: no joining, cancelling or moving.
+    pub fn is_final(self) -> bool {
+        self != AppointmentStatus::Booked
+    }
+}
 
 /// The booking form as it arrives, before anything is trusted.
 #[derive(Debug, Clone, Default)]

@@ -1,8 +1,11 @@
 //! The rules of a video call: its countdown (slot length, adjusted by the officer), the
-//! warning before the end, and what a waiting citizen is told about the queue.
+//! warning before the end, what a waiting citizen is told about the queue, and the state a
+//! call (or its absence) leaves the appointment in.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+
+use crate::AppointmentStatus;
 
 /// The officer is warned this long before the end.
 pub const WARNING_BEFORE: Duration = Duration::minutes(1);
@@ -10,6 +13,9 @@ pub const WARNING_BEFORE: Duration = Duration::minutes(1);
 pub const EXTENSIONS: [i64; 2] = [2, 5];
 /// A call never runs longer than this in all, whatever the extensions.
 pub const MAX_CALL: Duration = Duration::minutes(60);
+/// A citizen sent back to the waiting room keeps the time left, but gets at least this much
+/// when called in again (sent back in the last seconds, a call of zero would end at once).
+pub const MIN_RESUMED: Duration = Duration::minutes(1);
 
 /// The countdown of a call that has started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +30,14 @@ impl CallClock {
         CallClock {
             started,
             length: Duration::minutes(i64::from(slot_minutes)),
+        }
+    }
+
+    /// A call that resumes after the citizen was sent back: it gets the time that was left.
+    pub fn resumed(started: DateTime<Utc>, left: Duration) -> CallClock {
+        CallClock {
+            started,
+            length: resume_length(left),
         }
     }
 
@@ -45,6 +59,62 @@ impl CallClock {
 
     pub fn warning_at(&self) -> DateTime<Utc> {
         self.ends_at() - WARNING_BEFORE
+    }
+}
+
+/// The length a call gets when it resumes with `left` of its time.
+pub fn resume_length(left: Duration) -> Duration {
+    left.clamp(MIN_RESUMED, MAX_CALL)
+}
+
+/// Who closed a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndedBy {
+    Officer,
+    Timer,
+    Citizen,
+}
+
+impl EndedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndedBy::Officer => "officer",
+            EndedBy::Timer => "timer",
+            EndedBy::Citizen => "citizen",
+        }
+    }
+}
+
+/// The final state a call leaves its appointment in. The officer closing the call (at any
+/// time: they decide when the matter is dealt with) and the timer make it `Done`; the
+/// citizen leaving while time was still left (`remaining` is `None` when the call never
+/// connected) makes it `EndedEarly`.
+pub fn after_call(by: EndedBy, remaining: Option<Duration>) -> AppointmentStatus {
+    match by {
+        EndedBy::Officer | EndedBy::Timer => AppointmentStatus::Done,
+        EndedBy::Citizen if remaining == Some(Duration::zero()) => AppointmentStatus::Done,
+        EndedBy::Citizen => AppointmentStatus::EndedEarly,
+    }
+}
+
+/// The status people see at `now`, on every page: the stored one, except that a booked
+/// appointment whose slot is over without the citizen having checked in is a no-show.
+///
+/// The no-show is computed here, at read time, rather than written by a background sweep:
+/// it is a pure function of facts the database already holds (the slot's end, the check-in),
+/// so every page shows it at the same moment without a task that could lag, miss a run while
+/// the box was off, or race a late check-in; and it cannot flip back, because a token can no
+/// longer be tried once the slot is over (`token::may_try`) and a booking can no longer be
+/// moved. Only the call's own end, which no clock can infer, is written (`after_call`).
+pub fn status_at(
+    stored: AppointmentStatus,
+    end: DateTime<Utc>,
+    checked_in: bool,
+    now: DateTime<Utc>,
+) -> AppointmentStatus {
+    match stored {
+        AppointmentStatus::Booked if !checked_in && now >= end => AppointmentStatus::NoShow,
+        s => s,
     }
 }
 
@@ -139,6 +209,53 @@ mod tests {
         assert_eq!(c.adjust(Duration::minutes(-30), now), now);
         assert_eq!(c.remaining(now), Duration::zero());
         assert_eq!(c.adjust(Duration::minutes(500), now), start + MAX_CALL);
+    }
+
+    #[test]
+    fn a_resumed_call_keeps_the_time_that_was_left() {
+        let now = t("2026-11-30T05:40:00Z");
+        let c = CallClock::resumed(now, Duration::seconds(150));
+        assert_eq!(c.ends_at(), t("2026-11-30T05:42:30Z"));
+        // Sent back in the last seconds: still a minute to say goodbye, not an instant end.
+        let c = CallClock::resumed(now, Duration::zero());
+        assert_eq!(c.remaining(now), MIN_RESUMED);
+    }
+
+    #[test]
+    fn a_call_ends_done_or_early() {
+        use AppointmentStatus::*;
+        assert_eq!(after_call(EndedBy::Timer, Some(Duration::zero())), Done);
+        // The officer decides when the matter is dealt with, even with time left.
+        assert_eq!(
+            after_call(EndedBy::Officer, Some(Duration::minutes(3))),
+            Done
+        );
+        assert_eq!(after_call(EndedBy::Officer, None), Done);
+        assert_eq!(
+            after_call(EndedBy::Citizen, Some(Duration::minutes(3))),
+            EndedEarly
+        );
+        assert_eq!(after_call(EndedBy::Citizen, None), EndedEarly);
+        // Leaving during the grace after time is up is a normal end.
+        assert_eq!(after_call(EndedBy::Citizen, Some(Duration::zero())), Done);
+    }
+
+    #[test]
+    fn no_show_is_computed_from_the_given_now() {
+        use AppointmentStatus::*;
+        let end = t("2026-11-30T05:35:00Z");
+        let before = t("2026-11-30T05:34:59Z");
+        assert_eq!(status_at(Booked, end, false, before), Booked);
+        assert_eq!(status_at(Booked, end, false, end), NoShow);
+        // Checked in: they came; the officer's list shows them as waiting or away instead.
+        assert_eq!(status_at(Booked, end, true, end), Booked);
+        // Final states stay what they are.
+        for s in [Done, EndedEarly, Cancelled] {
+            assert_eq!(status_at(s, end, false, end), s);
+            assert!(s.is_final());
+        }
+        assert!(NoShow.is_final());
+        assert!(!Booked.is_final());
     }
 
     #[test]

@@ -31,6 +31,13 @@ pub struct Appointment {
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
+impl Appointment {
+    /// The status people see at `now` (a booked slot that passed unused is a no-show).
+    pub fn status_at(&self, now: DateTime<Utc>) -> AppointmentStatus {
+        vappoint_domain::call::status_at(self.status, self.end, self.checked_in_at.is_some(), now)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAppointment {
     pub reference: String,
@@ -91,13 +98,18 @@ pub struct Reschedule {
 const COLS: &str =
     "id, reference, officer_id, start_at, end_at, local_day, status, name, email, mobile,
     reason_category, reason, lang, token_mac, token_tries, checked_in_at, outcome, sequence,
-    created_at, cancelled_at";
+    created_at, cancelled_at, final_state";
 
 fn row(r: &Row) -> rusqlite::Result<Appointment> {
     let parse_err = |i: usize, e: String| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
     };
-    let status: String = r.get("status")?;
+    // The slot's status, unless the call ended it: then how it ended (migration 0004).
+    let stored: String = r.get("status")?;
+    let status = match r.get::<_, Option<String>>("final_state")? {
+        Some(f) if stored == "booked" => f,
+        _ => stored,
+    };
     let cat: String = r.get("reason_category")?;
     let outcome: Option<String> = r.get("outcome")?;
     let day: String = r.get("local_day")?;
@@ -256,7 +268,7 @@ impl Store {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE appointments SET status = 'cancelled', cancelled_at = ?2, sequence = sequence + 1
-                 WHERE id = ?1 AND status = 'booked'",
+                 WHERE id = ?1 AND status = 'booked' AND final_state IS NULL",
                 params![id, ts(now)],
             )?;
             if n == 0 {
@@ -280,7 +292,7 @@ impl Store {
                 .execute(
                     "UPDATE appointments SET start_at = ?2, end_at = ?3, local_day = ?4, token_mac = ?5,
                         token_tries = 0, checked_in_at = NULL, sequence = sequence + 1
-                     WHERE id = ?1 AND status = 'booked'",
+                     WHERE id = ?1 AND status = 'booked' AND final_state IS NULL",
                     params![id, ts(to.start), ts(to.end), to.local_day.to_string(), to.token_mac],
                 )
                 .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))?;
@@ -345,7 +357,7 @@ impl Store {
     ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "UPDATE appointments SET token_mac = ?2, token_tries = 0 WHERE id = ?1 AND status = 'booked'",
+                "UPDATE appointments SET token_mac = ?2, token_tries = 0 WHERE id = ?1 AND status = 'booked' AND final_state IS NULL",
                 params![id, token_mac],
             )?;
             tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
+use vappoint_domain::AppointmentStatus;
 
 use crate::{Result, Store, from_ts, ts};
 
@@ -39,9 +40,12 @@ pub enum CallStep {
         seconds: i64,
     },
     SentBack,
+    /// The call is over; `status` is the final state it leaves the appointment in
+    /// (`vappoint_domain::call::after_call`).
     Ended {
         by: &'static str,
         message: Option<String>,
+        status: AppointmentStatus,
     },
 }
 
@@ -107,11 +111,20 @@ impl Store {
                     ("adjusted", Some(seconds.to_string()))
                 }
                 CallStep::SentBack => ("sent_back", None),
-                CallStep::Ended { by, message } => {
+                CallStep::Ended { by, message, status } => {
                     tx.execute(
                         "UPDATE calls SET ended_at = ?2, ended_by = ?3, message = coalesce(?4, message) WHERE appointment_id = ?1",
                         params![appointment_id, ts(now), by, message],
                     )?;
+                    // The appointment ends with its call, in the same transaction, so no page
+                    // ever sees an ended call on a still "booked" appointment.
+                    if matches!(status, AppointmentStatus::Done | AppointmentStatus::EndedEarly) {
+                        tx.execute(
+                            "UPDATE appointments SET final_state = ?2, final_at = ?3
+                             WHERE id = ?1 AND status = 'booked' AND final_state IS NULL",
+                            params![appointment_id, status.as_str(), ts(now)],
+                        )?;
+                    }
                     ("ended", Some(by.to_string()))
                 }
             };

@@ -9,7 +9,7 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_calls.sql"),
     include_str!("../migrations/0003_federation.sql"),
-    // 0004 is another change's; 0005 follows it once both are merged.
+    include_str!("../migrations/0004_call_states.sql"),
     include_str!("../migrations/0005_reminders.sql"),
 ];
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::mpsc;
 use vappoint_bridge::{Bridge, LegEvent, Role};
 use vappoint_domain::AppointmentStatus;
-use vappoint_domain::call::{CallClock, estimate, presence};
+use vappoint_domain::call::{CallClock, EndedBy, after_call, estimate, presence};
 use vappoint_store::{Appointment, CallStep};
 use vappoint_wire::signal::{Candidate, QueueDocument, QueueEntry, ServerMsg, Timer};
 
@@ -57,10 +57,14 @@ struct Citizen {
 
 struct Call {
     officer_id: i64,
-    slot_minutes: u16,
+    /// The time the call gets when it connects: the slot's length, or what was left when
+    /// the citizen was sent back to the waiting room.
+    length: Duration,
     clock: Option<CallClock>,
     officer_connected: bool,
     citizen_connected: bool,
+    /// The citizen stopped sending video (their choice or a weak link).
+    citizen_audio_only: bool,
     /// Bumped whenever the end time changes, so an old timer knows it is stale.
     generation: u64,
 }
@@ -71,6 +75,8 @@ struct State {
     officers: HashMap<i64, Vec<(u64, Outbox)>>,
     citizens: HashMap<i64, Citizen>,
     calls: HashMap<i64, Call>,
+    /// Time left of calls whose citizen was sent back to the waiting room, by appointment.
+    left: HashMap<i64, Duration>,
 }
 
 pub struct CallHub {
@@ -166,7 +172,7 @@ impl CallHub {
             .find(|c| c.officer_id == officer_id)
             .map(|c| match c.clock {
                 Some(clock) => clock.ends_at(),
-                None => now + Duration::minutes(i64::from(c.slot_minutes)),
+                None => now + c.length,
             })
     }
 }
@@ -208,20 +214,20 @@ pub async fn refresh(app: &Arc<App>, officer_id: i64) {
     let mut entries = Vec::new();
     for a in &appointments {
         let id = a.id;
-        let (waiting_since, in_call) = {
+        let (waiting_since, in_call, audio_only) = {
             let s = hub.state();
+            let call = s.calls.get(&id);
             (
                 s.citizens.get(&id).map(|c| c.since),
-                s.calls.get(&id).map(|c| c.clock.is_some()),
+                call.map(|c| c.clock.is_some()),
+                call.is_some_and(|c| c.citizen_audio_only),
             )
         };
-        let record = app.db(move |s| s.call(id)).await.ok().flatten();
-        let status = if a.status == AppointmentStatus::Cancelled {
-            "cancelled".to_string()
-        } else if let Some(started) = in_call {
+        // The same status as every other page (`status_at`), refined by live presence.
+        let status = if let Some(started) = in_call {
             if started { "in_call" } else { "admitted" }.to_string()
-        } else if record.as_ref().is_some_and(|r| r.ended_at.is_some()) || a.outcome.is_some() {
-            "done".to_string()
+        } else if a.status_at(now).is_final() {
+            a.status_at(now).as_str().to_string()
         } else {
             let p = presence(
                 now,
@@ -243,6 +249,9 @@ pub async fn refresh(app: &Arc<App>, officer_id: i64) {
                 ServerMsg::Queue {
                     position: e.position,
                     expected_at_ms: ms(e.expected_at),
+                    // In the station's time, as every time shown to a person: the phone's
+                    // clock and its AM/PM may differ from the station's.
+                    expected_at: crate::ui::fmt_time(e.expected_at, tz),
                     late_minutes: e.late_minutes,
                 },
             );
@@ -265,6 +274,7 @@ pub async fn refresh(app: &Arc<App>, officer_id: i64) {
                 .collect(),
             status,
             waiting_seconds: waiting_since.map(|t| (now - t).num_seconds()),
+            audio_only,
         });
     }
     hub.send_officer(officer_id, ServerMsg::Waiting { entries });
@@ -279,8 +289,12 @@ pub async fn admit(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<
     if a.officer_id != officer_id {
         return Err(CallError::NotYours);
     }
-    let slot_minutes = ((a.end - a.start).num_minutes()).clamp(1, 60) as u16;
-    {
+    // A finished appointment stays finished, even if a forgotten tab still waits.
+    if a.status != AppointmentStatus::Booked {
+        return Err(CallError::NotWaiting);
+    }
+    let slot = Duration::minutes((a.end - a.start).num_minutes().clamp(1, 60));
+    let length = {
         let mut s = app.calls.state();
         if !s.citizens.contains_key(&appointment) {
             return Err(CallError::NotWaiting);
@@ -291,18 +305,26 @@ pub async fn admit(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<
         {
             return Err(CallError::Busy);
         }
-        s.calls.entry(appointment).or_insert(Call {
-            officer_id,
-            slot_minutes,
-            clock: None,
-            officer_connected: false,
-            citizen_connected: false,
-            generation: 0,
-        });
-    }
+        let length = s
+            .left
+            .remove(&appointment)
+            .map_or(slot, vappoint_domain::call::resume_length);
+        s.calls
+            .entry(appointment)
+            .or_insert(Call {
+                officer_id,
+                length,
+                clock: None,
+                officer_connected: false,
+                citizen_connected: false,
+                citizen_audio_only: false,
+                generation: 0,
+            })
+            .length
+    };
     let step = CallStep::Admitted {
         officer_id,
-        planned_seconds: i64::from(slot_minutes) * 60,
+        planned_seconds: length.num_seconds(),
     };
     let _ = app
         .db(move |s| s.record_call(appointment, &step, "officer", Utc::now()))
@@ -423,7 +445,7 @@ async fn leg_connected(app: &Arc<App>, appointment: i64, role: Role) {
             Role::Citizen => call.citizen_connected = true,
         }
         if call.officer_connected && call.citizen_connected && call.clock.is_none() {
-            call.clock = Some(CallClock::new(Utc::now(), call.slot_minutes));
+            call.clock = Some(CallClock::resumed(Utc::now(), call.length));
             Some(call.officer_id)
         } else {
             None
@@ -500,7 +522,7 @@ fn arm_timer(app: &Arc<App>, appointment: i64) {
         );
         tokio::time::sleep(grace).await;
         if current(&app) {
-            end(&app, appointment, "timer", None).await;
+            end(&app, appointment, EndedBy::Timer, None).await;
         }
     });
 }
@@ -531,17 +553,20 @@ pub async fn adjust(
     Ok(())
 }
 
-/// Back to the waiting room: both legs close; the officer can admit again later.
+/// Back to the waiting room: both legs close; the officer can admit again later, and the
+/// call then resumes with the time that was left (not the whole slot again).
 pub async fn send_back(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<(), CallError> {
     {
         let mut s = app.calls.state();
-        match s.calls.get(&appointment) {
-            Some(c) if c.officer_id == officer_id => {
-                s.calls.remove(&appointment);
-            }
+        let left = match s.calls.get(&appointment) {
+            Some(c) if c.officer_id == officer_id => c
+                .clock
+                .map_or(c.length, |clock| clock.remaining(Utc::now())),
             Some(_) => return Err(CallError::NotYours),
             None => return Err(CallError::NoCall),
-        }
+        };
+        s.calls.remove(&appointment);
+        s.left.insert(appointment, left);
     }
     app.calls.bridge.end_call(appointment).await;
     let _ = app
@@ -553,20 +578,29 @@ pub async fn send_back(app: &Arc<App>, officer_id: i64, appointment: i64) -> Res
     Ok(())
 }
 
-/// Ends a call (by the officer, the timer or the citizen) on both sides.
-pub async fn end(app: &Arc<App>, appointment: i64, by: &'static str, message: Option<String>) {
+/// Ends a call (by the officer, the timer or the citizen) on both sides, and with it the
+/// appointment (done, or ended early).
+pub async fn end(app: &Arc<App>, appointment: i64, ended_by: EndedBy, message: Option<String>) {
     let Some(call) = app.calls.state().calls.remove(&appointment) else {
         return;
     };
+    app.calls.state().left.remove(&appointment);
     app.calls.bridge.end_call(appointment).await;
+    let now = Utc::now();
+    let status = after_call(ended_by, call.clock.map(|c| c.remaining(now)));
+    let by = ended_by.as_str();
     let msg = message.clone();
     let _ = app
         .db(move |s| {
             s.record_call(
                 appointment,
-                &CallStep::Ended { by, message: msg },
+                &CallStep::Ended {
+                    by,
+                    message: msg,
+                    status,
+                },
                 by,
-                Utc::now(),
+                now,
             )
         })
         .await;
@@ -593,6 +627,22 @@ pub async fn officer_end(
         Some(_) => return Err(CallError::NotYours),
         None => return Err(CallError::NoCall),
     }
-    end(app, appointment, "officer", message).await;
+    end(app, appointment, EndedBy::Officer, message).await;
+    Ok(())
+}
+
+/// The citizen stopped (or started again) sending video; their officer is told.
+pub fn citizen_audio_only(app: &App, appointment: i64, on: bool) -> Result<(), CallError> {
+    let officer_id = {
+        let mut s = app.calls.state();
+        let call = s
+            .calls
+            .get_mut(&appointment)
+            .ok_or(CallError::NotAdmitted)?;
+        call.citizen_audio_only = on;
+        call.officer_id
+    };
+    app.calls
+        .send_officer(officer_id, ServerMsg::AudioOnly { appointment, on });
     Ok(())
 }

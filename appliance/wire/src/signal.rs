@@ -29,6 +29,10 @@ pub enum CitizenMsg {
     },
     /// The citizen leaves the call (or the waiting room).
     Leave,
+    /// The citizen stopped sending video (`on`), or sends it again; the officer is told.
+    AudioOnly {
+        on: bool,
+    },
     /// Round-trip check of the connection to the box.
     Ping {
         n: u32,
@@ -81,10 +85,13 @@ pub struct QueueEntry {
     pub reason_category: String,
     pub reason: String,
     pub documents: Vec<QueueDocument>,
-    /// waiting, away, late, no_show, expected, in_call, admitted, done, cancelled
+    /// waiting, away, late, no_show, expected, in_call, admitted, done, ended_early, cancelled
     pub status: String,
     /// Seconds since the citizen started waiting (when waiting).
     pub waiting_seconds: Option<i64>,
+    /// In a call, the citizen sends no video.
+    #[serde(default)]
+    pub audio_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +116,9 @@ pub enum ServerMsg {
     Queue {
         position: usize,
         expected_at_ms: i64,
+        /// The same time as the station says it ("11:05 IST"), for the page to show.
+        #[serde(default)]
+        expected_at: String,
         late_minutes: i64,
     },
     /// Citizen: the officer is calling you in; start your connection.
@@ -148,6 +158,11 @@ pub enum ServerMsg {
     /// Citizen: the officer sent you back to the waiting room.
     BackToWaiting {
         appointment: i64,
+    },
+    /// Officer: the citizen stopped (`on`) or resumed sending video.
+    AudioOnly {
+        appointment: i64,
+        on: bool,
     },
     /// Both sides: the call has ended.
     Ended {
@@ -189,6 +204,10 @@ mod tests {
         assert!(
             serde_json::from_str::<CitizenMsg>(r#"{"type":"offer","sdp":"v=0","extra":1}"#)
                 .is_err()
+        );
+        assert_eq!(
+            serde_json::from_str::<CitizenMsg>(r#"{"type":"audio_only","on":true}"#).unwrap(),
+            CitizenMsg::AudioOnly { on: true }
         );
         let s = serde_json::to_string(&ServerMsg::Pong { n: 7 }).unwrap();
         assert_eq!(s, r#"{"type":"pong","n":7}"#);

@@ -430,3 +430,30 @@ console-outcome-referred = Referred
 console-outcome-no_show = No-show
 console-outcome-follow_up_needed = Follow-up needed
 console-station-enrolled = Enrolled. The hub receives this station's figures from now on.
+
+# calls and appointment states
+join-opens-at = You can join from { $opens } (15 minutes before your { $time } appointment).
+status-done = Done
+status-ended_early = Ended early
+status-no_show = Missed
+final-done = Your video appointment has taken place. Thank you.
+final-ended_early = The call ended before its time was up. If you still need help, please book another appointment.
+final-no_show = The time of this appointment has passed without a call. If you still need help, please book another appointment.
+final-message = Message from the officer
+final-book-again = Book another appointment
+call-video-back = Turn video back on
+call-leave-confirm = Leave the call? The officer cannot call you back in after you leave.
+call-leave-yes = Yes, leave
+call-leave-no = Stay in the call
+confirm-cancel-heading = Cancel this appointment?
+confirm-cancel-text = Your appointment with { $officer } at { $time } on { $date } will be cancelled, and the time given to someone else.
+confirm-cancel-yes = Yes, cancel it
+confirm-move-heading = Move this appointment?
+confirm-move-text = Your appointment moves from { $from } to { $to }. You will get a new token by email.
+confirm-move-yes = Yes, move it
+confirm-keep = No, keep my appointment as it is
+
+# officer calls page: alerts and the citizen's request beside the video
+console-calls-sound-on = Turn on sound alerts
+console-calls-citizen-audio = The citizen switched to audio only: their camera is off.
+console-calls-request = The citizen's request

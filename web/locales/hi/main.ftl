@@ -424,3 +424,30 @@ console-outcome-referred = आगे भेजा गया
 console-outcome-no_show = नागरिक नहीं आए
 console-outcome-follow_up_needed = आगे की कार्रवाई ज़रूरी
 console-station-enrolled = नामांकन हो गया। अब से हब को इस स्टेशन के आँकड़े मिलते हैं।
+
+# calls and appointment states
+join-opens-at = आप { $opens } से जुड़ सकते हैं (आपकी { $time } की मुलाकात से 15 मिनट पहले)।
+status-done = पूरी हुई
+status-ended_early = जल्दी समाप्त हुई
+status-no_show = छूट गई
+final-done = आपकी वीडियो मुलाकात पूरी हो गई है। धन्यवाद।
+final-ended_early = समय पूरा होने से पहले ही कॉल समाप्त हो गई। अगर आपको अभी भी मदद चाहिए, तो कृपया नई मुलाकात बुक करें।
+final-no_show = इस मुलाकात का समय बिना कॉल के निकल गया। अगर आपको अभी भी मदद चाहिए, तो कृपया नई मुलाकात बुक करें।
+final-message = अधिकारी का संदेश
+final-book-again = नई मुलाकात बुक करें
+call-video-back = वीडियो फिर से चालू करें
+call-leave-confirm = क्या आप कॉल से बाहर निकलना चाहते हैं? बाहर निकलने के बाद अधिकारी आपको वापस कॉल में नहीं बुला पाएंगे।
+call-leave-yes = हाँ, बाहर निकलें
+call-leave-no = कॉल में रहें
+confirm-cancel-heading = क्या यह मुलाकात रद्द करनी है?
+confirm-cancel-text = { $officer } के साथ { $date } को { $time } बजे की आपकी मुलाकात रद्द हो जाएगी, और वह समय किसी और को दे दिया जाएगा।
+confirm-cancel-yes = हाँ, रद्द करें
+confirm-move-heading = क्या यह मुलाकात दूसरे समय पर करनी है?
+confirm-move-text = आपकी मुलाकात { $from } की जगह { $to } पर होगी। नया टोकन आपको ईमेल से मिलेगा।
+confirm-move-yes = हाँ, समय बदलें
+confirm-keep = नहीं, मेरी मुलाकात जैसी है वैसी ही रखें
+
+# अधिकारी का कॉल पेज: सूचनाएँ और वीडियो के पास नागरिक का अनुरोध
+console-calls-sound-on = आवाज़ वाली सूचनाएँ चालू करें
+console-calls-citizen-audio = नागरिक ने सिर्फ़ ऑडियो चुना है: उनका कैमरा बंद है।
+console-calls-request = नागरिक का अनुरोध

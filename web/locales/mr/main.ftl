@@ -424,3 +424,30 @@ console-outcome-referred = दुसरीकडे पाठवले
 console-outcome-no_show = नागरिक आले नाहीत
 console-outcome-follow_up_needed = पाठपुरावा आवश्यक
 console-station-enrolled = नोंदणी झाली. आतापासून हबला या स्टेशनची आकडेवारी मिळते.
+
+# calls and appointment states
+join-opens-at = तुम्ही { $opens } पासून सहभागी होऊ शकता (तुमच्या { $time } च्या भेटीच्या 15 मिनिटे आधी).
+status-done = पूर्ण झाली
+status-ended_early = लवकर संपली
+status-no_show = चुकली
+final-done = तुमची व्हिडिओ भेट पूर्ण झाली. धन्यवाद.
+final-ended_early = वेळ संपण्यापूर्वीच कॉल संपला. तुम्हाला अजून मदत हवी असल्यास कृपया नवीन भेटीची वेळ बुक करा.
+final-no_show = या भेटीची वेळ कॉलशिवाय निघून गेली. तुम्हाला अजून मदत हवी असल्यास कृपया नवीन भेटीची वेळ बुक करा.
+final-message = अधिकाऱ्यांचा संदेश
+final-book-again = नवीन भेटीची वेळ बुक करा
+call-video-back = व्हिडिओ पुन्हा सुरू करा
+call-leave-confirm = कॉलमधून बाहेर पडायचे? बाहेर पडल्यावर अधिकारी तुम्हाला पुन्हा कॉलमध्ये बोलवू शकणार नाहीत.
+call-leave-yes = होय, बाहेर पडा
+call-leave-no = कॉलमध्येच राहा
+confirm-cancel-heading = ही भेटीची वेळ रद्द करायची?
+confirm-cancel-text = { $officer } यांच्यासोबतची { $date } रोजी { $time } ची तुमची भेट रद्द होईल, आणि ती वेळ दुसऱ्या कोणाला दिली जाईल.
+confirm-cancel-yes = होय, रद्द करा
+confirm-move-heading = ही भेटीची वेळ बदलायची?
+confirm-move-text = तुमची भेट { $from } ऐवजी { $to } ला होईल. नवीन टोकन तुम्हाला ईमेलने मिळेल.
+confirm-move-yes = होय, वेळ बदला
+confirm-keep = नाही, माझी भेटीची वेळ आहे तशीच ठेवा
+
+# अधिकाऱ्याचे कॉल पान: सूचना आणि व्हिडिओशेजारी नागरिकाची विनंती
+console-calls-sound-on = आवाजाच्या सूचना सुरू करा
+console-calls-citizen-audio = नागरिकाने फक्त ऑडिओ निवडला आहे: त्यांचा कॅमेरा बंद आहे.
+console-calls-request = नागरिकाची विनंती

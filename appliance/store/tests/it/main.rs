@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use vappoint_domain::{ReasonCategory, Schedule, WeeklyHours};
+use vappoint_domain::{AppointmentStatus, ReasonCategory, Schedule, WeeklyHours};
 use vappoint_store::{
     NewAppointment, NewDocument, NewMail, NewOfficer, NewReminder, OutboxStatus, Reschedule, Store,
     StoreError,
@@ -71,10 +71,38 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    assert_eq!(s.schema_version().unwrap(), 5);
     drop(s);
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 4);
+    assert_eq!(s.schema_version().unwrap(), 5);
+}
+
+#[test]
+fn a_slot_that_passed_without_a_check_in_reads_as_a_no_show() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", false);
+    let (a, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &[],
+            &mail(1),
+            None,
+            now(),
+        )
+        .unwrap();
+    let end: DateTime<Utc> = "2026-11-30T05:35:00Z".parse().unwrap();
+    let a = s.appointment(a.id).unwrap();
+    assert_eq!(a.status, AppointmentStatus::Booked);
+    assert_eq!(
+        a.status_at(end - Duration::seconds(1)),
+        AppointmentStatus::Booked
+    );
+    assert_eq!(a.status_at(end), AppointmentStatus::NoShow);
+    // Nothing was written: the slot stays counted as booked for the hub's figures.
+    assert_eq!(
+        s.appointment(a.id).unwrap().status,
+        AppointmentStatus::Booked
+    );
 }
 
 #[test]
@@ -484,11 +512,22 @@ fn a_call_is_recorded_step_by_step() {
         &CallStep::Ended {
             by: "timer",
             message: Some("Visit the station with your ID".into()),
+            status: AppointmentStatus::Done,
         },
         "timer",
         at(9),
     )
     .unwrap();
+    // The appointment ends with its call, and a finished one can no longer be cancelled or
+    // moved, whatever the caller checked before.
+    let done = s.appointment(a.id).unwrap();
+    assert_eq!(done.status, AppointmentStatus::Done);
+    assert_eq!(done.status_at(at(600)), AppointmentStatus::Done);
+    assert!(matches!(
+        s.cancel(a.id, &mail(2), at(10)),
+        Err(StoreError::Conflict("not_booked"))
+    ));
+    assert_eq!(s.appointment(a.id).unwrap().status, AppointmentStatus::Done);
     let c = s.call(a.id).unwrap().unwrap();
     assert_eq!(
         (c.admitted_at, c.started_at, c.ended_at),
@@ -549,6 +588,7 @@ fn changes_queue_daily_figures_for_the_hub() {
         &CallStep::Ended {
             by: "officer",
             message: None,
+            status: AppointmentStatus::Done,
         },
         "officer",
         at(95),

@@ -180,7 +180,7 @@ fn citizen_view(app: &App, a: &Appointment, o: &Officer) -> wire::CitizenAppoint
         officer: officer_summary(o),
         start: rfc3339(a.start, tz),
         end: rfc3339(a.end, tz),
-        status: a.status.to_string(),
+        status: a.status_at(Utc::now()).to_string(),
         can_change: booking::changeable(app, a, Utc::now()),
     }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Multipart, Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use vappoint_domain::ReasonCategory;
+use vappoint_domain::{AppointmentStatus, ReasonCategory};
 use vappoint_store::{Appointment, Officer};
 
 use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
@@ -427,14 +428,33 @@ fn appointment_json(ctx: &Ctx, a: &Appointment) -> Value {
     let cutoff = a.start - booking::cutoff(&ctx.app);
     json!({
         "reference": a.reference,
-        "status": a.status.as_str(),
+        // What every page says at this moment, the officer's included (`call::status_at`).
+        "status": a.status_at(Utc::now()).as_str(),
         "date_label": fmt_date(a.start, tz, ctx.lang),
         "time_label": fmt_time(a.start, tz),
         "can_change": booking::changeable(&ctx.app, a, Utc::now()),
         "cutoff_time": fmt_time(cutoff, tz),
         "cutoff_date": fmt_date(cutoff, tz, ctx.lang),
         "opens_time": fmt_time(a.start - vappoint_domain::token::OPENS_BEFORE, tz),
+        "final": a.status_at(Utc::now()).is_final(),
     })
+}
+
+/// The officer's message for the citizen ("what happens next"), once the call is over.
+async fn officer_message(ctx: &Ctx, a: &Appointment) -> Option<String> {
+    if !matches!(
+        a.status,
+        AppointmentStatus::Done | AppointmentStatus::EndedEarly
+    ) {
+        return None;
+    }
+    let id = a.id;
+    ctx.app
+        .db(move |s| s.call(id))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|c| c.message)
 }
 
 fn officer_json(o: &Officer) -> Value {
@@ -449,10 +469,13 @@ async fn manage_page(
 ) -> Response {
     let ctx = &ctx.at(format!("/a/{link}"));
     match booking::by_link(&ctx.app, link).await {
-        Ok((a, o)) => ctx.page(
-            "manage.html",
-            json!({"a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link, "notice": notice, "error": error}),
-        ),
+        Ok((a, o)) => {
+            let message = officer_message(ctx, &a).await;
+            ctx.page(
+                "manage.html",
+                json!({"a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link, "notice": notice, "error": error, "message": message}),
+            )
+        }
         Err(f) => ctx.fail(f),
     }
 }
@@ -461,7 +484,57 @@ async fn manage(ctx: Ctx, Path(link): Path<String>) -> Response {
     manage_page(&ctx, &link, None, None).await
 }
 
-async fn cancel(ctx: Ctx, Path(link): Path<String>) -> Response {
+/// The `confirm` field of a form that asks first: without it, the confirmation page.
+#[derive(Deserialize)]
+struct Confirm {
+    confirm: Option<String>,
+}
+
+fn confirmed(form: &Result<Form<Confirm>, FormRejection>) -> bool {
+    form.as_ref()
+        .is_ok_and(|Form(f)| f.confirm.as_deref() == Some("yes"))
+}
+
+/// "Are you sure?" as a page of its own, so it works without JavaScript: the same form again
+/// with `confirm=yes`, and a way back that changes nothing.
+fn confirm_page(
+    ctx: &Ctx,
+    link: &str,
+    action: &str,
+    fields: Value,
+    texts: [String; 3],
+) -> Response {
+    let [heading, text, yes] = texts;
+    ctx.page(
+        "confirm.html",
+        json!({"link": link, "action": action, "fields": fields, "heading": heading, "text": text, "yes": yes}),
+    )
+}
+
+async fn cancel(
+    ctx: Ctx,
+    Path(link): Path<String>,
+    form: Result<Form<Confirm>, FormRejection>,
+) -> Response {
+    if !confirmed(&form)
+        && let Ok((a, o)) = booking::by_link(&ctx.app, &link).await
+        && booking::changeable(&ctx.app, &a, Utc::now())
+    {
+        let tz = ctx.app.tz();
+        let mut args = fluent_bundle::FluentArgs::new();
+        args.set("time", fmt_time(a.start, tz));
+        args.set("date", fmt_date(a.start, tz, ctx.lang));
+        args.set("officer", o.name);
+        let texts = [
+            ctx.t("confirm-cancel-heading"),
+            ctx.app
+                .ui
+                .i18n
+                .t(ctx.lang, "confirm-cancel-text", Some(&args)),
+            ctx.t("confirm-cancel-yes"),
+        ];
+        return confirm_page(&ctx, &link, &format!("/a/{link}/cancel"), json!([]), texts);
+    }
     match booking::cancel(&ctx.app, &link, Utc::now()).await {
         Ok(()) => manage_page(&ctx, &link, Some(ctx.t("cancel-done")), None).await,
         Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
@@ -519,9 +592,31 @@ async fn reschedule_form(
 #[derive(Deserialize)]
 struct StartForm {
     start: String,
+    confirm: Option<String>,
 }
 
 async fn reschedule(ctx: Ctx, Path(link): Path<String>, Form(f): Form<StartForm>) -> Response {
+    if f.confirm.as_deref() != Some("yes")
+        && let Ok(to) = DateTime::parse_from_rfc3339(f.start.trim())
+        && let Ok((a, _)) = booking::by_link(&ctx.app, &link).await
+        && booking::changeable(&ctx.app, &a, Utc::now())
+    {
+        let (tz, to) = (ctx.app.tz(), to.with_timezone(&Utc));
+        let when = |t| format!("{}, {}", fmt_date(t, tz, ctx.lang), fmt_time(t, tz));
+        let mut args = fluent_bundle::FluentArgs::new();
+        args.set("from", when(a.start));
+        args.set("to", when(to));
+        let texts = [
+            ctx.t("confirm-move-heading"),
+            ctx.app
+                .ui
+                .i18n
+                .t(ctx.lang, "confirm-move-text", Some(&args)),
+            ctx.t("confirm-move-yes"),
+        ];
+        let fields = json!([{"name": "start", "value": f.start}]);
+        return confirm_page(&ctx, &link, &format!("/a/{link}/reschedule"), fields, texts);
+    }
     match booking::reschedule(&ctx.app, &link, &f.start, Utc::now()).await {
         Ok(_) => manage_page(&ctx, &link, Some(ctx.t("reschedule-done")), None).await,
         Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
@@ -545,21 +640,25 @@ async fn join_page(
 ) -> Response {
     let ctx = &ctx.at(format!("/a/{link}/join"));
     match booking::by_link(&ctx.app, link).await {
-        Ok((a, o)) => ctx.page(
-            "join.html",
-            json!({
-                "a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link,
-                "notice": notice, "error": error,
-            }),
-        ),
+        Ok((a, o)) => {
+            let message = officer_message(ctx, &a).await;
+            ctx.page(
+                "join.html",
+                json!({
+                    "a": appointment_json(ctx, &a), "officer": officer_json(&o), "link": link,
+                    "notice": notice, "error": error, "message": message,
+                }),
+            )
+        }
         Err(f) => ctx.fail(f),
     }
 }
 
 async fn join_form(ctx: Ctx, Path(link): Path<String>, headers: HeaderMap) -> Response {
-    // Already checked in from this browser: straight to the waiting room.
+    // Already checked in from this browser: straight to the waiting room, unless it is over
+    // (then this page says how it ended, instead of an endless waiting room).
     if let Ok((a, _)) = booking::by_link(&ctx.app, &link).await
-        && a.status == vappoint_domain::AppointmentStatus::Booked
+        && !a.status_at(Utc::now()).is_final()
         && super::ws::join_session_of(&ctx.app, &headers).await == Some(a.id)
     {
         return (
@@ -621,7 +720,9 @@ async fn call_page(ctx: Ctx, Path(link): Path<String>, headers: HeaderMap) -> Re
         Ok(x) => x,
         Err(f) => return ctx.fail(f),
     };
-    if super::ws::join_session_of(&ctx.app, &headers).await != Some(a.id) {
+    if super::ws::join_session_of(&ctx.app, &headers).await != Some(a.id)
+        || a.status_at(Utc::now()).is_final()
+    {
         return (
             StatusCode::SEE_OTHER,
             [(header::LOCATION, format!("/a/{link}/join"))],

@@ -262,16 +262,20 @@ fn outcome_label(o: Outcome) -> &'static str {
     }
 }
 
-/// What the officer should read at a glance: cancelled, the outcome, waiting, or booked.
-fn status_of(a: &Appointment) -> (&'static str, &'static str) {
-    if a.status == AppointmentStatus::Cancelled {
-        ("Cancelled", "cancelled")
-    } else if let Some(o) = a.outcome {
-        (outcome_label(o), "done")
-    } else if a.checked_in_at.is_some() {
-        ("Waiting (checked in)", "waiting")
-    } else {
-        ("Booked", "booked")
+/// What the officer should read at a glance: the same status as the citizen's pages and the
+/// Calls page (`call::status_at`), with the outcome the officer recorded, if any.
+fn status_of(a: &Appointment, now: chrono::DateTime<Utc>) -> (String, &'static str) {
+    let (label, class) = match a.status_at(now) {
+        AppointmentStatus::Cancelled => ("Cancelled", "cancelled"),
+        AppointmentStatus::Done => ("Done", "done"),
+        AppointmentStatus::EndedEarly => ("Ended early", "done"),
+        AppointmentStatus::NoShow => ("No-show", "cancelled"),
+        AppointmentStatus::Booked if a.checked_in_at.is_some() => ("Checked in", "waiting"),
+        AppointmentStatus::Booked => ("Booked", "booked"),
+    };
+    match a.outcome {
+        Some(o) => (format!("{label} · {}", outcome_label(o)), class),
+        None => (label.to_string(), class),
     }
 }
 
@@ -301,7 +305,7 @@ async fn day(
             .await
             .map(|d| d.len())
             .unwrap_or(0);
-        let (status, class) = status_of(a);
+        let (status, class) = status_of(a, Utc::now());
         out.push(json!({
             "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "name": a.name, "email": a.email,
             "mobile": a.mobile, "category": category_in(&me, a.reason_category), "reason": a.reason,
@@ -375,7 +379,7 @@ async fn appointment_page(
         (Ok(d), Ok(n), Ok(o)) => (d, n, o),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_err(e),
     };
-    let (status, class) = status_of(&a);
+    let (status, class) = status_of(&a, Utc::now());
     let call = app.db(move |s| s.call(id)).await.ok().flatten().map(|c| {
         let t = |x: Option<chrono::DateTime<Utc>>| x.map(|x| fmt_time(x, tz));
         let by = match c.ended_by.as_deref() {

@@ -15,6 +15,7 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use vappoint_bridge::Role;
 use vappoint_domain::AppointmentStatus;
+use vappoint_domain::call::EndedBy;
 use vappoint_wire::signal::{CitizenMsg, MAX_MESSAGE_BYTES, OfficerMsg, ServerMsg};
 
 use super::auth::Me;
@@ -170,6 +171,28 @@ async fn citizen_ws(
         Ok(a) => a,
         Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
     };
+    // A page that reconnects after its call ended (or opened late) hears how it ended, once,
+    // instead of waiting for ever for an officer who will not call.
+    if matches!(
+        a.status,
+        AppointmentStatus::Done | AppointmentStatus::EndedEarly
+    ) {
+        let record = app.db(move |s| s.call(appointment)).await.ok().flatten();
+        let ended = ServerMsg::Ended {
+            appointment,
+            by: record
+                .as_ref()
+                .and_then(|r| r.ended_by.clone())
+                .unwrap_or_default(),
+            message: record.and_then(|r| r.message),
+        };
+        return ws.on_upgrade(move |mut socket| async move {
+            if let Ok(text) = serde_json::to_string(&ended) {
+                let _ = socket.send(Message::Text(text.into())).await;
+            }
+            let _ = socket.send(Message::Close(None)).await;
+        });
+    }
     // The waiting room is open on the appointment's day only (the officer may run late).
     let today = Utc::now().with_timezone(&app.tz()).date_naive();
     if a.status != AppointmentStatus::Booked || a.local_day != today {
@@ -212,9 +235,10 @@ async fn citizen_loop(app: Arc<App>, appointment: i64, officer_id: i64, socket: 
                     calls::candidate(&app, appointment, Role::Citizen, None, candidate).await
                 }
                 CitizenMsg::Leave => {
-                    calls::end(&app, appointment, "citizen", None).await;
+                    calls::end(&app, appointment, EndedBy::Citizen, None).await;
                     Ok(())
                 }
+                CitizenMsg::AudioOnly { on } => calls::citizen_audio_only(&app, appointment, on),
             };
             result.map_err(|e| error(&e))
         }

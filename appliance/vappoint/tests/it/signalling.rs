@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use vappoint::cli::StationArgs;
 use vappoint::station::{Running, start};
 use vappoint_bridge::{Candidate, LegEvent};
-use vappoint_domain::ReasonCategory;
+use vappoint_domain::{AppointmentStatus, ReasonCategory};
 use vappoint_store::{NewAppointment, NewMail, NewOfficer};
 use vappoint_wire::signal::{self, ServerMsg};
 
@@ -29,10 +29,17 @@ fn sha(s: &str) -> Vec<u8> {
 }
 
 async fn station(dir: &std::path::Path) -> Running {
+    station_on(dir, "42000-42049").await
+}
+
+/// A station whose bridge uses `udp_ports`, so tests running at once do not share ports.
+async fn station_on(dir: &std::path::Path, udp_ports: &str) -> Running {
     let config = dir.join("vappoint.toml");
     std::fs::write(
         &config,
-        "[calls]\nbind_ips = [\"127.0.0.1\"]\nudp_ports = \"42000-42049\"\ngrace = \"2s\"\n",
+        format!(
+            "[calls]\nbind_ips = [\"127.0.0.1\"]\nudp_ports = \"{udp_ports}\"\ngrace = \"2s\"\n"
+        ),
     )
     .unwrap();
     start(StationArgs {
@@ -419,5 +426,89 @@ async fn media_crosses_within_a_call_only_and_keyframe_requests_cross_over() {
     for side in [&desk1, &citizen1, &desk2, &citizen2] {
         side.peer.close().await;
     }
+    st.stop().await.unwrap();
+}
+
+/// A citizen who leaves before the time is up ends the appointment early, on the record and on
+/// the officer's list; a page that opens the waiting room again afterwards is told how the call
+/// ended instead of waiting for an officer who will not call, and cannot be admitted again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_citizen_who_leaves_ends_the_appointment_early_and_does_not_wait_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let st = station_on(dir.path(), "42050-42099").await;
+    let (officer_id, officer_cookie) = officer(&st, 7);
+    let (appointment, join_cookie) = citizen(&st, officer_id, 7);
+    let citizen = Side::open(&st, "/ws/citizen", &join_cookie, 17, FIREFOX).await;
+    let desk = Side::open(&st, "/ws/officer", &officer_cookie, 27, CHROME).await;
+    let listed = |desk: &Side, status: &'static str| {
+        desk.saw(|m| matches!(m, ServerMsg::Waiting { entries } if entries.iter().any(|e| e.appointment == appointment && e.status == status)))
+    };
+    assert!(wait_until(DEADLINE, || listed(&desk, "waiting")).await);
+    // The estimate comes as the station says its times, not only as a number for the phone.
+    assert!(
+        wait_until(DEADLINE, || citizen.saw(
+            |m| matches!(m, ServerMsg::Queue { expected_at, .. } if expected_at.ends_with("IST"))
+        ))
+        .await,
+        "the estimate in station time"
+    );
+    desk.send(serde_json::json!({"type": "admit", "appointment": appointment}));
+    assert!(
+        wait_until(DEADLINE, || citizen
+            .saw(|m| matches!(m, ServerMsg::Admitted { .. })))
+        .await
+    );
+
+    // Audio only reaches the officer, both ways.
+    citizen.send(serde_json::json!({"type": "audio_only", "on": true}));
+    assert!(
+        wait_until(DEADLINE, || desk
+            .saw(|m| matches!(m, ServerMsg::AudioOnly { on: true, .. })))
+        .await
+    );
+    citizen.send(serde_json::json!({"type": "audio_only", "on": false}));
+    assert!(
+        wait_until(DEADLINE, || desk
+            .saw(|m| matches!(m, ServerMsg::AudioOnly { on: false, .. })))
+        .await
+    );
+
+    citizen.send(serde_json::json!({"type": "leave"}));
+    assert!(
+        wait_until(DEADLINE, || desk.saw(
+            |m| matches!(m, ServerMsg::Ended { by, .. } if by == "citizen")
+        ))
+        .await
+    );
+    assert_eq!(
+        st.app.store.appointment(appointment).unwrap().status,
+        AppointmentStatus::EndedEarly
+    );
+    assert!(
+        wait_until(DEADLINE, || listed(&desk, "ended_early")).await,
+        "the officer's list says ended early"
+    );
+
+    let again = Side::open(&st, "/ws/citizen", &join_cookie, 37, FIREFOX).await;
+    assert!(
+        wait_until(DEADLINE, || again.saw(
+            |m| matches!(m, ServerMsg::Ended { by, .. } if by == "citizen")
+        ))
+        .await,
+        "a reopened page hears the end"
+    );
+    assert!(!again.saw(|m| matches!(m, ServerMsg::Queue { .. })));
+    desk.send(serde_json::json!({"type": "admit", "appointment": appointment}));
+    assert!(
+        wait_until(DEADLINE, || desk.saw(
+            |m| matches!(m, ServerMsg::Error { code, .. } if code == "not_waiting")
+        ))
+        .await,
+        "a finished appointment cannot be admitted again"
+    );
+    assert_eq!(
+        st.app.store.appointment(appointment).unwrap().status,
+        AppointmentStatus::EndedEarly
+    );
     st.stop().await.unwrap();
 }
