@@ -6,17 +6,17 @@
   if (!root) return;
   const ice = JSON.parse(root.dataset.ice || '[]');
   const csrf = root.dataset.csrf;
+  // Every word the script shows comes from the server, in the page's language.
+  const S = JSON.parse(root.dataset.strings || '{}');
+  const tr = function (name, args) { return VA.fmt(S[name] || '', args); };
   const $ = function (id) { return document.getElementById(id); };
   // One minute before the end: a tone and a line, so the officer can extend or wrap up.
-  const countdown = new VA.Countdown($('timer'), 'Time left: { $time }', function () {
+  const countdown = new VA.Countdown($('timer'), S.time_left || '{ $time }', function () {
     VA.beep();
-    say('One minute left. Add time with +2 or +5 min, or wrap up.');
+    say(tr('one_minute'));
   });
-  const statusText = { waiting: 'Waiting', away: 'Checked in, not connected', late: 'Late', no_show: 'No-show',
-    expected: 'Expected', in_call: 'In call', admitted: 'Calling in…', done: 'Done', ended_early: 'Ended early',
-    cancelled: 'Cancelled' };
-  const categories = { complaint: 'Complaint', fir_follow_up: 'Follow-up on an FIR', lost_article: 'Lost article',
-    domestic_violence: 'Domestic violence', cyber_fraud: 'Cyber fraud', other: 'Other' };
+  const statusText = function (s) { return S['status_' + s] || s; };
+  const category = function (c) { return S['category_' + c] || c; };
   let entries = [];
   let current = null; // appointment id in the call
   let stream = null;
@@ -32,8 +32,8 @@
   function badge() {
     const b = $('arrivals');
     b.hidden = unseen.length === 0;
-    b.textContent = unseen.length === 1 ? '● ' + unseen[0] + ' is waiting: mark as seen'
-      : '● ' + unseen.length + ' citizens arrived: mark as seen';
+    b.textContent = '● ' + (unseen.length === 1 ? tr('arrived_one', { name: unseen[0] })
+      : tr('arrived_many', { count: unseen.length }));
     document.title = unseen.length ? '● (' + unseen.length + ') ' + title : title;
   }
   function arrived(name) {
@@ -41,14 +41,14 @@
     unseen.push(name);
     badge();
     if (window.Notification && Notification.permission === 'granted') {
-      try { new Notification(name + ' is waiting', { tag: 'vappoint-arrival' }); } catch (_) { /* none on this system */ }
+      try { new Notification(tr('notify', { name: name }), { tag: 'vappoint-arrival' }); } catch (_) { /* none on this system */ }
     }
   }
   function seen() { unseen = []; badge(); }
   $('arrivals').addEventListener('click', seen);
   function soundButton() {
     const on = VA.soundOn();
-    $('sound').textContent = on ? 'Sound alerts on' : 'Turn on sound alerts';
+    $('sound').textContent = tr(on ? 'sound_on' : 'sound_off');
     $('sound').setAttribute('aria-pressed', String(on));
   }
   $('sound').addEventListener('click', async function () {
@@ -66,7 +66,7 @@
   function stageInfo() {
     const e = entries.find(function (x) { return x.appointment === current; });
     if (!e) return;
-    $('stage-reason').textContent = (categories[e.reason_category] || e.reason_category) + (e.reason ? ': ' + e.reason : '');
+    $('stage-reason').textContent = category(e.reason_category) + (e.reason ? ': ' + e.reason : '');
     const list = $('stage-docs');
     list.textContent = '';
     e.documents.forEach(function (d) {
@@ -78,29 +78,29 @@
       li.appendChild(a);
       list.appendChild(li);
     });
-    if (!e.documents.length) { const li = document.createElement('li'); li.textContent = 'None'; list.appendChild(li); }
+    if (!e.documents.length) { const li = document.createElement('li'); li.textContent = tr('no_documents'); list.appendChild(li); }
     $('citizen-audio').hidden = !e.audio_only;
   }
   function state(s) { root.dataset.state = s; }
 
-  function cell(tr, text) { const td = document.createElement('td'); td.textContent = text; tr.appendChild(td); return td; }
+  function cell(row, text) { const td = document.createElement('td'); td.textContent = text; row.appendChild(td); return td; }
 
   function render() {
     const body = $('queue').querySelector('tbody');
     body.textContent = '';
     entries.forEach(function (e) {
-      const tr = document.createElement('tr');
-      tr.dataset.appointment = e.appointment;
-      tr.dataset.status = e.status;
-      cell(tr, e.time);
-      const who = cell(tr, e.name + ' ');
+      const row = document.createElement('tr');
+      row.dataset.appointment = e.appointment;
+      row.dataset.status = e.status;
+      cell(row, e.time);
+      const who = cell(row, e.name + ' ');
       const ref = document.createElement('a');
       ref.href = '/officer/appointments/' + e.appointment;
       ref.textContent = e.reference;
       ref.target = '_blank';
       who.appendChild(ref);
-      cell(tr, (categories[e.reason_category] || e.reason_category) + (e.reason ? ': ' + e.reason : ''));
-      const docs = cell(tr, '');
+      cell(row, category(e.reason_category) + (e.reason ? ': ' + e.reason : ''));
+      const docs = cell(row, '');
       e.documents.forEach(function (d) {
         const a = document.createElement('a');
         a.href = '/officer/documents/' + d.id;
@@ -108,24 +108,24 @@
         docs.appendChild(a);
         docs.appendChild(document.createTextNode(' '));
       });
-      let st = statusText[e.status] || e.status;
-      if (e.status === 'waiting' && e.waiting_seconds != null) st += ' (' + Math.floor(e.waiting_seconds / 60) + ' min)';
-      const sc = cell(tr, st);
+      const st = e.status === 'waiting' && e.waiting_seconds != null
+        ? tr('status_waiting_for', { minutes: Math.floor(e.waiting_seconds / 60) }) : statusText(e.status);
+      const sc = cell(row, st);
       sc.className = 'tag ' + (e.status === 'waiting' ? 'waiting' : '');
-      const act = cell(tr, '');
+      const act = cell(row, '');
       if (e.status === 'waiting' && current === null) {
         const b = document.createElement('button');
         b.type = 'button';
         b.className = 'admit';
-        b.textContent = 'Admit';
+        b.textContent = tr('admit');
         b.addEventListener('click', function () { admit(e.appointment, e.name); });
         act.appendChild(b);
       }
-      body.appendChild(tr);
+      body.appendChild(row);
     });
     if (current !== null) stageInfo();
     const next = entries.find(function (e) { return e.status === 'waiting'; });
-    $('next').textContent = current === null && next ? 'Next waiting: ' + next.name + ' (' + next.time + ')' : '';
+    $('next').textContent = current === null && next ? tr('next', { name: next.name, time: next.time }) : '';
   }
 
   async function admit(appointment, name) {
@@ -140,12 +140,12 @@
       const m = await VA.media();
       stream = m.stream;
       $('local').srcObject = stream;
-      if (m.error) say(m.error === 'denied' ? 'The browser did not allow the camera or microphone.' : 'No camera found: audio only.');
+      if (m.error) say(tr(m.error === 'denied' ? 'camera_denied' : 'camera_missing'));
     }
     peer = new VA.Peer(ice, sock.send, { appointment: appointment }, $('remote'));
     window.vaPeer = peer;
     await peer.start(stream);
-    say('Calling ' + name + ' in…');
+    say(tr('calling', { name: name }));
   }
 
   function finish(text) {
@@ -159,13 +159,13 @@
   }
 
   const sock = VA.socket('/ws/officer', {
-    open: function () { say('Connected. Citizens appear here when they join.'); },
-    close: function () { say('Connection to the station lost. Reconnecting…'); },
+    open: function () { say(tr('connected')); },
+    close: function () { say(tr('lost')); },
     message: async function (m) {
       switch (m.type) {
         case 'waiting': entries = m.entries; render(); break;
         case 'arrived': {
-          say(m.name + ' is waiting.');
+          say(tr('name_waiting', { name: m.name }));
           arrived(m.name);
           const row = document.querySelector('tr[data-appointment="' + m.appointment + '"]');
           if (row) row.classList.add('arrived');
@@ -174,10 +174,10 @@
         case 'audio_only': if (m.appointment === current) $('citizen-audio').hidden = !m.on; break;
         case 'answer': if (peer && m.appointment === current) await peer.answer(m.sdp); break;
         case 'candidate': if (peer && m.appointment === current) await peer.candidate(m.candidate); break;
-        case 'connected': say('In call.'); break;
+        case 'connected': say(tr('in_call')); break;
         case 'timer': if (m.appointment === current) countdown.set(m.timer); break;
-        case 'ending': say('Time is up: the call closes in ' + m.grace_seconds + ' s unless you add time.'); break;
-        case 'ended': if (m.appointment === current) finish('Call ended (' + m.by + ').'); break;
+        case 'ending': say(tr('ending', { seconds: m.grace_seconds })); break;
+        case 'ended': if (m.appointment === current) finish(tr('ended_' + (m.by === 'timer' || m.by === 'citizen' ? m.by : 'officer'))); break;
         case 'error': say(m.message); if (m.code !== 'no_call' && current !== null && !peer) finish(m.message); break;
       }
     },
@@ -192,12 +192,12 @@
     const t = stream && stream.getAudioTracks()[0];
     if (!t) return;
     t.enabled = !t.enabled;
-    this.textContent = t.enabled ? 'Mute' : 'Unmute';
+    this.textContent = tr(t.enabled ? 'mute' : 'unmute');
   });
   $('send-back').addEventListener('click', function () {
     if (current === null) return;
     sock.send({ type: 'send_back', appointment: current });
-    finish('Sent back to the waiting room.');
+    finish(tr('sent_back'));
   });
 
   function post(path, fields) {
@@ -209,7 +209,7 @@
     const text = $('note').value.trim();
     if (!text || current === null) return;
     const r = await post('/officer/appointments/' + current + '/notes', { body: text });
-    $('note-status').textContent = r.type === 'opaqueredirect' || r.ok ? 'Saved.' : 'Not saved: try again.';
+    $('note-status').textContent = r.type === 'opaqueredirect' || r.ok ? tr('saved') : tr('not_saved');
     if (r.type === 'opaqueredirect' || r.ok) $('note').value = '';
   });
   $('end-form').addEventListener('submit', async function (e) {

@@ -44,17 +44,9 @@ pub const MAIL_FROM_KEY: &str = "mail.from";
 /// The relay as JSON, its password sealed with the box's key (see `secrets.rs`).
 pub const RELAY_KEY: &str = "mail.relay";
 
-pub const PROFILE_FIELDS: &[(&str, &str)] = &[
-    ("name", "Station name"),
-    (
-        "code",
-        "Station code (2-12 letters or digits, used in references)",
-    ),
-    ("zone", "Zone"),
-    ("time_zone", "Time zone (e.g. Asia/Kolkata)"),
-    ("phone", "Station phone number (digits, spaces, + and -)"),
-    ("address", "Station address (one line)"),
-];
+/// The station's own settings, in the order the forms ask them; each one's label is the
+/// translation `station-field-<key>`.
+pub const PROFILE_FIELDS: &[&str] = &["name", "code", "zone", "time_zone", "phone", "address"];
 
 impl Profile {
     /// `default_url` is used when neither the config nor set-up named a public address.

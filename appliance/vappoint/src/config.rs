@@ -173,9 +173,18 @@ pub struct RelayConfig {
     pub password: Option<String>,
 }
 
+/// Why a mail relay cannot be used (`RelayConfig::problem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayProblem {
+    Host,
+    Port,
+    Plain,
+    Login,
+}
+
 impl RelayConfig {
-    /// Checks a relay from the config file or a form: the same rules for both.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    /// What is wrong with a relay from the config file or a form: the same rules for both.
+    pub fn problem(&self) -> Option<RelayProblem> {
         let host_ok = !self.host.is_empty()
             && self.host.len() <= 253
             && self
@@ -183,25 +192,36 @@ impl RelayConfig {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
         if !host_ok {
-            bail!(
+            Some(RelayProblem::Host)
+        } else if self.port == 0 {
+            Some(RelayProblem::Port)
+        } else if self.security == Security::None && !is_loopback(&self.host) {
+            Some(RelayProblem::Plain)
+        } else if self.username.is_some() != self.password.is_some() {
+            Some(RelayProblem::Login)
+        } else {
+            None
+        }
+    }
+
+    /// Checks a relay, saying in English what is wrong (the config file's messages).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        match self.problem() {
+            None => Ok(()),
+            Some(RelayProblem::Host) => bail!(
                 "the mail relay's host {:?} is not a host name or address",
                 self.host
-            );
-        }
-        if self.port == 0 {
-            bail!("the mail relay's port must be 1 to 65535");
-        }
-        if self.security == Security::None && !is_loopback(&self.host) {
-            bail!(
+            ),
+            Some(RelayProblem::Port) => bail!("the mail relay's port must be 1 to 65535"),
+            Some(RelayProblem::Plain) => bail!(
                 "mail.relay.security = \"none\" is allowed only for a relay on this machine \
                  (127.0.0.1, ::1 or localhost), not {:?}; use \"starttls\" or \"tls\"",
                 self.host
-            );
+            ),
+            Some(RelayProblem::Login) => {
+                bail!("mail.relay needs both username and password, or neither")
+            }
         }
-        if self.username.is_some() != self.password.is_some() {
-            bail!("mail.relay needs both username and password, or neither");
-        }
-        Ok(())
     }
 
     /// The relay as saved in the database: JSON with the password sealed by the box's key,

@@ -184,7 +184,10 @@ impl Me {
     pub fn check_csrf(&self, given: Option<&String>) -> Result<(), Response> {
         match given {
             Some(g) if same(g, &self.csrf) => Ok(()),
-            _ => Err((StatusCode::FORBIDDEN, self.t("console-form-expired")).into_response()),
+            _ => Err(super::console_error(
+                StatusCode::FORBIDDEN,
+                "console-form-expired",
+            )),
         }
     }
 
@@ -201,7 +204,10 @@ impl Me {
         if self.officer.is_admin {
             Ok(())
         } else {
-            Err((StatusCode::FORBIDDEN, self.t("console-admin-only")).into_response())
+            Err(super::console_error(
+                StatusCode::FORBIDDEN,
+                "console-admin-only",
+            ))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The officer console: log in, the day's appointments, one appointment with its documents,
 //! notes and outcome, one's own hours, and (admins) officers, station profile and mail.
 
+use fluent_bundle::FluentValue;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,16 +90,12 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
 
 pub(crate) fn internal(e: impl Into<anyhow::Error>) -> Response {
     tracing::error!(error = %format!("{:#}", e.into()), "console request failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong. Nothing was lost; try again.",
-    )
-        .into_response()
+    super::console_error(StatusCode::INTERNAL_SERVER_ERROR, "console-internal")
 }
 
 pub(crate) fn store_err(e: StoreError) -> Response {
     match e {
-        StoreError::NotFound => (StatusCode::NOT_FOUND, "Not found.").into_response(),
+        StoreError::NotFound => super::console_error(StatusCode::NOT_FOUND, "console-not-found"),
         e => internal(e),
     }
 }
@@ -142,14 +139,10 @@ async fn login(
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     let given = f.get("csrf").map_or("", String::as_str);
     if expected.is_empty() || !same(expected, given) {
-        return (StatusCode::FORBIDDEN, ctx.t("console-login-expired")).into_response();
+        return super::console_error(StatusCode::FORBIDDEN, "console-login-expired");
     }
     if !app.limits.login_from(peer.ip()) {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            ctx.t("console-too-many-tries"),
-        )
-            .into_response();
+        return super::console_error(StatusCode::TOO_MANY_REQUESTS, "console-too-many-tries");
     }
     let email = f.get("email").cloned().unwrap_or_default();
     let password = f.get("password").cloned().unwrap_or_default();
@@ -252,30 +245,30 @@ fn outcomes_in(me: &Me) -> Vec<Value> {
         .collect()
 }
 
-fn outcome_label(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Resolved => "Resolved",
-        Outcome::FirRegistered => "FIR registered",
-        Outcome::Referred => "Referred",
-        Outcome::NoShow => "No-show",
-        Outcome::FollowUpNeeded => "Follow-up needed",
-    }
-}
-
 /// What the officer should read at a glance: the same status as the citizen's pages and the
-/// Calls page (`call::status_at`), with the outcome the officer recorded, if any.
-fn status_of(a: &Appointment, now: chrono::DateTime<Utc>) -> (String, &'static str) {
-    let (label, class) = match a.status_at(now) {
-        AppointmentStatus::Cancelled => ("Cancelled", "cancelled"),
-        AppointmentStatus::Done => ("Done", "done"),
-        AppointmentStatus::EndedEarly => ("Ended early", "done"),
-        AppointmentStatus::NoShow => ("No-show", "cancelled"),
-        AppointmentStatus::Booked if a.checked_in_at.is_some() => ("Checked in", "waiting"),
-        AppointmentStatus::Booked => ("Booked", "booked"),
+/// Calls page (`call::status_at`), with the outcome the officer recorded, if any, in the
+/// officer's language (the citizen pages' words where they mean the same).
+fn status_of(me: &Me, a: &Appointment, now: chrono::DateTime<Utc>) -> (String, &'static str) {
+    let (key, class) = match a.status_at(now) {
+        AppointmentStatus::Cancelled => ("status-cancelled", "cancelled"),
+        AppointmentStatus::Done => ("status-done", "done"),
+        AppointmentStatus::EndedEarly => ("status-ended_early", "done"),
+        AppointmentStatus::NoShow => ("console-status-no-show", "cancelled"),
+        AppointmentStatus::Booked if a.checked_in_at.is_some() => {
+            ("console-status-checked-in", "waiting")
+        }
+        AppointmentStatus::Booked => ("status-booked", "booked"),
     };
+    let label = me.t(key);
     match a.outcome {
-        Some(o) => (format!("{label} · {}", outcome_label(o)), class),
-        None => (label.to_string(), class),
+        Some(o) => (
+            format!(
+                "{label} · {}",
+                me.t(&format!("console-outcome-{}", o.as_str()))
+            ),
+            class,
+        ),
+        None => (label, class),
     }
 }
 
@@ -305,7 +298,7 @@ async fn day(
             .await
             .map(|d| d.len())
             .unwrap_or(0);
-        let (status, class) = status_of(a, Utc::now());
+        let (status, class) = status_of(&me, a, Utc::now());
         out.push(json!({
             "id": a.id, "reference": a.reference, "time": fmt_time(a.start, tz), "name": a.name, "email": a.email,
             "mobile": a.mobile, "category": category_in(&me, a.reason_category), "reason": a.reason,
@@ -342,8 +335,72 @@ async fn calls_page(axum::extract::State(app): axum::extract::State<Arc<App>>, m
             "date_label": fmt_date(now, app.tz(), me.lang),
             "ice": serde_json::to_string(&ice).unwrap_or_default(),
             "outcomes": outcomes_in(&me),
+            "strings": serde_json::to_string(&calls_strings(&me)).unwrap_or_default(),
         }),
     )
+}
+
+/// What the Calls page's script says, by the name the script uses, and the translation it
+/// comes from (the citizen pages' words where they mean the same).
+const CALLS_STRINGS: &[(&str, &str)] = &[
+    ("time_left", "console-js-time-left"),
+    ("one_minute", "console-js-one-minute"),
+    ("status_waiting", "console-js-waiting"),
+    ("status_waiting_for", "console-js-waiting-for"),
+    ("status_away", "console-js-away"),
+    ("status_late", "console-js-late"),
+    ("status_no_show", "console-status-no-show"),
+    ("status_expected", "console-js-expected"),
+    ("status_in_call", "console-js-in-call-status"),
+    ("status_admitted", "console-js-admitted"),
+    ("status_done", "status-done"),
+    ("status_ended_early", "status-ended_early"),
+    ("status_cancelled", "status-cancelled"),
+    ("arrived_one", "console-js-arrived-one"),
+    ("arrived_many", "console-js-arrived-many"),
+    ("notify", "console-js-notify"),
+    ("sound_on", "console-js-sound-is-on"),
+    ("sound_off", "console-calls-sound-on"),
+    ("no_documents", "console-js-no-documents"),
+    ("admit", "console-js-admit"),
+    ("next", "console-js-next"),
+    ("camera_denied", "console-js-camera-denied"),
+    ("camera_missing", "console-js-camera-missing"),
+    ("calling", "console-js-calling"),
+    ("connected", "console-js-connected"),
+    ("lost", "console-js-lost"),
+    ("name_waiting", "console-js-name-waiting"),
+    ("in_call", "console-js-in-call"),
+    ("ending", "console-js-ending"),
+    ("ended_officer", "console-js-ended-officer"),
+    ("ended_timer", "console-js-ended-timer"),
+    ("ended_citizen", "console-js-ended-citizen"),
+    ("mute", "console-calls-mute"),
+    ("unmute", "console-js-unmute"),
+    ("sent_back", "console-js-sent-back"),
+    ("saved", "console-saved"),
+    ("not_saved", "console-js-not-saved"),
+];
+
+/// The Calls page's script strings in the officer's language, with the `{ $name }` parts
+/// left for the script to fill; the reason categories in the citizen pages' words.
+fn calls_strings(me: &Me) -> Value {
+    let keep: Vec<(&'static str, FluentValue<'static>)> =
+        ["time", "minutes", "name", "count", "seconds"]
+            .into_iter()
+            .map(|v| (v, FluentValue::from(format!("{{ ${v} }}"))))
+            .collect();
+    let mut out: serde_json::Map<String, Value> = CALLS_STRINGS
+        .iter()
+        .map(|(name, id)| ((*name).to_string(), json!(me.t_args(id, &keep))))
+        .collect();
+    for c in vappoint_domain::ReasonCategory::ALL {
+        out.insert(
+            format!("category_{}", c.as_str()),
+            json!(category_in(me, *c)),
+        );
+    }
+    Value::Object(out)
 }
 
 /// Loads an appointment the officer may see: their own, or any for an admin.
@@ -353,7 +410,10 @@ async fn visible(app: &Arc<App>, me: &Me, id: i64) -> Result<Appointment, Respon
         .await
         .map_err(store_err)?;
     if a.officer_id != me.officer.id && !me.officer.is_admin {
-        return Err((StatusCode::FORBIDDEN, me.t("console-not-yours")).into_response());
+        return Err(super::console_error(
+            StatusCode::FORBIDDEN,
+            "console-not-yours",
+        ));
     }
     Ok(a)
 }
@@ -379,7 +439,7 @@ async fn appointment_page(
         (Ok(d), Ok(n), Ok(o)) => (d, n, o),
         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return store_err(e),
     };
-    let (status, class) = status_of(&a, Utc::now());
+    let (status, class) = status_of(me, &a, Utc::now());
     let call = app.db(move |s| s.call(id)).await.ok().flatten().map(|c| {
         let t = |x: Option<chrono::DateTime<Utc>>| x.map(|x| fmt_time(x, tz));
         let by = match c.ended_by.as_deref() {
@@ -630,7 +690,7 @@ async fn station_page(
     };
     let fields: Vec<Value> = PROFILE_FIELDS
         .iter()
-        .map(|(k, label)| json!({"key": k, "label": label, "value": value(k), "locked": Profile::locked(&app.config, k)}))
+        .map(|k| json!({"key": k, "label": me.t(&format!("station-field-{k}")), "value": value(k), "locked": Profile::locked(&app.config, k)}))
         .collect();
     let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
     let relay = p.relay.as_ref();
@@ -708,7 +768,7 @@ async fn save_station(
     if let Err(r) = me.admin_form(&f) {
         return r;
     }
-    let updates = super::setup::profile_settings(&f, &app)
+    let updates = super::setup::profile_settings(&f, &app, me.lang)
         .map(|u| u.into_iter().map(|(k, v)| (k, Some(v))).collect());
     save_settings(&app, &me, updates).await
 }
@@ -722,7 +782,12 @@ async fn save_delivery(
     if let Err(r) = me.admin_form(&f) {
         return r;
     }
-    let r = save_settings(&app, &me, super::setup::delivery_settings(&f, &app)).await;
+    let r = save_settings(
+        &app,
+        &me,
+        super::setup::delivery_settings(&f, &app, me.lang),
+    )
+    .await;
     // The mail worker picks up a new relay on its next round.
     app.mail_wake.notify_one();
     r

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use fluent_bundle::FluentValue;
@@ -530,11 +530,7 @@ async fn change_password(
         return r;
     }
     if !app.limits.login_from(peer.ip()) {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            me.t("console-too-many-tries"),
-        )
-            .into_response();
+        return super::console_error(StatusCode::TOO_MANY_REQUESTS, "console-too-many-tries");
     }
     let mut problems = Problems::new();
     let (current, hash) = (f.current_password.clone(), me.officer.password_hash.clone());

@@ -19,7 +19,7 @@ use super::auth::{LOGIN_COOKIE, clear_cookie, pre_session_csrf, same};
 use super::{Ctx, Failure, cookie};
 use crate::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
 use crate::config::{
-    RelayConfig, Security, parse_tz, validate_address, validate_code, validate_phone,
+    RelayConfig, RelayProblem, Security, parse_tz, validate_address, validate_code, validate_phone,
 };
 use crate::setup::is_lan;
 
@@ -61,7 +61,8 @@ pub async fn guard(
         return next.run(req).await;
     }
     let lan = is_lan(peer.ip());
-    if lan && path == "/setup" {
+    // The set-up page's language links set the `lang` cookie, then come back to `/setup`.
+    if lan && (path == "/setup" || path.starts_with("/lang/")) {
         return next.run(req).await;
     }
     // Only a person opening a page is sent to the form. Anything else (the browser's own
@@ -108,8 +109,17 @@ fn opens_a_page(req: &Request) -> bool {
     get && !file && !path.starts_with("/api/") && !path.starts_with("/ws/")
 }
 
+/// A message of the set-up page in `lang`, with its arguments.
+pub(crate) fn say(app: &App, lang: &str, id: &str, args: &[(&str, String)]) -> String {
+    let mut a = fluent_bundle::FluentArgs::new();
+    for (k, v) in args {
+        a.set(*k, v.clone());
+    }
+    app.ui.i18n.t(lang, id, Some(&a))
+}
+
 fn setup_page(
-    app: &App,
+    ctx: &Ctx,
     headers: &HeaderMap,
     status: StatusCode,
     values: &Fields,
@@ -131,11 +141,15 @@ fn setup_page(
     shown.entry("relay_port").or_insert(json!("587"));
     shown.entry("relay_security").or_insert(json!("starttls"));
     shown.entry("takes_appointments").or_insert(json!(""));
+    let app = &ctx.app;
+    // The page is in the request's language, with links to the others that come back here.
     let mut r = super::officer::page(
         app,
         "setup.html",
         None,
         json!({
+            "lang": ctx.lang,
+            "here": "/setup",
             "csrf": csrf,
             "v": shown,
             "error": error,
@@ -155,7 +169,7 @@ async fn form(ctx: Ctx, headers: HeaderMap) -> Response {
     if ctx.app.setup.is_done() {
         return ctx.fail(Failure::NotFound);
     }
-    setup_page(&ctx.app, &headers, StatusCode::OK, &Fields::new(), None)
+    setup_page(&ctx, &headers, StatusCode::OK, &Fields::new(), None)
 }
 
 async fn submit(
@@ -168,20 +182,16 @@ async fn submit(
     if app.setup.is_done() {
         return ctx.fail(Failure::NotFound);
     }
-    let refuse = |status, msg: String| setup_page(&app, &headers, status, &f, Some(msg));
+    let refuse = |status, msg: String| setup_page(&ctx, &headers, status, &f, Some(msg));
+    let lang = ctx.lang;
+    let tr = |id: &str| say(&app, lang, id, &[]);
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     let given = f.get("csrf").map_or("", String::as_str);
     if expected.is_empty() || !same(expected, given) {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "This form had expired. Check the fields and send it again.".into(),
-        );
+        return refuse(StatusCode::FORBIDDEN, tr("setup-err-expired"));
     }
     if !app.limits.login_from(peer.ip()) {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many tries. Wait a minute and try again.".into(),
-        );
+        return refuse(StatusCode::TOO_MANY_REQUESTS, tr("console-too-many-tries"));
     }
     match app
         .setup
@@ -192,10 +202,11 @@ async fn submit(
             tracing::warn!(ip = %peer.ip(), "wrong set-up code");
             return refuse(
                 StatusCode::FORBIDDEN,
-                format!(
-                    "That is not this box's set-up code. It is in the file {} (on the SD card's \
-                     boot partition for the Raspberry Pi) and on the box's console.",
-                    app.setup.code_file().display()
+                say(
+                    &app,
+                    lang,
+                    "setup-err-wrong-code",
+                    &[("file", app.setup.code_file().display().to_string())],
                 ),
             );
         }
@@ -203,33 +214,34 @@ async fn submit(
             tracing::error!(error = %format!("{e:#}"), "no set-up code");
             return refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
-                format!("This box cannot check a set-up code: {e:#}."),
+                say(
+                    &app,
+                    lang,
+                    "setup-err-no-code",
+                    &[("reason", format!("{e:#}"))],
+                ),
             );
         }
     }
 
     // Set-up asks every station field: one left out of the form counts as left blank.
     let mut f = f;
-    for (key, _) in PROFILE_FIELDS {
+    for key in PROFILE_FIELDS {
         f.entry((*key).to_string()).or_default();
     }
-    let refuse = |status, msg: String| setup_page(&app, &headers, status, &f, Some(msg));
+    let refuse = |status, msg: String| setup_page(&ctx, &headers, status, &f, Some(msg));
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let mut settings: Vec<(String, String)> = match profile_settings(&f, &app) {
+    let mut settings: Vec<(String, String)> = match profile_settings(&f, &app, lang) {
         Ok(s) => s,
         Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
     };
-    match delivery_settings(&f, &app) {
+    match delivery_settings(&f, &app, lang) {
         Ok(d) => settings.extend(d.into_iter().filter_map(|(k, v)| Some((k, v?)))),
         Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
     }
     let (hub_url, hub_code) = (get("hub_url").trim().to_string(), get("hub_code"));
     if hub_url.is_empty() != hub_code.trim().is_empty() {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "To join the hub, give both its address and the one-time enrolment code (or neither)."
-                .into(),
-        );
+        return refuse(StatusCode::BAD_REQUEST, tr("setup-err-hub-both"));
     }
     // The first admin is listed to citizens only if they said they take appointments; an
     // officer with no weekly hours offers no slots and is not listed (see `availability.rs`).
@@ -237,17 +249,32 @@ async fn submit(
         "yes" => FIRST_ADMIN_HOURS,
         "no" => "",
         _ => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "Say whether you take appointments with citizens yourself.".into(),
-            );
+            return refuse(StatusCode::BAD_REQUEST, tr("setup-err-takes-appointments"));
         }
     };
     let takes_appointments = !hours.is_empty();
-    if get("password") != get("password2") {
+    // The admin's details, checked here to say what is wrong in the page's language;
+    // `new_officer` checks them again, as for the command line.
+    let admin_problem = if super::officer::clean_label(&get("admin_name"), "").is_err() {
+        Some("setup-err-admin-name")
+    } else if super::officer::clean_label(&get("admin_rank"), "").is_err() {
+        Some("setup-err-admin-rank")
+    } else if !vappoint_domain::booking::valid_email(get("admin_email").trim()) {
+        Some("setup-err-admin-email")
+    } else if get("password").chars().count() < super::auth::MIN_PASSWORD
+        || get("password").len() > 1024
+    {
+        Some("setup-err-password-short")
+    } else if get("password") != get("password2") {
+        Some("setup-err-passwords-differ")
+    } else {
+        None
+    };
+    if let Some(id) = admin_problem {
+        let min = super::auth::MIN_PASSWORD.to_string();
         return refuse(
             StatusCode::BAD_REQUEST,
-            "The two passwords are not the same.".into(),
+            say(&app, lang, id, &[("min", min)]),
         );
     }
     let fields = (
@@ -277,10 +304,7 @@ async fn submit(
             return ctx.fail(Failure::NotFound);
         }
         Err(StoreError::Conflict(_)) => {
-            return refuse(
-                StatusCode::CONFLICT,
-                "An officer with that email already exists.".into(),
-            );
+            return refuse(StatusCode::CONFLICT, tr("setup-err-email-taken"));
         }
         Err(e) => return ctx.fail(Failure::Internal(e.into())),
     }
@@ -307,7 +331,7 @@ async fn submit(
         &app,
         "setup_done.html",
         None,
-        json!({"admin_email": admin_email, "hub": hub, "takes_appointments": takes_appointments}),
+        json!({"admin_email": admin_email, "hub": hub, "takes_appointments": takes_appointments, "lang": lang}),
     );
     r.headers_mut().insert(
         header::SET_COOKIE,
@@ -318,9 +342,14 @@ async fn submit(
 
 /// Name, code, zone, time zone, phone and address from a form, as settings; fields fixed by
 /// the config file, and fields the form does not carry, are left alone.
-pub fn profile_settings(f: &Fields, app: &App) -> Result<Vec<(String, String)>, String> {
+/// Messages are in `lang`.
+pub fn profile_settings(
+    f: &Fields,
+    app: &App,
+    lang: &str,
+) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
-    for (key, label) in PROFILE_FIELDS {
+    for key in PROFILE_FIELDS {
         let Some(v) = f.get(*key) else { continue };
         if Profile::locked(&app.config, key) {
             continue;
@@ -329,22 +358,25 @@ pub fn profile_settings(f: &Fields, app: &App) -> Result<Vec<(String, String)>, 
             // Contact details are checked for what they are, not as a label.
             "phone" | "address" => {
                 let v = v.split_whitespace().collect::<Vec<_>>().join(" ");
-                let (check, what) = if *key == "phone" {
-                    (validate_phone(&v), "the station's phone number")
+                let (check, id) = if *key == "phone" {
+                    (validate_phone(&v), "setup-err-phone")
                 } else {
-                    (validate_address(&v), "the station's address")
+                    (validate_address(&v), "setup-err-address")
                 };
-                check.map_err(|e| format!("Check {what}: {e}."))?;
+                check.map_err(|_| say(app, lang, id, &[("value", v.clone())]))?;
                 v
             }
-            _ => super::officer::clean_label(v, label)?,
+            _ => super::officer::clean_label(v, "").map_err(|_| {
+                let field = say(app, lang, &format!("station-field-{key}"), &[]);
+                say(app, lang, "setup-err-label", &[("field", field)])
+            })?,
         };
         let check = match *key {
-            "code" => validate_code(&v).map(|_| ()),
-            "time_zone" => parse_tz(&v).map(|_| ()),
+            "code" => validate_code(&v).map_err(|_| "setup-err-code"),
+            "time_zone" => parse_tz(&v).map(|_| ()).map_err(|_| "setup-err-time-zone"),
             _ => Ok(()),
         };
-        check.map_err(|e| e.to_string())?;
+        check.map_err(|id| say(app, lang, id, &[("value", v.clone())]))?;
         out.push((format!("station.{key}"), v));
     }
     Ok(out)
@@ -352,23 +384,28 @@ pub fn profile_settings(f: &Fields, app: &App) -> Result<Vec<(String, String)>, 
 
 /// The public address and the mail settings from a form, as settings to write (`None`
 /// clears one). A blank relay password keeps the saved one, so the admin need not retype it.
-pub fn delivery_settings(f: &Fields, app: &App) -> Result<Vec<(String, Option<String>)>, String> {
+pub fn delivery_settings(
+    f: &Fields,
+    app: &App,
+    lang: &str,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let err = |id: &str, value: &str| say(app, lang, id, &[("value", value.to_string())]);
     let get = |k: &str| f.get(k).map_or("", |v| v.trim()).to_string();
     let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
     let mut out = Vec::new();
     if !url_locked && f.contains_key("public_host") {
-        out.push((PUBLIC_URL_KEY.to_string(), public_url(&get("public_host"))?));
+        out.push((
+            PUBLIC_URL_KEY.to_string(),
+            public_url(&get("public_host")).map_err(|id| err(id, &get("public_host")))?,
+        ));
     }
     if mail_locked || !f.contains_key("relay_host") {
         return Ok(out);
     }
     let from = get("mail_from");
     if !from.is_empty() {
-        from.parse::<lettre::message::Mailbox>().map_err(|_| {
-            format!(
-                "{from:?} is not a sender address, e.g. \"Deccan Police <noreply@dgp.example.in>\"."
-            )
-        })?;
+        from.parse::<lettre::message::Mailbox>()
+            .map_err(|_| err("setup-err-sender", &from))?;
     }
     out.push((
         MAIL_FROM_KEY.to_string(),
@@ -383,13 +420,13 @@ pub fn delivery_settings(f: &Fields, app: &App) -> Result<Vec<(String, Option<St
         "" => 587,
         p => p
             .parse::<u16>()
-            .map_err(|_| format!("The relay's port {p:?} is not a number from 1 to 65535."))?,
+            .map_err(|_| err("setup-err-relay-port", p))?,
     };
     let security = match get("relay_security").as_str() {
         "" | "starttls" => Security::Starttls,
         "tls" => Security::Tls,
         "none" => Security::None,
-        other => return Err(format!("Unknown relay security {other:?}.")),
+        other => return Err(err("setup-err-relay-security", other)),
     };
     let username = Some(get("relay_username")).filter(|u| !u.is_empty());
     let typed = f.get("relay_password").cloned().unwrap_or_default();
@@ -405,7 +442,7 @@ pub fn delivery_settings(f: &Fields, app: &App) -> Result<Vec<(String, Option<St
     if username.as_deref().is_some_and(|u| u.len() > 320)
         || password.as_deref().is_some_and(|p| p.len() > 1024)
     {
-        return Err("The relay's user name or password is too long.".into());
+        return Err(err("setup-err-relay-too-long", ""));
     }
     let relay = RelayConfig {
         host,
@@ -414,21 +451,32 @@ pub fn delivery_settings(f: &Fields, app: &App) -> Result<Vec<(String, Option<St
         username,
         password,
     };
-    relay.validate().map_err(|e| format!("{e:#}."))?;
+    if let Some(p) = relay.problem() {
+        let id = match p {
+            RelayProblem::Host => "setup-err-relay-host",
+            RelayProblem::Port => "setup-err-relay-port",
+            RelayProblem::Plain => "setup-err-relay-plain",
+            RelayProblem::Login => "setup-err-relay-login",
+        };
+        let value = if p == RelayProblem::Port {
+            relay.port.to_string()
+        } else {
+            relay.host.clone()
+        };
+        return Err(err(id, &value));
+    }
     out.push((RELAY_KEY.to_string(), Some(relay.seal(&app.secrets))));
     Ok(out)
 }
 
 /// "dgp.punepolice.example", "https://dgp.punepolice.example/" or "10.0.0.5:8443" become
 /// "https://dgp.punepolice.example" or "https://10.0.0.5:8443"; blank means "not set".
-fn public_url(typed: &str) -> Result<Option<String>, String> {
+fn public_url(typed: &str) -> Result<Option<String>, &'static str> {
     if typed.is_empty() {
         return Ok(None);
     }
     if typed.starts_with("http://") {
-        return Err(
-            "Citizens reach the box over HTTPS: use https:// or just the host name.".into(),
-        );
+        return Err("setup-err-public-http");
     }
     let host = typed
         .strip_prefix("https://")
@@ -440,9 +488,7 @@ fn public_url(typed: &str) -> Result<Option<String>, String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
     if !ok {
-        return Err(format!(
-            "{typed:?} is not a host name, e.g. dgp.punepolice.example."
-        ));
+        return Err("setup-err-public-host");
     }
     Ok(Some(format!("https://{}", host.to_ascii_lowercase())))
 }
