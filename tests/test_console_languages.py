@@ -159,3 +159,25 @@ def test_station_page_and_console_errors_in_marathi(station):
     assert expired.status_code == 403 and ftl("mr", "console-form-expired") in expired.text
     # English by default.
     assert "Not found." in console.get(station.url("/officer/appointments/987654"), timeout=30).text
+
+
+def test_the_test_email_report_is_in_the_pages_language(station):
+    console = station.login(station.admin)
+    hi = {"Accept-Language": "hi"}
+    page = console.get(station.url("/officer/station"), headers=hi, timeout=30)
+    r = console.post(
+        station.url("/officer/station/test-mail"),
+        data={"csrf": csrf_of(page.text), "to": "desk@example.test"},
+        headers=hi,
+        timeout=60,
+    )
+    assert r.status_code == 200
+    assert "पहुँच" in r.text, r.text[-2000:]
+    assert "Delivered" not in r.text and "Not delivered" not in r.text
+    bad = console.post(
+        station.url("/officer/station/test-mail"),
+        data={"csrf": csrf_of(page.text), "to": "nobody"},
+        headers=hi,
+        timeout=30,
+    )
+    assert bad.status_code == 400 and "ईमेल पता नहीं है" in bad.text

@@ -77,11 +77,7 @@ pub async fn dismiss(State(app): State<Arc<App>>, me: Me, Form(f): Form<DismissF
     }
     if let Err(e) = app.db(|s| s.set_setting(DISMISSED_KEY, Some("1"))).await {
         tracing::error!(error = %format!("{e:#}"), "dismissing the checklist");
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong. Nothing was lost; try again.",
-        )
-            .into_response();
+        return super::console_error(StatusCode::INTERNAL_SERVER_ERROR, "console-internal");
     }
     (StatusCode::SEE_OTHER, [(header::LOCATION, "/officer")]).into_response()
 }

@@ -816,11 +816,23 @@ async fn test_mail(
         return r;
     }
     let to = f.to.trim().to_string();
+    let say = |id: &str, args: &[(&'static str, String)]| {
+        let args: Vec<(&'static str, FluentValue<'static>)> = args
+            .iter()
+            .map(|(k, v)| (*k, FluentValue::from(v.clone())))
+            .collect();
+        me.t_args(id, &args)
+    };
     let made = if vappoint_domain::booking::valid_email(&to) {
-        crate::mail::compose_test(&app, &to)
-            .map_err(|e| format!("The test email could not be made: {e:#}."))
+        crate::mail::compose_test(&app, &to).map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "making the test email");
+            say(
+                "console-test-mail-not-made",
+                &[("reason", format!("{e:#}"))],
+            )
+        })
     } else {
-        Err(format!("{to:?} is not an email address."))
+        Err(say("console-test-mail-bad-address", &[("to", to.clone())]))
     };
     let mail = match made {
         Ok(m) => m,
@@ -859,39 +871,38 @@ async fn test_mail(
         .relay
         .map(|r| format!("{}:{}", r.host, r.port))
         .unwrap_or_default();
+    let reason = |m: &vappoint_store::OutboxMessage| m.last_error.clone().unwrap_or_default();
     let (notice, error) = match last {
         Some(m) if m.status == OutboxStatus::Sent => (
-            Some(format!(
-                "Delivered: the relay {relay} accepted the test email to {to}. If it does not                  arrive, look in the spam folder and the relay's log."
+            Some(say(
+                "console-test-mail-delivered",
+                &[("relay", relay), ("to", to)],
             )),
             None,
         ),
         Some(m) if m.status == OutboxStatus::Spooled => (
             None,
-            Some(format!(
-                "Not delivered: no mail relay is set, so the test email to {to} was only written                  to this box's spool folder ({}). Set a relay below.",
-                app.spool_dir().display()
+            Some(say(
+                "console-test-mail-spooled",
+                &[("to", to), ("spool", app.spool_dir().display().to_string())],
             )),
         ),
         Some(m) if m.status == OutboxStatus::Dead => (
             None,
-            Some(format!(
-                "Not delivered: the relay {relay} refused the test email to {to}: {}.",
-                m.last_error.unwrap_or_default()
+            Some(say(
+                "console-test-mail-refused",
+                &[("relay", relay), ("to", to), ("reason", reason(&m))],
             )),
         ),
         Some(m) if m.attempts > 0 => (
             None,
-            Some(format!(
-                "Not delivered yet: {}. The box keeps trying; see Mail.",
-                m.last_error.unwrap_or_default()
-            )),
+            Some(say("console-test-mail-retrying", &[("reason", reason(&m))])),
         ),
         _ => (
             None,
-            Some(format!(
-                "Not delivered yet: nothing reached the relay within {} seconds. The box keeps                  trying; see Mail.",
-                TEST_MAIL_WAIT.as_secs()
+            Some(say(
+                "console-test-mail-no-answer",
+                &[("seconds", TEST_MAIL_WAIT.as_secs().to_string())],
             )),
         ),
     };
