@@ -178,7 +178,13 @@
         case 'timer': if (m.appointment === current) countdown.set(m.timer); break;
         case 'ending': say(tr('ending', { seconds: m.grace_seconds })); break;
         case 'ended': if (m.appointment === current) finish(tr('ended_' + (m.by === 'timer' || m.by === 'citizen' ? m.by : 'officer'))); break;
-        case 'error': say(m.message); if (m.code !== 'no_call' && current !== null && !peer) finish(m.message); break;
+        case 'error': {
+          // The station's refusals by their code, in the page's language.
+          const text = S['error_' + m.code] || m.message;
+          say(text);
+          if (m.code !== 'no_call' && current !== null && !peer) finish(text);
+          break;
+        }
       }
     },
   });

@@ -380,6 +380,13 @@ const CALLS_STRINGS: &[(&str, &str)] = &[
     ("sent_back", "console-js-sent-back"),
     ("saved", "console-saved"),
     ("not_saved", "console-js-not-saved"),
+    ("error_not_waiting", "console-js-error-not-waiting"),
+    ("error_busy", "console-js-error-busy"),
+    ("error_not_yours", "console-not-yours"),
+    ("error_not_admitted", "console-js-error-not-admitted"),
+    ("error_no_call", "console-js-error-no-call"),
+    ("error_bridge", "console-js-error-bridge"),
+    ("error_bad_message", "console-js-error-bad-message"),
 ];
 
 /// The Calls page's script strings in the officer's language, with the `{ $name }` parts
