@@ -457,3 +457,7 @@ confirm-keep = No, keep my appointment as it is
 console-calls-sound-on = Turn on sound alerts
 console-calls-citizen-audio = The citizen switched to audio only: their camera is off.
 console-calls-request = The citizen's request
+
+# a citizen who checked in but was never called
+status-not_called = Not called
+final-not_called = You waited, but the officer could not call you in. We are sorry. Please book another appointment, or call the station.

@@ -270,6 +270,7 @@ fn status_of(a: &Appointment, now: chrono::DateTime<Utc>) -> (String, &'static s
         AppointmentStatus::Done => ("Done", "done"),
         AppointmentStatus::EndedEarly => ("Ended early", "done"),
         AppointmentStatus::NoShow => ("No-show", "cancelled"),
+        AppointmentStatus::NotCalled => ("Checked in, not called", "cancelled"),
         AppointmentStatus::Booked if a.checked_in_at.is_some() => ("Checked in", "waiting"),
         AppointmentStatus::Booked => ("Booked", "booked"),
     };
