@@ -164,16 +164,17 @@ def test_a_citizen_on_a_phone_books_with_no_document(station, smtp, browsers, la
     assert reference in mail_text(mail.msg)
 
 
-def test_a_citizen_books_with_a_document_and_the_officer_sees_it(station, smtp, browsers, tmp_path):
+@pytest.mark.parametrize("lang", ["en", "mr", "hi"])
+def test_a_citizen_books_with_a_document_and_the_officer_sees_it(station, smtp, browsers, tmp_path, lang):
     doc = tmp_path / "fir-copy.pdf"
     doc.write_bytes(pdf_bytes("fir"))
-    b = browsers(phone=True)
+    b = browsers(phone=True, lang=lang)
     open_first_free_time(b, station)
     who = citizen_email()
     fill(b.driver, citizen_details(who))
     b.driver.find_element(By.ID, "documents").send_keys(str(doc))
     submit_booking(b)
-    wait_until(lambda: booked_heading(b) == BOOKED["en"], timeout=30, message="the confirmation page")
+    wait_until(lambda: booked_heading(b) == BOOKED[lang], timeout=30, message="the confirmation page")
     reference = b.driver.find_element(By.CSS_SELECTOR, "p.ref strong").text
     console = station.login(station.admin)
     day = next(a for a in [station.today(), station.today() + timedelta(days=1)]
@@ -192,17 +193,19 @@ def big_file(tmp_path, name="scan.pdf") -> str:
     return str(path)
 
 
-def test_a_too_large_file_is_refused_before_sending_and_nothing_typed_is_lost(station, browsers, tmp_path):
-    b = browsers(phone=True, lang="mr")
+@pytest.mark.parametrize("lang", ["en", "mr", "hi"])
+def test_a_too_large_file_is_refused_before_sending_and_nothing_typed_is_lost(station, browsers, tmp_path, lang):
+    b = browsers(phone=True, lang=lang)
     open_first_free_time(b, station)
     details = citizen_details(citizen_email())
     fill(b.driver, details)
     b.driver.find_element(By.ID, "documents").send_keys(big_file(tmp_path))
     submit_booking(b)
-    # The page checks before sending: the message names the file, in Marathi, nothing is lost.
+    # The page checks before sending: the message names the file, in the page's language,
+    # and nothing typed is lost.
     msg = wait_until(lambda: b.driver.find_element(By.ID, "documents-error").text, timeout=10,
                      message="the file's problem shown")
-    assert "scan.pdf" in msg and "10 MB" in msg
+    assert msg == ftl(lang, "upload-too_large").replace("{ $file }", "scan.pdf")
     assert b.driver.find_elements(By.ID, "book-form")
     for field_id, value in details.items():
         assert value_of(b.driver, field_id) == value

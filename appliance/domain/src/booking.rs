@@ -72,14 +72,15 @@ slug_enum!(
 slug_enum!(
     /// Where an appointment stands. `Booked` holds the slot and is the only state in which
     /// anything can still be done with it (join, cancel, move); the others are final.
-    /// `Done` and `EndedEarly` are written when a call ends (`call::after_call`); `NoShow` is
-    /// never stored, it is computed from the clock (`call::status_at`).
+    /// `Done` and `EndedEarly` are written when a call ends (`call::after_call`); `NoShow` and
+    /// `NotCalled` are never stored, they are computed from the clock (`call::status_at`).
     AppointmentStatus {
         Booked = "booked",
         Cancelled = "cancelled",
         Done = "done",
         EndedEarly = "ended_early",
         NoShow = "no_show",
+        NotCalled = "not_called",
     }
 );
 

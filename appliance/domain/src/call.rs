@@ -97,8 +97,16 @@ pub fn after_call(by: EndedBy, remaining: Option<Duration>) -> AppointmentStatus
     }
 }
 
+/// How long after the end of their slot a citizen who checked in may still be called in. An
+/// officer who runs late works through the queue, so the slot's end alone does not close it;
+/// but a citizen must not be left in a waiting room that can never open, so some hours after
+/// the slot the appointment is over: not called.
+pub const CALL_IN_UNTIL: Duration = Duration::hours(3);
+
 /// The status people see at `now`, on every page: the stored one, except that a booked
-/// appointment whose slot is over without the citizen having checked in is a no-show.
+/// appointment whose slot is over without the citizen having checked in is a no-show, and one
+/// where the citizen checked in but was never called in is `NotCalled` once `CALL_IN_UNTIL`
+/// has passed after the slot.
 ///
 /// The no-show is computed here, at read time, rather than written by a background sweep:
 /// it is a pure function of facts the database already holds (the slot's end, the check-in),
@@ -114,6 +122,9 @@ pub fn status_at(
 ) -> AppointmentStatus {
     match stored {
         AppointmentStatus::Booked if !checked_in && now >= end => AppointmentStatus::NoShow,
+        AppointmentStatus::Booked if checked_in && now >= end + CALL_IN_UNTIL => {
+            AppointmentStatus::NotCalled
+        }
         s => s,
     }
 }
@@ -247,6 +258,19 @@ mod tests {
         let before = t("2026-11-30T05:34:59Z");
         assert_eq!(status_at(Booked, end, false, before), Booked);
         assert_eq!(status_at(Booked, end, false, end), NoShow);
+        // Checked in: still booked while the officer may run late, then not called.
+        assert_eq!(status_at(Booked, end, true, end), Booked);
+        assert_eq!(
+            status_at(
+                Booked,
+                end,
+                true,
+                end + CALL_IN_UNTIL - Duration::seconds(1)
+            ),
+            Booked
+        );
+        assert_eq!(status_at(Booked, end, true, end + CALL_IN_UNTIL), NotCalled);
+        assert!(NotCalled.is_final());
         // Checked in: they came; the officer's list shows them as waiting or away instead.
         assert_eq!(status_at(Booked, end, true, end), Booked);
         // Final states stay what they are.

@@ -577,3 +577,7 @@ console-js-error-not-admitted = The citizen has not been admitted yet.
 console-js-error-no-call = No call is running for this appointment.
 console-js-error-bridge = The video connection could not be set up.
 console-js-error-bad-message = The station could not read a message from this page. Reload the page.
+
+# a citizen who checked in but was never called
+status-not_called = Not called
+final-not_called = You waited, but the officer could not call you in. We are sorry. Please book another appointment, or call the station.

@@ -254,6 +254,7 @@ fn status_of(me: &Me, a: &Appointment, now: chrono::DateTime<Utc>) -> (String, &
         AppointmentStatus::Done => ("status-done", "done"),
         AppointmentStatus::EndedEarly => ("status-ended_early", "done"),
         AppointmentStatus::NoShow => ("console-status-no-show", "cancelled"),
+        AppointmentStatus::NotCalled => ("status-not_called", "cancelled"),
         AppointmentStatus::Booked if a.checked_in_at.is_some() => {
             ("console-status-checked-in", "waiting")
         }
@@ -355,6 +356,7 @@ const CALLS_STRINGS: &[(&str, &str)] = &[
     ("status_admitted", "console-js-admitted"),
     ("status_done", "status-done"),
     ("status_ended_early", "status-ended_early"),
+    ("status_not_called", "status-not_called"),
     ("status_cancelled", "status-cancelled"),
     ("arrived_one", "console-js-arrived-one"),
     ("arrived_many", "console-js-arrived-many"),

@@ -131,19 +131,13 @@ pub async fn read_booking(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                refused.get_or_insert(Refused {
-                    failure: multipart_failure(e),
-                    file_name: None,
-                });
+                note(&mut refused, multipart_failure(e));
                 break;
             }
         };
         count += 1;
         if count > MAX_FIELDS {
-            refused.get_or_insert(Refused {
-                failure: Failure::BadRequest("bad_request"),
-                file_name: None,
-            });
+            note(&mut refused, Failure::BadRequest("bad_request"));
             break;
         }
         let name = field.name().unwrap_or("").to_string();
@@ -186,19 +180,13 @@ pub async fn read_booking(
                     Ok(Some(_)) => {}
                     Ok(None) => break,
                     Err(e) => {
-                        refused.get_or_insert(Refused {
-                            failure: multipart_failure(e),
-                            file_name: None,
-                        });
+                        note(&mut refused, multipart_failure(e));
                         break;
                     }
                 }
             }
             if too_long {
-                refused.get_or_insert(Refused {
-                    failure: Failure::TooLarge,
-                    file_name: None,
-                });
+                note(&mut refused, Failure::TooLarge);
                 continue;
             }
             match String::from_utf8(value) {
@@ -206,10 +194,7 @@ pub async fn read_booking(
                     fields.insert(name, v);
                 }
                 Err(_) => {
-                    refused.get_or_insert(Refused {
-                        failure: Failure::BadRequest("bad_request"),
-                        file_name: None,
-                    });
+                    note(&mut refused, Failure::BadRequest("bad_request"));
                 }
             }
         }
@@ -238,6 +223,14 @@ pub async fn read_booking(
         docs,
         refused: None,
     })
+}
+
+/// Keeps the first refusal: it is the one the citizen can act on.
+fn note(refused: &mut Option<Refused>, failure: Failure) {
+    refused.get_or_insert(Refused {
+        failure,
+        file_name: None,
+    });
 }
 
 /// Reads and drops the rest of a part.
