@@ -22,7 +22,7 @@ from conftest import (
     station_config,
     wait_until,
 )
-from test_setup import STATION, setup_code
+from test_setup import setup_code, setup_fields
 
 LOCALES = REPO / "web" / "locales"
 
@@ -115,16 +115,7 @@ def test_set_up_in_chrome_completes_after_other_tabs_and_the_favicon(make_statio
     b.driver.close()
     b.driver.switch_to.window(first)
 
-    fill(b.driver, {
-        "setup_code": code,
-        **STATION,
-        "admin_name": "Vijay Patil",
-        "admin_email": "spi.kothrud@police.example",
-        "password": "a long password 1",
-        "password2": "a long password 1",
-        "relay_host": "127.0.0.1",
-        "relay_port": str(smtp.port),
-    })
+    fill(b.driver, setup_fields(code, smtp.port))
     Select(b.driver.find_element(By.ID, "relay_security")).select_by_value("none")
     b.driver.find_element(By.CSS_SELECTOR, "input[name=takes_appointments][value=yes]").click()
     b.driver.find_element(By.CSS_SELECTOR, "#setup-form button[type=submit]").click()

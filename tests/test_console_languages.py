@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import Select
 import browser
 from conftest import csrf_of, wait_until
 from test_browser_journeys import fill, ftl
-from test_setup import STATION, setup_code
+from test_setup import STATION, setup_code, setup_fields
 
 
 def heading(b) -> str:
@@ -32,17 +32,6 @@ def switch_to(b, label: str, lang: str):
     assert b.driver.current_url.endswith("/setup"), b.driver.current_url
 
 
-def setup_fields(code: str, smtp_port: int) -> dict:
-    return {
-        "setup_code": code,
-        **STATION,
-        "admin_name": "Vijay Patil",
-        "admin_email": "spi.kothrud@police.example",
-        "password": "a long password 1",
-        "password2": "a long password 1",
-        "relay_host": "127.0.0.1",
-        "relay_port": str(smtp_port),
-    }
 
 
 def send_setup(b):

@@ -35,6 +35,20 @@ STATION = {
 }
 
 
+def setup_fields(code: str, smtp_port: int) -> dict:
+    """What a person types into the set-up page's text fields, by field id."""
+    return {
+        "setup_code": code,
+        **STATION,
+        "admin_name": "Vijay Patil",
+        "admin_email": "spi.kothrud@police.example",
+        "password": "a long password 1",
+        "password2": "a long password 1",
+        "relay_host": "127.0.0.1",
+        "relay_port": str(smtp_port),
+    }
+
+
 def setup_code(st) -> str:
     """The code as the IT person reads it: from the file the box names on its console."""
     line = next(l for l in st.lines if "not set up yet" in l)

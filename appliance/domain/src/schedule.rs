@@ -15,7 +15,8 @@ pub const SLOT_MINUTES_RANGE: std::ops::RangeInclusive<u16> = 5..=60;
 /// How far ahead citizens may book. Keeps the slot lists short and the data bounded.
 pub const BOOKING_HORIZON_DAYS: i64 = 30;
 
-const DAYS: [Weekday; 7] = [
+/// The week from Monday, the order weekly hours are written and shown in.
+pub const DAYS: [Weekday; 7] = [
     Weekday::Mon,
     Weekday::Tue,
     Weekday::Wed,

@@ -18,7 +18,7 @@ use chrono::{Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use fluent_bundle::FluentValue;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use vappoint_domain::schedule::SLOT_MINUTES_RANGE;
+use vappoint_domain::schedule::{DAYS, SLOT_MINUTES_RANGE};
 use vappoint_domain::{Schedule, ScheduleError, WeeklyHours};
 use vappoint_store::{NewOfficer, Officer, StoreError};
 
@@ -49,16 +49,6 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/officer/officers/{id}/password", post(reset_password))
         .route("/officer/officers/{id}/remove", post(remove_officer))
 }
-
-const DAYS: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
 
 /// Rows of day and time controls a form takes: as many ranges as weekly hours may have.
 const MAX_ROWS: usize = 28;
