@@ -12,13 +12,13 @@
 //!    connections. The hub's database is on disk (as deployed); the same runs are repeated
 //!    with the database on tmpfs, where a commit costs no fsync, to show the CPU-bound ceiling.
 //! 2. `year`: 32 stations in 5 zones, 4 officers each, enrolled through the real
-//!    `POST /federation/v1/enroll` (`vappoint::federation::enroll`), push a year of `daily`
+//!    `POST /federation/v1/enroll` (`vappoint::station::hub_link::enroll`), push a year of `daily`
 //!    figures and a 14-day availability through the real push path; then the database's size
 //!    and how long `HubStore::report` (the year) and `HubStore::directory` take.
 //! 3. `catchup`: a real station (`vappoint::station::start`) enrolled with the hub, with
 //!    7 days of queue as a busy station builds it while the hub is down (an `availability`
 //!    message every 15 minutes, ~60 `daily` snapshots a day); how long
-//!    `vappoint::federation::push_all` needs to push all of it.
+//!    `vappoint::station::hub_link::push_all` needs to push all of it.
 //!
 //! Run with `cargo bench -p vappoint --bench hub [-- OPTIONS]` (`-- --help` lists them).
 //!
@@ -1581,7 +1581,10 @@ fn enrol_station(
     name: &str,
     zone: &str,
     localities: &[String],
-) -> anyhow::Result<(vappoint::federation::HubLink, Arc<rustls::ClientConfig>)> {
+) -> anyhow::Result<(
+    vappoint::station::hub_link::HubLink,
+    Arc<rustls::ClientConfig>,
+)> {
     let enrol = vappoint::hub::add_station(
         hub_data,
         code,
@@ -1593,7 +1596,7 @@ fn enrol_station(
         &vappoint::config::Config::default(),
     )?;
     let store = vappoint::station::open_store(station_data)?;
-    let link = rt.block_on(vappoint::federation::enroll(
+    let link = rt.block_on(vappoint::station::hub_link::enroll(
         station_data,
         &store,
         url,
@@ -1807,7 +1810,7 @@ fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
         &Default::default(),
         &vappoint::config::Config::default(),
     )?;
-    let link = st_rt.block_on(vappoint::federation::enroll(
+    let link = st_rt.block_on(vappoint::station::hub_link::enroll(
         &station_data,
         &app.store,
         &url,
@@ -1891,10 +1894,10 @@ fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
             .ceil()
     );
 
-    let http = vappoint::federation::push_client(&station_data, &link)?;
+    let http = vappoint::station::hub_link::push_client(&station_data, &link)?;
     let a = probe();
     let t0 = Instant::now();
-    let pushed = st_rt.block_on(vappoint::federation::push_all(&app, &http, &link))?;
+    let pushed = st_rt.block_on(vappoint::station::hub_link::push_all(&app, &http, &link))?;
     let secs = t0.elapsed().as_secs_f64();
     let b = probe();
     let hub_seq = hub.app.store.station("DGP")?.map_or(0, |s| s.last_seq);

@@ -225,7 +225,7 @@ fn officer_add(
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let new = crate::web::officer::new_officer(
+    let new = crate::station::web::officer::new_officer(
         name,
         rank,
         email,
@@ -267,11 +267,13 @@ fn station_enroll(
     let store = crate::station::open_store(data)?;
     std::fs::create_dir_all(data.join("keys"))?;
     let secrets = crate::secrets::Secrets::load_or_create(&data.join("keys/secret.key"))?;
-    let station = crate::app::Profile::load(&config, &store, &secrets, "")?.code;
+    let station = crate::station::app::Profile::load(&config, &store, &secrets, "")?.code;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let link = runtime.block_on(crate::federation::enroll(data, &store, hub, &station, code))?;
+    let link = runtime.block_on(crate::station::hub_link::enroll(
+        data, &store, hub, &station, code,
+    ))?;
     println!(
         "vappoint: a running station starts reporting to the hub within seconds, without a restart"
     );

@@ -75,7 +75,7 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn station(profile: &crate::app::Profile) -> Identity {
+    pub fn station(profile: &crate::station::app::Profile) -> Identity {
         Identity {
             role: Role::Station,
             name: profile.name.clone(),

@@ -4,22 +4,14 @@
 // Handlers return `Result<_, Response>`: an axum response is the natural error of a handler.
 #![allow(clippy::result_large_err)]
 
-pub mod app;
-mod availability;
-mod booking;
-pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod discovery;
-pub mod federation;
 pub mod hub;
 mod ice;
 mod limits;
-mod mail;
 pub mod peer;
 mod secrets;
-pub mod setup;
 pub mod station;
 mod tls;
 mod ui;
-pub mod web;

@@ -9,10 +9,10 @@ use anyhow::Context;
 use chrono_tz::Tz;
 use vappoint_store::{Store, StoreError};
 
-use crate::calls::CallHub;
 use crate::config::{Config, DEFAULT_FROM, RelayConfig, parse_tz};
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
+use crate::station::calls::CallHub;
 use crate::ui::Ui;
 
 /// Who the station is and how it reaches people. Each field comes from the config file when
@@ -130,7 +130,7 @@ pub struct App {
     /// The public address when none is set: the box's own LAN address and port.
     pub default_url: String,
     /// Whether the station has been set up (see `setup.rs`).
-    pub setup: crate::setup::Setup,
+    pub setup: crate::station::setup::Setup,
     /// Live calls and the video bridge.
     pub calls: CallHub,
 }

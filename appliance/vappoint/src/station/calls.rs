@@ -14,7 +14,7 @@ use vappoint_domain::call::{CallClock, EndedBy, after_call, estimate, presence};
 use vappoint_store::{Appointment, CallStep};
 use vappoint_wire::signal::{Candidate, QueueDocument, QueueEntry, ServerMsg, Timer};
 
-use crate::app::App;
+use crate::station::app::App;
 
 /// A page's outgoing queue. Small: a page that stops reading is dropped, not waited for.
 pub type Outbox = mpsc::Sender<ServerMsg>;

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::Slot;
 use vappoint_store::Officer;
 
-use crate::app::App;
-use crate::web::Failure;
+use crate::station::app::App;
+use crate::station::web::Failure;
 
 /// How far ahead the station page looks for free times.
 pub const LOOKAHEAD_DAYS: i64 = 14;

@@ -17,11 +17,11 @@ use vappoint_store::StoreError;
 
 use super::auth::{LOGIN_COOKIE, clear_cookie, pre_session_csrf, same};
 use super::{Ctx, Failure, cookie};
-use crate::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
 use crate::config::{
     RelayConfig, RelayProblem, Security, parse_tz, validate_address, validate_code, validate_phone,
 };
-use crate::setup::is_lan;
+use crate::station::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
+use crate::station::setup::is_lan;
 
 type Fields = HashMap<String, String>;
 

@@ -26,7 +26,7 @@ use vappoint_domain::booking::FieldError;
 use vappoint_store::StoreError;
 use vappoint_wire::{ErrorBody, ErrorDetail, FieldProblem};
 
-use crate::app::App;
+use crate::station::app::App;
 use crate::ui::{LANGS, Web, known_lang};
 
 /// Why a request did not do what it asked. Each has a status, a stable code for clients,

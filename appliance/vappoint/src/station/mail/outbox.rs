@@ -13,9 +13,9 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use vappoint_store::{OutboxMessage, OutboxStatus};
 
-use crate::app::App;
 use crate::config::{RelayConfig, Security};
 use crate::secrets::write_private;
+use crate::station::app::App;
 
 fn transport(r: &RelayConfig) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
     let builder = match r.security {

@@ -18,10 +18,10 @@ use vappoint_store::{Appointment, Officer};
 
 use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
 use super::{Ctx, Failure};
-use crate::app::App;
-use crate::availability::{self, LOOKAHEAD_DAYS};
-use crate::booking::{self, BookRequest};
 use crate::secrets::random_id;
+use crate::station::app::App;
+use crate::station::availability::{self, LOOKAHEAD_DAYS};
+use crate::station::booking::{self, BookRequest};
 use crate::ui::{fmt_date, fmt_time, known_lang};
 
 pub fn routes() -> Router<Arc<App>> {

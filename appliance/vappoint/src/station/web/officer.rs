@@ -22,8 +22,8 @@ use super::auth::{
     session_cookie, session_hash, verify_password,
 };
 use super::{cookie, html_response};
-use crate::app::{App, PROFILE_FIELDS, Profile};
 use crate::secrets::{random_id, sha256};
+use crate::station::app::{App, PROFILE_FIELDS, Profile};
 use crate::ui::{fmt_date, fmt_time};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -70,7 +70,7 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
         obj.entry("notice").or_insert(Value::Null);
         obj.entry("error").or_insert(Value::Null);
         // Every console page says so while mail cannot reach citizens (the banner).
-        let health = me.and_then(|_| match crate::mail::health::check(app) {
+        let health = me.and_then(|_| match crate::station::mail::health::check(app) {
             Ok(h) => Some(h),
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "checking mail health");
@@ -678,7 +678,7 @@ async fn station_page(
     error: Option<String>,
 ) -> Response {
     let p = app.profile();
-    let hub = match crate::federation::load_link(&app.data_dir) {
+    let hub = match crate::station::hub_link::load_link(&app.data_dir) {
         Ok(Some(link)) => {
             let backlog = app
                 .db(|s| s.federation_backlog())
@@ -705,7 +705,7 @@ async fn station_page(
     let relay = p.relay.as_ref();
     let delivery = json!({
         "public_url": p.public_url,
-        "public_host": app.db(|s| s.setting(crate::app::PUBLIC_URL_KEY)).await.ok().flatten()
+        "public_host": app.db(|s| s.setting(crate::station::app::PUBLIC_URL_KEY)).await.ok().flatten()
             .map(|u| u.trim_start_matches("https://").to_string()),
         "url_locked": url_locked,
         "mail_locked": mail_locked,
@@ -730,9 +730,10 @@ pub(crate) async fn enroll_and_run(
     app: &Arc<App>,
     url: &str,
     code: &str,
-) -> anyhow::Result<crate::federation::HubLink> {
+) -> anyhow::Result<crate::station::hub_link::HubLink> {
     let station = app.profile().code;
-    let link = crate::federation::enroll(&app.data_dir, &app.store, url, &station, code).await?;
+    let link =
+        crate::station::hub_link::enroll(&app.data_dir, &app.store, url, &station, code).await?;
     tracing::info!(hub = %link.url, "station enrolled with a hub");
     Ok(link)
 }
@@ -833,7 +834,7 @@ async fn test_mail(
         me.t_args(id, &args)
     };
     let made = if vappoint_domain::booking::valid_email(&to) {
-        crate::mail::compose_test(&app, &to).map_err(|e| {
+        crate::station::mail::compose_test(&app, &to).map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "making the test email");
             say(
                 "console-test-mail-not-made",

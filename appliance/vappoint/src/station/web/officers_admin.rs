@@ -24,7 +24,7 @@ use vappoint_store::{NewOfficer, Officer, StoreError};
 
 use super::auth::{MIN_PASSWORD, Me, hash_password, verify_password};
 use super::officer::{clean_label, internal, page, store_err, with_status};
-use crate::app::App;
+use crate::station::app::App;
 use crate::ui::fmt_date;
 
 pub fn routes() -> Router<Arc<App>> {

@@ -11,9 +11,9 @@ use axum::routing::get;
 use vappoint_domain::AppointmentStatus;
 
 use super::Ctx;
-use crate::app::App;
-use crate::booking;
-use crate::mail::{Compose, MailKind, calendar};
+use crate::station::app::App;
+use crate::station::booking;
+use crate::station::mail::{Compose, MailKind, calendar};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new().route("/a/{link}/appointment.ics", get(ics))

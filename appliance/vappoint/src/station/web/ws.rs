@@ -20,9 +20,9 @@ use vappoint_wire::signal::{CitizenMsg, MAX_MESSAGE_BYTES, OfficerMsg, ServerMsg
 
 use super::auth::Me;
 use super::cookie;
-use crate::app::App;
-use crate::calls::{self, CallError, OUTBOX_DEPTH};
 use crate::secrets::sha256;
+use crate::station::app::App;
+use crate::station::calls::{self, CallError, OUTBOX_DEPTH};
 
 pub const JOIN_COOKIE: &str = "__Host-vappoint-join";
 

@@ -6,7 +6,7 @@ use lettre::message::Mailbox;
 use serde::Serialize;
 use vappoint_store::StoreError;
 
-use crate::app::App;
+use crate::station::app::App;
 
 /// Refusals older than this stop showing in the banner: the Mail page keeps them.
 const RECENT_DEAD_DAYS: i64 = 7;

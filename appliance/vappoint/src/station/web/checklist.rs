@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::auth::Me;
-use crate::app::App;
+use crate::station::app::App;
 
 /// Settings key: set once an admin dismissed the checklist.
 pub const DISMISSED_KEY: &str = "console.checklist_dismissed";
@@ -33,7 +33,7 @@ pub async fn checklist(app: &Arc<App>, me: &Me) -> Value {
     if dismissed.is_some() {
         return Value::Null;
     }
-    let mail = crate::mail::health::check(app).ok();
+    let mail = crate::station::mail::health::check(app).ok();
     let items = [
         // The set-up admin alone is not a station's officers.
         ("officers", officers.len() > 1, "/officer/officers"),
@@ -50,7 +50,10 @@ pub async fn checklist(app: &Arc<App>, me: &Me) -> Value {
         ),
         (
             "hub",
-            matches!(crate::federation::load_link(&app.data_dir), Ok(Some(_))),
+            matches!(
+                crate::station::hub_link::load_link(&app.data_dir),
+                Ok(Some(_))
+            ),
             "/officer/station#hub",
         ),
     ];

@@ -14,11 +14,11 @@ use vappoint_store::{
     Appointment, Document, NewAppointment, NewReminder, Officer, Reschedule, StoreError,
 };
 
-use crate::app::App;
-use crate::mail::{Compose, MailKind, compose};
 use crate::secrets::{Secrets, is_link, link_hash, new_link, new_reference};
-use crate::web::Failure;
-use crate::web::upload::StoredDocs;
+use crate::station::app::App;
+use crate::station::mail::{Compose, MailKind, compose};
+use crate::station::web::Failure;
+use crate::station::web::upload::StoredDocs;
 
 pub struct BookRequest {
     pub officer_id: String,

@@ -17,10 +17,11 @@ use vappoint_wire as wire;
 
 use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
 use super::{Ctx, Failure};
-use crate::app::App;
-use crate::booking::{self, BookRequest};
+use crate::station::app::App;
+use crate::station::availability;
+use crate::station::booking::{self, BookRequest};
+use crate::ui;
 use crate::ui::rfc3339;
-use crate::{availability, ui};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -51,7 +52,7 @@ async fn station(State(app): State<Arc<App>>) -> ApiResult {
     let officers = app
         .db(|s| s.officers())
         .await
-        .map(crate::availability::listed)
+        .map(crate::station::availability::listed)
         .map_err(|e| Failure::from(e).api(&app))?;
     let p = app.profile();
     Ok(Json(wire::StationInfo {

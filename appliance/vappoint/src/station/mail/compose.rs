@@ -10,7 +10,7 @@ use serde_json::json;
 use vappoint_domain::ReasonCategory;
 use vappoint_store::{NewMail, Officer};
 
-use crate::app::App;
+use crate::station::app::App;
 use crate::ui::{fmt_date, fmt_time};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

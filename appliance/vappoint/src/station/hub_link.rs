@@ -18,10 +18,10 @@ use vappoint_wire::federation::{
     PushMessage,
 };
 
-use crate::app::App;
 use crate::hub::{enrol_key, mac, station_request};
 use crate::peer::HubCert;
 use crate::secrets::write_private;
+use crate::station::app::App;
 
 /// What the station keeps about its hub, in `DATA/federation/`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -226,9 +226,9 @@ async fn queue_changes(
         let mut days = Vec::new();
         let today = now.with_timezone(&tz).date_naive();
         for o in &officers {
-            for d in 0..crate::availability::LOOKAHEAD_DAYS {
+            for d in 0..crate::station::availability::LOOKAHEAD_DAYS {
                 let date = today + chrono::Duration::days(d);
-                let slots = crate::availability::day(app, o, date, now)
+                let slots = crate::station::availability::day(app, o, date, now)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 let next = slots

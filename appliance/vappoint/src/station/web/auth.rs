@@ -15,8 +15,8 @@ use subtle::ConstantTimeEq;
 use vappoint_store::Officer;
 
 use super::{cookie, lang_of};
-use crate::app::App;
 use crate::secrets::sha256;
+use crate::station::app::App;
 use crate::ui::I18n;
 
 pub const SESSION_COOKIE: &str = "__Host-vappoint";

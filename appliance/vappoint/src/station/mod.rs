@@ -1,6 +1,15 @@
 //! Starting a station: the data dir, database, keys and certificate, the HTTPS and redirect
 //! listeners, and the background work (mail outbox, tidying).
 
+pub mod app;
+pub mod availability;
+pub mod booking;
+pub mod calls;
+pub mod hub_link;
+pub mod mail;
+pub mod setup;
+pub mod web;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -9,11 +18,11 @@ use std::time::Duration;
 use anyhow::Context;
 use vappoint_store::Store;
 
-use crate::app::{App, Profile};
 use crate::cli::StationArgs;
 use crate::config::Config;
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
+use crate::station::app::{App, Profile};
 use crate::ui::Ui;
 
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
@@ -79,7 +88,7 @@ pub(crate) fn bind(
 
 /// Serves the plain-HTTP port, which only redirects to HTTPS.
 pub(crate) fn serve_redirect(http: std::net::TcpListener, https_port: u16) -> anyhow::Result<()> {
-    let redirect = crate::web::redirect_router(https_port);
+    let redirect = crate::station::web::redirect_router(https_port);
     let http = tokio::net::TcpListener::from_std(http)?;
     tokio::spawn(async move {
         if let Err(e) = axum::serve(http, redirect).await {
@@ -173,12 +182,12 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
         None => {
             let f = data.join("setup-code");
             if !set_up {
-                crate::setup::ensure_code(&f)?;
+                crate::station::setup::ensure_code(&f)?;
             }
             f
         }
     };
-    let setup = crate::setup::Setup::new(code_file, set_up);
+    let setup = crate::station::setup::Setup::new(code_file, set_up);
     let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
         udp_ports: config.calls.port_range()?,
         bind_ips: config.calls.bind_ips.clone(),
@@ -192,7 +201,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
             })
             .collect(),
     });
-    let calls = crate::calls::CallHub::new(bridge, config.calls.grace);
+    let calls = crate::station::calls::CallHub::new(bridge, config.calls.grace);
     let app = Arc::new(App {
         limits: RateLimits::new(&config.limits),
         config,
@@ -256,9 +265,9 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
             app.spool_dir().display()
         ),
     }
-    tokio::spawn(crate::mail::run_worker(app.clone()));
+    tokio::spawn(crate::station::mail::run_worker(app.clone()));
     tokio::spawn(tidy(app.clone()));
-    match crate::federation::load_link(&data)? {
+    match crate::station::hub_link::load_link(&data)? {
         Some(link) => println!(
             "vappoint: reporting to the hub {} as {}",
             link.url, link.station
@@ -267,12 +276,12 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
             "not enrolled with a hub (vappoint station enroll); reporting starts when it is"
         ),
     }
-    tokio::spawn(crate::federation::run(app.clone()));
+    tokio::spawn(crate::station::hub_link::run(app.clone()));
 
     serve_redirect(http, https_local.port())?;
 
     let handle = axum_server::Handle::new();
-    let router = crate::web::router(app.clone());
+    let router = crate::station::web::router(app.clone());
     let server = axum_server::from_tcp_rustls(
         https,
         axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config(false)?),
@@ -348,7 +357,7 @@ async fn tidy(app: Arc<App>) {
     loop {
         tick.tick().await;
         for officer in app.calls.officers_online() {
-            crate::calls::refresh(&app, officer).await;
+            crate::station::calls::refresh(&app, officer).await;
         }
         n += 1;
         if !n.is_multiple_of(3) {
