@@ -13,3 +13,12 @@ pub use booking::{
 };
 pub use document::DocumentKind;
 pub use schedule::{Schedule, ScheduleError, Slot, WeeklyHours};
+
+/// Checks a name or rank as typed in the console or the CLI.
+pub fn clean_label(s: &str, what: &str) -> Result<String, String> {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
+        return Err(format!("{what} needs 1 to 100 characters."));
+    }
+    Ok(s)
+}

@@ -225,7 +225,7 @@ fn officer_add(
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let new = crate::station::web::officer::new_officer(
+    let new = crate::station::officers::new_officer(
         name,
         rank,
         email,

@@ -6,12 +6,14 @@
 
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod discovery;
 pub mod hub;
 mod ice;
 mod limits;
 pub mod peer;
 mod secrets;
+mod site;
 pub mod station;
 mod tls;
 mod ui;

@@ -218,3 +218,16 @@ mod tests {
         assert_eq!(rfc3339(t, tz), "2026-11-30T11:00:00+05:30");
     }
 }
+
+/// A reason category in English, for exports and the hub's reports.
+pub fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str {
+    use vappoint_domain::ReasonCategory::*;
+    match c {
+        Complaint => "Complaint",
+        FirFollowUp => "Follow-up on an FIR",
+        LostArticle => "Lost article",
+        DomesticViolence => "Domestic violence",
+        CyberFraud => "Cyber fraud",
+        Other => "Other",
+    }
+}

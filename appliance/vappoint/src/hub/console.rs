@@ -16,9 +16,10 @@ use serde_json::{Value, json};
 
 use super::report::{self, Table};
 use super::{HubApp, error, internal};
+use crate::console::password::{same, verify_password};
 use crate::secrets::{random_id, sha256};
-use crate::station::web::auth::{pre_session_csrf, same, verify_password};
-use crate::station::web::{cookie, html_response};
+use crate::site::{cookie, html_response};
+use crate::station::web::auth::pre_session_csrf;
 
 const SESSION: &str = "__Host-vappoint-hub";
 const LOGIN: &str = "__Host-vappoint-hub-login";
@@ -274,7 +275,7 @@ async fn reports_api(
 fn reason_label(k: &str) -> String {
     k.parse::<vappoint_domain::ReasonCategory>().map_or_else(
         |_| k.to_string(),
-        |c| crate::station::web::officer::category_label(c).to_string(),
+        |c| crate::ui::category_label(c).to_string(),
     )
 }
 

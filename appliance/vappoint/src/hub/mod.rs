@@ -427,7 +427,7 @@ async fn directory(
     headers: HeaderMap,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let lang = crate::station::web::lang_of(&uri, &headers);
+    let lang = crate::site::lang_of(&uri, &headers);
     let query =
         q.q.unwrap_or_default()
             .chars()
@@ -470,7 +470,7 @@ async fn directory(
         .ui
         .render("hub/directory.html", minijinja::Value::from_serialize(&ctx))
     {
-        Ok(html) => crate::station::web::html_response(StatusCode::OK, html),
+        Ok(html) => crate::site::html_response(StatusCode::OK, html),
         Err(e) => internal(format!("{e:#}")),
     }
 }
@@ -478,9 +478,9 @@ async fn directory(
 pub fn router(h: Arc<HubApp>) -> Router {
     Router::new()
         .route("/", get(directory))
-        .route("/lang/{code}", get(crate::station::web::citizen::set_lang))
-        .route("/static/{*path}", get(crate::station::web::static_file))
-        .route("/favicon.ico", get(crate::station::web::favicon))
+        .route("/lang/{code}", get(crate::site::set_lang))
+        .route("/static/{*path}", get(crate::site::static_file))
+        .route("/favicon.ico", get(crate::site::favicon))
         .route("/api/v1/stations", get(stations_api))
         .route("/federation/v1/enroll", post(enroll))
         .route(
@@ -489,9 +489,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         )
         .merge(console::routes())
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(axum::middleware::from_fn(
-            crate::station::web::security_headers,
-        ))
+        .layer(axum::middleware::from_fn(crate::site::security_headers))
         .with_state(h)
 }
 
@@ -645,7 +643,7 @@ fn clean_aliases(aliases: &Aliases) -> Aliases {
         .map(|(lang, names)| {
             let names: Vec<String> = names
                 .iter()
-                .filter_map(|n| crate::station::web::officer::clean_label(n, "Alias").ok())
+                .filter_map(|n| vappoint_domain::clean_label(n, "Alias").ok())
                 .take(100)
                 .collect();
             (lang.clone(), names)
@@ -667,17 +665,15 @@ pub(crate) fn register_with(
 ) -> anyhow::Result<String> {
     let code = code.trim().to_ascii_uppercase();
     crate::config::validate_code(&code)?;
-    let name =
-        crate::station::web::officer::clean_label(name, "Name").map_err(|m| anyhow::anyhow!(m))?;
-    let zone =
-        crate::station::web::officer::clean_label(zone, "Zone").map_err(|m| anyhow::anyhow!(m))?;
+    let name = vappoint_domain::clean_label(name, "Name").map_err(|m| anyhow::anyhow!(m))?;
+    let zone = vappoint_domain::clean_label(zone, "Zone").map_err(|m| anyhow::anyhow!(m))?;
     let url = url.trim();
     if !url.starts_with("https://") || url.len() > 300 {
         anyhow::bail!("the booking URL must start with https://");
     }
     let localities: Vec<String> = localities
         .iter()
-        .filter_map(|l| crate::station::web::officer::clean_label(l, "Locality").ok())
+        .filter_map(|l| vappoint_domain::clean_label(l, "Locality").ok())
         .take(100)
         .collect();
     let code_text = new_enrol_code();
@@ -717,13 +713,13 @@ pub fn add_admin(data: &Path, email: &str, password: &str) -> anyhow::Result<i64
     if !vappoint_domain::booking::valid_email(email) {
         anyhow::bail!("{email:?} is not an email address");
     }
-    if password.chars().count() < crate::station::web::auth::MIN_PASSWORD {
+    if password.chars().count() < crate::console::password::MIN_PASSWORD {
         anyhow::bail!(
             "the password needs at least {} characters",
-            crate::station::web::auth::MIN_PASSWORD
+            crate::console::password::MIN_PASSWORD
         );
     }
-    let hash = crate::station::web::auth::hash_password(password)?;
+    let hash = crate::console::password::hash_password(password)?;
     open_store(data)?
         .add_admin(email, &hash, Utc::now())
         .map_err(|e| match e {

@@ -7,6 +7,7 @@ pub mod booking;
 pub mod calls;
 pub mod hub_link;
 pub mod mail;
+pub mod officers;
 pub mod setup;
 pub mod web;
 
@@ -88,7 +89,7 @@ pub(crate) fn bind(
 
 /// Serves the plain-HTTP port, which only redirects to HTTPS.
 pub(crate) fn serve_redirect(http: std::net::TcpListener, https_port: u16) -> anyhow::Result<()> {
-    let redirect = crate::station::web::redirect_router(https_port);
+    let redirect = crate::site::redirect_router(https_port);
     let http = tokio::net::TcpListener::from_std(http)?;
     tokio::spawn(async move {
         if let Err(e) = axum::serve(http, redirect).await {

@@ -56,7 +56,7 @@ impl Setup {
     /// Whether `given` is the set-up code (spaces and dashes ignored, constant time).
     pub fn accepts(&self, given: &str) -> anyhow::Result<bool> {
         let code = self.code()?;
-        Ok(crate::station::web::auth::same(&code, &normalise(given)))
+        Ok(crate::console::password::same(&code, &normalise(given)))
     }
 }
 

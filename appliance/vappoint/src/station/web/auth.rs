@@ -3,48 +3,23 @@
 
 use std::sync::Arc;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
 use fluent_bundle::{FluentArgs, FluentValue};
-use subtle::ConstantTimeEq;
 use vappoint_store::Officer;
 
-use super::{cookie, lang_of};
+use crate::console::password::same;
 use crate::secrets::sha256;
+use crate::site::{cookie, lang_of};
 use crate::station::app::App;
 use crate::ui::I18n;
 
 pub const SESSION_COOKIE: &str = "__Host-vappoint";
 /// Holds the CSRF token of the login form (there is no session yet to hold it).
 pub const LOGIN_COOKIE: &str = "__Host-vappoint-login";
-
-pub const MIN_PASSWORD: usize = 10;
-
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("hashing the password: {e}"))?
-        .to_string())
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-pub fn same(a: &str, b: &str) -> bool {
-    a.as_bytes().ct_eq(b.as_bytes()).into()
-}
 
 pub fn session_cookie(id: &str) -> String {
     format!("{SESSION_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
@@ -62,7 +37,7 @@ pub fn pre_session_csrf(headers: &HeaderMap, name: &str) -> (String, Option<Head
             && v.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
-    match super::cookie(headers, name).filter(valid) {
+    match cookie(headers, name).filter(valid) {
         Some(v) => (v.to_string(), None),
         None => {
             let v = crate::secrets::random_id();
@@ -209,19 +184,5 @@ impl Me {
                 "console-admin-only",
             ))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn argon2id_round_trip() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong", &h));
-        assert!(!verify_password("x", "not a hash"));
     }
 }

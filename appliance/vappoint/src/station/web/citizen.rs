@@ -22,7 +22,7 @@ use crate::secrets::random_id;
 use crate::station::app::App;
 use crate::station::availability::{self, LOOKAHEAD_DAYS};
 use crate::station::booking::{self, BookRequest};
-use crate::ui::{fmt_date, fmt_time, known_lang};
+use crate::ui::{fmt_date, fmt_time};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -34,7 +34,7 @@ pub fn routes() -> Router<Arc<App>> {
                 .post(book_submit)
                 .layer(DefaultBodyLimit::max(MAX_BOOKING_BODY)),
         )
-        .route("/lang/{code}", get(set_lang))
+        .route("/lang/{code}", get(crate::site::set_lang))
         .route("/a/{link}", get(manage))
         .route("/a/{link}/cancel", post(cancel))
         .route(
@@ -380,47 +380,6 @@ async fn form_again(
     );
     *r.status_mut() = f.status();
     r
-}
-
-#[derive(Deserialize)]
-pub(crate) struct NextQuery {
-    pub(crate) next: Option<String>,
-}
-
-pub(crate) async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
-    let lang = known_lang(&code).unwrap_or("en");
-    // Only paths on this site, never `//other.host`.
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into());
-    let next = strip_lang_param(&next);
-    (
-        StatusCode::SEE_OTHER,
-        [
-            (header::LOCATION, next),
-            (
-                header::SET_COOKIE,
-                format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax; Secure"),
-            ),
-        ],
-    )
-        .into_response()
-}
-
-/// Drops a `lang=` query parameter so the cookie decides after a switch.
-fn strip_lang_param(path: &str) -> String {
-    match path.split_once('?') {
-        None => path.to_string(),
-        Some((p, q)) => {
-            let rest: Vec<&str> = q.split('&').filter(|kv| !kv.starts_with("lang=")).collect();
-            if rest.is_empty() {
-                p.to_string()
-            } else {
-                format!("{p}?{}", rest.join("&"))
-            }
-        }
-    }
 }
 
 fn appointment_json(ctx: &Ctx, a: &Appointment) -> Value {
@@ -777,18 +736,3 @@ const CALL_STRINGS: &[&str] = &[
     "call-audio-only",
     "call-reconnecting",
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::strip_lang_param;
-
-    #[test]
-    fn lang_param_is_dropped() {
-        assert_eq!(strip_lang_param("/?lang=mr"), "/");
-        assert_eq!(
-            strip_lang_param("/officers/1?date=2026-12-01&lang=hi"),
-            "/officers/1?date=2026-12-01"
-        );
-        assert_eq!(strip_lang_param("/book"), "/book");
-    }
-}

@@ -15,9 +15,9 @@ pub mod ws;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -26,8 +26,9 @@ use vappoint_domain::booking::FieldError;
 use vappoint_store::StoreError;
 use vappoint_wire::{ErrorBody, ErrorDetail, FieldProblem};
 
+use crate::site::{favicon, html_response, lang_of, security_headers, static_file};
 use crate::station::app::App;
-use crate::ui::{LANGS, Web, known_lang};
+use crate::ui::LANGS;
 
 /// Why a request did not do what it asked. Each has a status, a stable code for clients,
 /// and a message in the citizen's language (`err-<code>` in the translations).
@@ -158,54 +159,8 @@ pub struct Ctx {
     pub here: String,
 }
 
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 fn pick_lang(parts: &Parts) -> &'static str {
     lang_of(&parts.uri, &parts.headers)
-}
-
-/// The page language: `?lang=`, else the `lang` cookie, else the browser's preference.
-pub(crate) fn lang_of(uri: &axum::http::Uri, headers: &HeaderMap) -> &'static str {
-    let from_query = uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "lang")
-            .and_then(|(_, v)| known_lang(v))
-    });
-    if let Some(l) = from_query {
-        return l;
-    }
-    if let Some(l) = cookie(headers, "lang").and_then(known_lang) {
-        return l;
-    }
-    // Accept-Language: take the first listed language we have (browsers list in order).
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .into_iter()
-        .flat_map(|v| v.split(','))
-        .filter_map(|item| item.split(';').next())
-        .filter_map(|tag| {
-            known_lang(
-                tag.trim()
-                    .split('-')
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase()
-                    .as_str(),
-            )
-        })
-        .next()
-        .unwrap_or("en")
 }
 
 impl FromRequestParts<Arc<App>> for Ctx {
@@ -325,83 +280,6 @@ async fn error_pages(State(app): State<Arc<App>>, req: Request, next: Next) -> R
     out
 }
 
-pub fn html_response(status: StatusCode, html: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response()
-}
-
-pub(crate) async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
-    let Some(file) = Web::get(&format!("static/{path}")) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let etag = format!(
-        "\"{}\"",
-        data_encoding::HEXLOWER.encode(&file.metadata.sha256_hash()[..12])
-    );
-    let cache = "public, max-age=86400";
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [
-                (header::ETAG, etag),
-                (header::CACHE_CONTROL, cache.to_string()),
-            ],
-        )
-            .into_response();
-    }
-    let mime = match path.rsplit('.').next() {
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    };
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (header::ETAG, etag),
-            (header::CACHE_CONTROL, cache.to_string()),
-        ],
-        file.data.into_owned(),
-    )
-        .into_response()
-}
-
-/// Browsers ask for `/favicon.ico` whatever the page links: they get the site's icon (SVG,
-/// which they accept whatever the name says), never a page or a redirect.
-pub(crate) async fn favicon(headers: HeaderMap) -> Response {
-    static_file(Path("icon.svg".to_string()), headers).await
-}
-
-/// Headers on every answer. Pages carry personal data and secret links, so they are never
-/// cached and never leak the URL in a Referer.
-pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
-    let mut r = next.run(req).await;
-    let h = r.headers_mut();
-    let set = |h: &mut HeaderMap, k: header::HeaderName, v: &'static str| {
-        h.entry(k).or_insert(HeaderValue::from_static(v));
-    };
-    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        h,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-         connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-    );
-    set(h, header::CACHE_CONTROL, "no-store");
-    r
-}
-
 async fn not_found(ctx: Ctx) -> Response {
     ctx.fail(Failure::NotFound)
 }
@@ -430,42 +308,4 @@ pub fn router(app: Arc<App>) -> Router {
         ))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app)
-}
-
-/// The HTTP port's only job: send people to HTTPS on the same host.
-pub fn redirect_router(https_port: u16) -> Router {
-    Router::new()
-        .fallback(move |State(()): State<()>, req: Request| async move {
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(|h| {
-                    // Strip a port, keeping IPv6 brackets intact.
-                    match h.rfind(':') {
-                        Some(i) if !h[i..].contains(']') => &h[..i],
-                        _ => h,
-                    }
-                })
-                .filter(|h| {
-                    !h.is_empty()
-                        && h.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
-                })
-                .unwrap_or("localhost")
-                .to_string();
-            let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-            let port = if https_port == 443 {
-                String::new()
-            } else {
-                format!(":{https_port}")
-            };
-            let location = format!("https://{host}{port}{path}");
-            (
-                StatusCode::PERMANENT_REDIRECT,
-                [(header::LOCATION, location)],
-            )
-                .into_response()
-        })
-        .with_state(())
 }

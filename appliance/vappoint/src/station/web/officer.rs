@@ -2,7 +2,7 @@
 //! notes and outcome, one's own hours, and (admins) officers, station profile and mail.
 
 use fluent_bundle::FluentValue;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -14,15 +14,13 @@ use axum::routing::{get, post};
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{Value, json};
 use vappoint_domain::booking::NOTE_MAX;
-use vappoint_domain::{AppointmentStatus, Outcome, Schedule, WeeklyHours};
-use vappoint_store::{Appointment, NewOfficer, OutboxStatus, StoreError};
+use vappoint_domain::{AppointmentStatus, Outcome};
+use vappoint_store::{Appointment, OutboxStatus, StoreError};
 
-use super::auth::{
-    LOGIN_COOKIE, MIN_PASSWORD, Me, clear_cookie, hash_password, pre_session_csrf, same,
-    session_cookie, session_hash, verify_password,
-};
-use super::{cookie, html_response};
+use super::auth::{LOGIN_COOKIE, Me, clear_cookie, pre_session_csrf, session_cookie, session_hash};
+use crate::console::password::{same, verify_password};
 use crate::secrets::{random_id, sha256};
+use crate::site::{cookie, html_response};
 use crate::station::app::{App, PROFILE_FIELDS, Profile};
 use crate::ui::{fmt_date, fmt_time};
 
@@ -219,18 +217,6 @@ async fn logout(
 }
 
 // ---- the day ----
-
-pub(crate) fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str {
-    use vappoint_domain::ReasonCategory::*;
-    match c {
-        Complaint => "Complaint",
-        FirFollowUp => "Follow-up on an FIR",
-        LostArticle => "Lost article",
-        DomesticViolence => "Domestic violence",
-        CyberFraud => "Cyber fraud",
-        Other => "Other",
-    }
-}
 
 /// A reason category in the officer's language, in the citizen pages' words.
 fn category_in(me: &Me, c: vappoint_domain::ReasonCategory) -> String {
@@ -599,74 +585,6 @@ async fn document(
         bytes,
     )
         .into_response()
-}
-
-// ---- officers' details, shared with set-up and the CLI ----
-
-fn parse_schedule(hours: &str, slot: &str, days_off: &str) -> Result<Schedule, String> {
-    let hours: WeeklyHours = hours.parse().map_err(|e| format!("{e}"))?;
-    let slot: u16 = slot
-        .trim()
-        .parse()
-        .map_err(|_| "Minutes per appointment must be a number.".to_string())?;
-    let mut off = BTreeSet::new();
-    for d in days_off
-        .split([',', ' ', '\n'])
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        off.insert(
-            d.parse::<NaiveDate>()
-                .map_err(|_| format!("{d:?} is not a date like 2026-12-25."))?,
-        );
-    }
-    if off.len() > 366 {
-        return Err("At most 366 days off.".into());
-    }
-    Schedule::new(hours, slot, off).map_err(|e| e.to_string())
-}
-
-/// Checks a name or rank as typed in the console or the CLI.
-pub fn clean_label(s: &str, what: &str) -> Result<String, String> {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.is_empty() || s.chars().count() > 100 || s.chars().any(char::is_control) {
-        return Err(format!("{what} needs 1 to 100 characters."));
-    }
-    Ok(s)
-}
-
-/// Validates everything needed to add an officer (shared with the CLI).
-pub fn new_officer(
-    name: &str,
-    rank: &str,
-    email: &str,
-    password: &str,
-    hours: &str,
-    slot: &str,
-    is_admin: bool,
-) -> Result<NewOfficer, String> {
-    let name = clean_label(name, "Name")?;
-    let rank = clean_label(rank, "Rank")?;
-    let email = email.trim().to_string();
-    if !vappoint_domain::booking::valid_email(&email) {
-        return Err(format!("{email:?} is not an email address."));
-    }
-    if password.chars().count() < MIN_PASSWORD || password.len() > 1024 {
-        return Err(format!(
-            "The password needs at least {MIN_PASSWORD} characters."
-        ));
-    }
-    let schedule = parse_schedule(hours, slot, "")?;
-    let password_hash = hash_password(password).map_err(|e| e.to_string())?;
-    Ok(NewOfficer {
-        name,
-        rank,
-        email,
-        password_hash,
-        is_admin,
-        hours: schedule.hours,
-        slot_minutes: schedule.slot_minutes,
-    })
 }
 
 // ---- station profile (admin) ----

@@ -22,10 +22,12 @@ use vappoint_domain::schedule::{DAYS, SLOT_MINUTES_RANGE};
 use vappoint_domain::{Schedule, ScheduleError, WeeklyHours};
 use vappoint_store::{NewOfficer, Officer, StoreError};
 
-use super::auth::{MIN_PASSWORD, Me, hash_password, verify_password};
-use super::officer::{clean_label, internal, page, store_err, with_status};
+use super::auth::Me;
+use super::officer::{internal, page, store_err, with_status};
+use crate::console::password::{MIN_PASSWORD, hash_password, verify_password};
 use crate::station::app::App;
 use crate::ui::fmt_date;
+use vappoint_domain::clean_label;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()

@@ -15,11 +15,13 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use vappoint_store::StoreError;
 
-use super::auth::{LOGIN_COOKIE, clear_cookie, pre_session_csrf, same};
-use super::{Ctx, Failure, cookie};
+use super::auth::{LOGIN_COOKIE, clear_cookie, pre_session_csrf};
+use super::{Ctx, Failure};
 use crate::config::{
     RelayConfig, RelayProblem, Security, parse_tz, validate_address, validate_code, validate_phone,
 };
+use crate::console::password::same;
+use crate::site::cookie;
 use crate::station::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
 use crate::station::setup::is_lan;
 
@@ -255,13 +257,13 @@ async fn submit(
     let takes_appointments = !hours.is_empty();
     // The admin's details, checked here to say what is wrong in the page's language;
     // `new_officer` checks them again, as for the command line.
-    let admin_problem = if super::officer::clean_label(&get("admin_name"), "").is_err() {
+    let admin_problem = if vappoint_domain::clean_label(&get("admin_name"), "").is_err() {
         Some("setup-err-admin-name")
-    } else if super::officer::clean_label(&get("admin_rank"), "").is_err() {
+    } else if vappoint_domain::clean_label(&get("admin_rank"), "").is_err() {
         Some("setup-err-admin-rank")
     } else if !vappoint_domain::booking::valid_email(get("admin_email").trim()) {
         Some("setup-err-admin-email")
-    } else if get("password").chars().count() < super::auth::MIN_PASSWORD
+    } else if get("password").chars().count() < crate::console::password::MIN_PASSWORD
         || get("password").len() > 1024
     {
         Some("setup-err-password-short")
@@ -271,7 +273,7 @@ async fn submit(
         None
     };
     if let Some(id) = admin_problem {
-        let min = super::auth::MIN_PASSWORD.to_string();
+        let min = crate::console::password::MIN_PASSWORD.to_string();
         return refuse(
             StatusCode::BAD_REQUEST,
             say(&app, lang, id, &[("min", min)]),
@@ -285,7 +287,7 @@ async fn submit(
     );
     let made = tokio::task::spawn_blocking(move || {
         let (n, r, e, p) = fields;
-        super::officer::new_officer(&n, &r, &e, &p, hours, "5", true)
+        crate::station::officers::new_officer(&n, &r, &e, &p, hours, "5", true)
     })
     .await
     .unwrap_or_else(|e| Err(e.to_string()));
@@ -366,7 +368,7 @@ pub fn profile_settings(
                 check.map_err(|_| say(app, lang, id, &[("value", v.clone())]))?;
                 v
             }
-            _ => super::officer::clean_label(v, "").map_err(|_| {
+            _ => vappoint_domain::clean_label(v, "").map_err(|_| {
                 let field = say(app, lang, &format!("station-field-{key}"), &[]);
                 say(app, lang, "setup-err-label", &[("field", field)])
             })?,

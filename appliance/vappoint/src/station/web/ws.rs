@@ -19,8 +19,8 @@ use vappoint_domain::call::EndedBy;
 use vappoint_wire::signal::{CitizenMsg, MAX_MESSAGE_BYTES, OfficerMsg, ServerMsg};
 
 use super::auth::Me;
-use super::cookie;
 use crate::secrets::sha256;
+use crate::site::cookie;
 use crate::station::app::App;
 use crate::station::calls::{self, CallError, OUTBOX_DEPTH};
 
