@@ -181,6 +181,19 @@ impl Ui {
     }
 }
 
+/// A reason category in English, for exports and the hub's reports.
+pub fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str {
+    use vappoint_domain::ReasonCategory::*;
+    match c {
+        Complaint => "Complaint",
+        FirFollowUp => "Follow-up on an FIR",
+        LostArticle => "Lost article",
+        DomesticViolence => "Domestic violence",
+        CyberFraud => "Cyber fraud",
+        Other => "Other",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,18 +229,5 @@ mod tests {
             fmt_date(t, tz, "hi")
         );
         assert_eq!(rfc3339(t, tz), "2026-11-30T11:00:00+05:30");
-    }
-}
-
-/// A reason category in English, for exports and the hub's reports.
-pub fn category_label(c: vappoint_domain::ReasonCategory) -> &'static str {
-    use vappoint_domain::ReasonCategory::*;
-    match c {
-        Complaint => "Complaint",
-        FirFollowUp => "Follow-up on an FIR",
-        LostArticle => "Lost article",
-        DomesticViolence => "Domestic violence",
-        CyberFraud => "Cyber fraud",
-        Other => "Other",
     }
 }
