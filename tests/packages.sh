@@ -1,0 +1,14 @@
+# The Debian packages this repository's scripts need, in one list; sourced by .ci/run,
+# tests/run and image/build (bash). `apt_install` installs the ones given.
+
+# The image is built from Debian's mirror with these; the image tests read it with mtools and
+# debugfs, check the units with systemd-analyze and boot it in qemu.
+IMAGE_PACKAGES=(mmdebstrap genimage qemu-user-static qemu-system-arm binfmt-support arch-test
+    mtools dosfstools e2fsprogs xz-utils fdisk systemd file)
+# The black-box tests drive Debian's Chromium with its driver; npm installs axe-core.
+TEST_PACKAGES=(chromium chromium-driver npm)
+
+apt_install() {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
