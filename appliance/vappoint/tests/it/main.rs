@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 #[path = "../../../bridge/tests/it/client.rs"]
 mod client;
+mod layers;
 mod signalling;
 
 use std::time::{Duration, Instant};
