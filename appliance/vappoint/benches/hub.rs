@@ -50,9 +50,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Serve
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Runtime;
-use vappoint::cli::StationArgs;
 use vappoint::hub::RunningHub;
 use vappoint::peer::{HubCert, fingerprint};
+use vappoint::server::ServeArgs as StationArgs;
 use vappoint_domain::ReasonCategory;
 use vappoint_store::HubStore;
 use vappoint_wire::federation::{
@@ -1364,7 +1364,7 @@ fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
     let store = hub.app.store.clone();
     for (i, (code, (cert, _))) in codes.iter().zip(&keys).enumerate() {
         let zone = format!("Zone {}", i % 5 + 1);
-        let enrol = vappoint::hub::new_enrol_code();
+        let enrol = vappoint::federation::new_enrol_code();
         store.register_station(
             code,
             &format!("Police Station {code}"),
@@ -1375,7 +1375,7 @@ fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
                 format!("Locality {code} South"),
             ],
             &Default::default(),
-            &vappoint::hub::enrol_key(&enrol),
+            &vappoint::federation::enrol_key(&enrol),
             now + chrono::Duration::days(7),
             now,
         )?;
@@ -1515,7 +1515,7 @@ fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
                 "after the hub stopped (closing checkpoints the WAL into the main file)",
                 &data,
             );
-            let store = vappoint::hub::open_store(&data)?;
+            let store = vappoint::hub::admin::open_store(&data)?;
             let today = Utc::now().with_timezone(&ist()).date_naive();
             report_time = time_reads(&store, today - chrono::Duration::days(29), today, "30 days")?;
         }
@@ -1585,7 +1585,7 @@ fn enrol_station(
     vappoint::station::hub_link::HubLink,
     Arc<rustls::ClientConfig>,
 )> {
-    let enrol = vappoint::hub::add_station(
+    let enrol = vappoint::hub::admin::add_station(
         hub_data,
         code,
         name,
@@ -1800,7 +1800,7 @@ fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
             Utc::now(),
         )?);
     }
-    let code = vappoint::hub::add_station(
+    let code = vappoint::hub::admin::add_station(
         &hub_data,
         "DGP",
         "Deccan Gymkhana Police Station",

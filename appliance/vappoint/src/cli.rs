@@ -2,11 +2,12 @@
 //! `vappoint discover`.
 
 use std::io::BufRead;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+use crate::server::ServeArgs;
 
 #[derive(Parser)]
 #[command(
@@ -19,33 +20,13 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args, Clone)]
-pub struct StationArgs {
-    /// Where the database, documents, keys and mail spool live.
-    #[arg(long, default_value = "./vappoint-data")]
-    pub data: PathBuf,
-    /// HTTPS address for citizens and officers.
-    #[arg(long, default_value = "0.0.0.0:8443")]
-    pub https_addr: SocketAddr,
-    /// Plain HTTP address; it only redirects to HTTPS.
-    #[arg(long, default_value = "0.0.0.0:8080")]
-    pub http_addr: SocketAddr,
-    /// Optional TOML configuration file.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// (Stations) the file holding the one-time set-up code; without it, a code is made in
-    /// the data folder. The Raspberry Pi's first boot writes one to the boot partition.
-    #[arg(long)]
-    pub setup_code_file: Option<PathBuf>,
-}
-
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
 struct StationCmd {
     #[command(subcommand)]
     sub: Option<StationSub>,
     #[command(flatten)]
-    run: StationArgs,
+    run: ServeArgs,
 }
 
 #[derive(Subcommand)]
@@ -71,7 +52,7 @@ struct HubCmd {
     #[command(subcommand)]
     sub: Option<HubSub>,
     #[command(flatten)]
-    run: StationArgs,
+    run: ServeArgs,
 }
 
 #[derive(Subcommand)]
@@ -296,10 +277,10 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
             let config = crate::config::Config::load(config.as_deref())?;
             let mut by_lang = vappoint_store::Aliases::new();
             for a in &aliases {
-                let (lang, alias) = crate::hub::parse_alias(a)?;
+                let (lang, alias) = crate::hub::admin::parse_alias(a)?;
                 by_lang.entry(lang).or_default().push(alias);
             }
-            let enrol = crate::hub::add_station(
+            let enrol = crate::hub::admin::add_station(
                 &data,
                 &code,
                 &name,
@@ -317,7 +298,7 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
             println!("enrolment code: {enrol}");
         }
         HubSub::RevokeStation { data, code } => {
-            crate::hub::revoke_station(&data, &code)?;
+            crate::hub::admin::revoke_station(&data, &code)?;
             println!("station {} revoked", code.to_ascii_uppercase());
         }
         HubSub::AddAdmin {
@@ -325,7 +306,7 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
             email,
             password_stdin: _,
         } => {
-            let id = crate::hub::add_admin(&data, &email, &read_password()?)?;
+            let id = crate::hub::admin::add_admin(&data, &email, &read_password()?)?;
             println!("hub admin {id} added");
         }
     }

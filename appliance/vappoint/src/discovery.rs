@@ -75,12 +75,12 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn station(profile: &crate::station::app::Profile) -> Identity {
+    pub fn station(name: &str, code: &str, zone: &str) -> Identity {
         Identity {
             role: Role::Station,
-            name: profile.name.clone(),
-            code: profile.code.clone(),
-            zone: profile.zone.clone(),
+            name: name.to_string(),
+            code: code.to_string(),
+            zone: zone.to_string(),
         }
     }
 
@@ -492,12 +492,7 @@ mod tests {
     use super::*;
 
     fn station(name: &str, code: &str, zone: &str) -> Identity {
-        Identity {
-            role: Role::Station,
-            name: name.into(),
-            code: code.into(),
-            zone: zone.into(),
-        }
+        Identity::station(name, code, zone)
     }
 
     const FP: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";

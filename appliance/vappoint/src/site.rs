@@ -1,8 +1,7 @@
 //! What every site of the binary (station and hub) serves alike: HTML answers, the embedded
 //! static files, the security headers, the page language and the language switch.
 
-use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -172,44 +171,6 @@ fn strip_lang_param(path: &str) -> String {
             }
         }
     }
-}
-
-/// The HTTP port's only job: send people to HTTPS on the same host.
-pub fn redirect_router(https_port: u16) -> Router {
-    Router::new()
-        .fallback(move |State(()): State<()>, req: Request| async move {
-            let host = req
-                .headers()
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .map(|h| {
-                    // Strip a port, keeping IPv6 brackets intact.
-                    match h.rfind(':') {
-                        Some(i) if !h[i..].contains(']') => &h[..i],
-                        _ => h,
-                    }
-                })
-                .filter(|h| {
-                    !h.is_empty()
-                        && h.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
-                })
-                .unwrap_or("localhost")
-                .to_string();
-            let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-            let port = if https_port == 443 {
-                String::new()
-            } else {
-                format!(":{https_port}")
-            };
-            let location = format!("https://{host}{port}{path}");
-            (
-                StatusCode::PERMANENT_REDIRECT,
-                [(header::LOCATION, location)],
-            )
-                .into_response()
-        })
-        .with_state(())
 }
 
 #[cfg(test)]

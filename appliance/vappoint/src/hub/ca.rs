@@ -71,19 +71,10 @@ fn time_now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
-/// A station's key pair and certificate request for its hub.
-pub fn station_request(station: &str) -> anyhow::Result<(KeyPair, String)> {
-    let key = KeyPair::generate()?;
-    let mut params = CertificateParams::new(Vec::new())?;
-    params.distinguished_name = DistinguishedName::new();
-    params.distinguished_name.push(DnType::CommonName, station);
-    let csr = params.serialize_request(&key)?.pem()?;
-    Ok((key, csr))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::federation::station_request;
 
     #[test]
     fn signs_a_station_request_as_a_client_certificate() {

@@ -303,7 +303,7 @@ async fn reports_page(
             )
         })
         .collect();
-    let zones_svg = report::bar_chart(
+    let zones_svg = super::chart::bar_chart(
         "Appointments by zone",
         &bars,
         &["Booked", "Completed", "No-show", "Cancelled"],

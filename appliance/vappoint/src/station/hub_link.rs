@@ -18,7 +18,7 @@ use vappoint_wire::federation::{
     PushMessage,
 };
 
-use crate::hub::{enrol_key, mac, station_request};
+use crate::federation::{enrol_key, mac, mac_matches, station_request};
 use crate::peer::HubCert;
 use crate::secrets::write_private;
 use crate::station::app::App;
@@ -54,7 +54,7 @@ fn client(
     verifier: Arc<HubCert>,
     with_identity: bool,
 ) -> anyhow::Result<reqwest::Client> {
-    let provider = crate::tls::provider();
+    let provider = crate::server::tls::provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
@@ -97,7 +97,7 @@ pub async fn enroll(
         mac: mac(&key, &["station", station, &csr]),
         csr,
     };
-    let seen = Arc::new(HubCert::recording(crate::tls::provider()));
+    let seen = Arc::new(HubCert::recording(crate::server::tls::provider()));
     let http = client(data, seen.clone(), false)?;
     let resp = http
         .post(format!("{url}/federation/v1/enroll"))
@@ -118,7 +118,7 @@ pub async fn enroll(
         .json()
         .await
         .context("the hub's answer could not be read")?;
-    if !crate::hub::mac_matches(
+    if !mac_matches(
         &key,
         &[
             "hub",
@@ -273,7 +273,10 @@ async fn queue_changes(
 pub fn push_client(data: &Path, link: &HubLink) -> anyhow::Result<reqwest::Client> {
     client(
         data,
-        Arc::new(HubCert::pinned(crate::tls::provider(), link.pinned.clone())),
+        Arc::new(HubCert::pinned(
+            crate::server::tls::provider(),
+            link.pinned.clone(),
+        )),
         true,
     )
 }

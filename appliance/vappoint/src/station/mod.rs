@@ -11,7 +11,7 @@ pub mod officers;
 pub mod setup;
 pub mod web;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -19,10 +19,10 @@ use std::time::Duration;
 use anyhow::Context;
 use vappoint_store::Store;
 
-use crate::cli::StationArgs;
 use crate::config::Config;
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
+use crate::server::{ClientCerts, ServeArgs};
 use crate::station::app::{App, Profile};
 use crate::ui::Ui;
 
@@ -73,77 +73,18 @@ fn url_for(ip: IpAddr, port: u16) -> String {
     }
 }
 
-/// Binds the HTTPS and HTTP listeners (before anything is printed, so a port in use is the
-/// first and only error).
-pub(crate) fn bind(
-    args: &StationArgs,
-) -> anyhow::Result<(std::net::TcpListener, std::net::TcpListener)> {
-    let https = std::net::TcpListener::bind(args.https_addr)
-        .with_context(|| format!("listening on {}", args.https_addr))?;
-    let http = std::net::TcpListener::bind(args.http_addr)
-        .with_context(|| format!("listening on {}", args.http_addr))?;
-    https.set_nonblocking(true)?;
-    http.set_nonblocking(true)?;
-    Ok((https, http))
-}
-
-/// Serves the plain-HTTP port, which only redirects to HTTPS.
-pub(crate) fn serve_redirect(http: std::net::TcpListener, https_port: u16) -> anyhow::Result<()> {
-    let redirect = crate::site::redirect_router(https_port);
-    let http = tokio::net::TcpListener::from_std(http)?;
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(http, redirect).await {
-            tracing::error!(error = %e, "http redirect server stopped");
-        }
-    });
-    Ok(())
-}
-
 /// Runs a station until SIGTERM or Ctrl-C.
-pub fn run(args: StationArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let station = start(args).await?;
-        let app = station.app.clone();
-        notify_ready(format!("serving on {}", station.https), move || {
-            let app = app.clone();
-            async move { app.db(|s| s.has_admin()).await.is_ok() }
-        });
-        shutdown_signal().await;
-        notify_stopping();
-        tracing::info!("stopping");
-        station.stop().await
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    crate::server::run("serving", start(args), |app: Arc<App>| async move {
+        app.db(|s| s.has_admin()).await.is_ok()
     })
 }
 
 /// A station serving in this process (the binary runs one; tests may run several).
-pub struct Running {
-    pub https: SocketAddr,
-    pub http: SocketAddr,
-    pub app: Arc<App>,
-    handle: axum_server::Handle,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
-    /// The mDNS announcement, while there is one (see `discovery.rs`).
-    discovery: Option<crate::discovery::Announcer>,
-}
-
-impl Running {
-    /// Stops taking requests, lets those under way finish (10 s at most).
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        // Withdrawn first, so the LAN stops sending people to a box that is going away.
-        if let Some(discovery) = self.discovery.take() {
-            discovery.stop().await;
-        }
-        self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
-        self.server.await??;
-        Ok(())
-    }
-}
+pub type Running = crate::server::Running<App>;
 
 /// Opens the data dir, prints where to go, and starts serving.
-pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
+pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     let config = Config::load(args.config.as_deref())?;
     let data = args.data.clone();
     let store = open_store(&data)?;
@@ -160,11 +101,12 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
         );
     }
     let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
-    let tls = crate::tls::load_or_create(&data.join("tls"))?;
+    let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
     let ui = Ui::load()?;
 
-    let (https, http) = bind(&args)?;
-    let (https_local, http_local) = (https.local_addr()?, http.local_addr()?);
+    let listeners = crate::server::bind(&args)?;
+    let https_local = listeners.https_addr;
+    let http_local = listeners.http_addr;
 
     let lan = lan_addresses();
     let default_url = {
@@ -279,75 +221,16 @@ pub async fn start(args: StationArgs) -> anyhow::Result<Running> {
     }
     tokio::spawn(crate::station::hub_link::run(app.clone()));
 
-    serve_redirect(http, https_local.port())?;
-
-    let handle = axum_server::Handle::new();
     let router = crate::station::web::router(app.clone());
-    let server = axum_server::from_tcp_rustls(
-        https,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls.server_config(false)?),
-    )
-    .handle(handle.clone())
-    .serve(router.into_make_service_with_connect_info::<SocketAddr>());
-    let server = tokio::spawn(async move { server.await.context("the HTTPS server stopped") });
+    let mut running = listeners.serve(app.clone(), router, &tls, ClientCerts::Ignored)?;
     // Announced once the listeners are bound, with the port actually bound (tests ask for
     // port 0). The profile is read again later: the admin may set the code in the console.
-    let discovery = {
-        let current = app.clone();
-        crate::discovery::announce(&app.config.discovery, https_local, &tls.sha256, move || {
-            crate::discovery::Identity::station(&current.profile())
-        })
-    };
-    Ok(Running {
-        https: https_local,
-        http: http_local,
-        app,
-        handle,
-        server,
-        discovery,
-    })
-}
-
-/// Tells systemd (`Type=notify`) that the box serves, and feeds its watchdog at half the
-/// interval while `alive` answers true: `alive` reads the database, so a wedged disk or a
-/// stuck runtime stops the pings and systemd restarts the service. Outside systemd, nothing.
-pub(crate) fn notify_ready<F, Fut>(status: String, alive: F)
-where
-    F: Fn() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    use sd_notify::NotifyState;
-    if let Err(e) = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(&status)]) {
-        tracing::debug!(error = %e, "no systemd to notify");
-    }
-    let Some(interval) = sd_notify::watchdog_enabled() else {
-        return;
-    };
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval / 2);
-        loop {
-            tick.tick().await;
-            if alive().await {
-                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
-            } else {
-                tracing::error!("health check failed; the watchdog is not fed");
-            }
-        }
+    let current = app.clone();
+    running.announce(&app.config.discovery, &tls.sha256, move || {
+        let profile = current.profile();
+        crate::discovery::Identity::station(&profile.name, &profile.code, &profile.zone)
     });
-}
-
-/// Tells systemd the stop is deliberate, so it does not count as the watchdog failing.
-pub(crate) fn notify_stopping() {
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-}
-
-pub(crate) async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("signal handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    Ok(running)
 }
 
 /// Every 20 seconds: fresh queue estimates for those waiting (the clock moves on). Once a

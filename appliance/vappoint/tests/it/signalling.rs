@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use vappoint::cli::StationArgs;
+use vappoint::server::ServeArgs;
 use vappoint::station::{Running, start};
 use vappoint_bridge::{Candidate, LegEvent};
 use vappoint_domain::{AppointmentStatus, ReasonCategory};
@@ -42,7 +42,7 @@ async fn station_on(dir: &std::path::Path, udp_ports: &str) -> Running {
         ),
     )
     .unwrap();
-    start(StationArgs {
+    start(ServeArgs {
         data: dir.join("data"),
         https_addr: "127.0.0.1:0".parse().unwrap(),
         http_addr: "127.0.0.1:0".parse().unwrap(),

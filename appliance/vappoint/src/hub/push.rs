@@ -1,0 +1,285 @@
+//! Enrolment and pushes: a station enrols once with a one-time code (the hub's CA signs its
+//! client certificate), then pushes its durable queue over mutual TLS; the hub checks each
+//! message and records what it asks for.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Extension, Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use vappoint_store::{DailyFigures, HubUpdate, PushItem, PushRefusal, StoreError};
+use vappoint_wire::federation::{self as fed, Body, EnrollRequest, EnrollResponse, Push, PushAck};
+
+use super::{HubApp, error, internal};
+use crate::federation::{mac, mac_matches};
+use crate::peer::{PeerCert, fingerprint};
+
+pub(super) fn routes() -> Router<Arc<HubApp>> {
+    Router::new()
+        .route("/federation/v1/enroll", post(enroll))
+        .route(
+            "/federation/v1/push",
+            post(push).layer(DefaultBodyLimit::max(fed::MAX_PUSH_BYTES)),
+        )
+}
+
+async fn enroll(State(h): State<Arc<HubApp>>, body: Bytes) -> Response {
+    let Ok(req) = serde_json::from_slice::<EnrollRequest>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "The enrolment request could not be read.",
+        );
+    };
+    if req.version != fed::VERSION || crate::config::validate_code(&req.station).is_err() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Unknown protocol version or station code.",
+        );
+    }
+    let cert = match h.ca.sign(&req.csr, &req.station) {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_csr", &format!("{e:#}")),
+    };
+    let der = rustls::pki_types::pem::PemObject::from_pem_slice(cert.as_bytes())
+        .map(|c: rustls::pki_types::CertificateDer<'static>| fingerprint(&c));
+    let Ok(cert_sha) = der else {
+        return internal("signed certificate does not parse");
+    };
+    let (station, csr, given) = (req.station.clone(), req.csr.clone(), req.mac.clone());
+    let check = move |key: &[u8]| mac_matches(key, &["station", &station, &csr], &given);
+    let code = req.station.clone();
+    match h
+        .db(move |s| s.enrol(&code, check, &cert_sha, Utc::now()))
+        .await
+    {
+        Ok((station, key)) => {
+            tracing::info!(station = %station.code, "station enrolled");
+            let answer = mac(&key, &["hub", &cert, &h.ca.cert_pem, &h.tls_sha256]);
+            Json(EnrollResponse {
+                certificate: cert,
+                ca: h.ca.cert_pem.clone(),
+                hub_tls_sha256: h.tls_sha256.clone(),
+                mac: answer,
+            })
+            .into_response()
+        }
+        Err(StoreError::Conflict(_)) => {
+            tracing::warn!(station = %req.station, "enrolment refused");
+            // The usual mistake: the code is good, but the hub registered it for another
+            // station code than the one this station goes by. Say so, with both codes.
+            match issued_for(&h, &req).await {
+                Some(registered) => {
+                    let message = format!(
+                        "This enrolment code was issued for station {registered}, but this station's code is {}. \
+                         Set the station's code to {registered} (Station page, or [station] code in its config file) \
+                         and enrol again, or ask the hub to register {} instead.",
+                        req.station, req.station
+                    );
+                    (
+                        StatusCode::FORBIDDEN,
+                        Json(json!({"error": {"code": "station_mismatch", "message": message, "registered": registered}})),
+                    )
+                        .into_response()
+                }
+                None => error(
+                    StatusCode::FORBIDDEN,
+                    "code_unusable",
+                    "This enrolment code is wrong, used or expired. Ask the hub for a new one.",
+                ),
+            }
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// The station code a refused enrolment's code was issued for, if it is another station's
+/// usable code: the request's MAC is checked against each waiting code's key.
+async fn issued_for(h: &Arc<HubApp>, req: &EnrollRequest) -> Option<String> {
+    let pending = h.db(|s| s.pending_enrolments(Utc::now())).await.ok()?;
+    pending
+        .into_iter()
+        .find(|(code, key)| {
+            *code != req.station && mac_matches(key, &["station", &req.station, &req.csr], &req.mac)
+        })
+        .map(|(code, _)| code)
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    s.parse().ok()
+}
+
+fn time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// What a message asks the hub to record; `None` if its content is not plausible.
+fn update_of(body: Body) -> Option<HubUpdate> {
+    Some(match body {
+        Body::Profile { name, officers, .. } => HubUpdate::Profile {
+            name,
+            officers: officers
+                .into_iter()
+                .take(500)
+                .map(|o| (o.id, o.name, o.rank))
+                .collect(),
+        },
+        Body::Availability { days, .. } => HubUpdate::Availability {
+            days: days
+                .into_iter()
+                .take(50_000)
+                .map(|d| {
+                    Some(vappoint_store::AvailabilityRow {
+                        officer_id: d.officer_id,
+                        day: date(&d.date)?,
+                        offered: d.offered,
+                        free: d.free,
+                        next_free: d.next_free.as_deref().and_then(time),
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?,
+        },
+        Body::Daily {
+            date: d,
+            officer_id,
+            offered,
+            booked,
+            completed,
+            no_show,
+            cancelled,
+            wait_seconds_sum,
+            wait_count,
+            call_seconds_sum,
+            call_count,
+            reasons,
+        } => HubUpdate::Daily(DailyFigures {
+            day: date(&d)?,
+            officer_id,
+            offered,
+            booked,
+            completed,
+            no_show,
+            cancelled,
+            wait_seconds_sum,
+            wait_count,
+            call_seconds_sum,
+            call_count,
+            // Only the known categories: free text never reaches the hub's database.
+            reasons: reasons
+                .into_iter()
+                .filter(|(k, _)| k.parse::<vappoint_domain::ReasonCategory>().is_ok())
+                .collect(),
+        }),
+        Body::Heartbeat { .. } => HubUpdate::Heartbeat,
+    })
+}
+
+async fn push(
+    State(h): State<Arc<HubApp>>,
+    Extension(PeerCert(cert)): Extension<PeerCert>,
+    body: Bytes,
+) -> Response {
+    let Some(cert) = cert else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "certificate_required",
+            "Pushes need the station's client certificate.",
+        );
+    };
+    let station = match h.db(move |s| s.station_by_cert(&cert)).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "unknown_certificate",
+                "This hub did not issue that certificate.",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    if station.revoked {
+        return error(
+            StatusCode::FORBIDDEN,
+            "revoked",
+            "This station's enrolment was revoked.",
+        );
+    }
+    let push: Push = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "The push could not be read.",
+            );
+        }
+    };
+    if push.version != fed::VERSION {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_version",
+            "Unknown protocol version.",
+        );
+    }
+    if push.station != station.code {
+        tracing::warn!(certificate_of = %station.code, claims = %push.station, "push for another station refused");
+        return error(
+            StatusCode::FORBIDDEN,
+            "wrong_station",
+            "This certificate belongs to another station.",
+        );
+    }
+    if push.messages.len() > fed::MAX_MESSAGES {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many",
+            "Too many messages in one push.",
+        );
+    }
+    let mut items = Vec::with_capacity(push.messages.len());
+    for m in push.messages {
+        let raw = m.body.get();
+        if data_encoding::HEXLOWER.encode(&Sha256::digest(raw.as_bytes())) != m.digest {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "tampered",
+                "A message does not match its digest.",
+            );
+        }
+        let Some(update) = serde_json::from_str::<Body>(raw).ok().and_then(update_of) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                "A message could not be read.",
+            );
+        };
+        items.push(PushItem {
+            seq: m.seq,
+            digest: m.digest,
+            update,
+        });
+    }
+    let code = station.code.clone();
+    match h.db(move |s| s.apply_push(&code, &items, Utc::now())).await {
+        Ok(Ok(acked)) => Json(PushAck { acked }).into_response(),
+        Ok(Err(PushRefusal::Replayed { seq })) => {
+            tracing::warn!(station = %station.code, seq, "replayed message refused");
+            error(StatusCode::CONFLICT, "replayed", "A different message was already received under that number.")
+        }
+        Ok(Err(PushRefusal::Gap { expected })) => (
+            StatusCode::CONFLICT,
+            Json(json!({"error": {"code": "gap", "message": "Messages are missing before these.", "expected": expected}})),
+        )
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}

@@ -1,0 +1,194 @@
+//! What a serving box needs whichever program it runs (station or hub): the listeners, the
+//! HTTPS server and its certificate, the plain-HTTP redirect, the mDNS announcement, the
+//! systemd notifications and the shutdown signal, and the [`Running`] handle that stops them.
+
+mod redirect;
+mod systemd;
+pub mod tls;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+
+use crate::config::DiscoveryConfig;
+use crate::discovery::{Announcer, Identity};
+use crate::peer::PeerCertAcceptor;
+use tls::Tls;
+
+// The options `vappoint station` and `vappoint hub` share (clap flattens them into both).
+// No doc comment on the struct: clap would take it as the subcommand's description.
+#[derive(clap::Args, Clone)]
+pub struct ServeArgs {
+    /// Where the database, documents, keys and mail spool live.
+    #[arg(long, default_value = "./vappoint-data")]
+    pub data: PathBuf,
+    /// HTTPS address for citizens and officers.
+    #[arg(long, default_value = "0.0.0.0:8443")]
+    pub https_addr: SocketAddr,
+    /// Plain HTTP address; it only redirects to HTTPS.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub http_addr: SocketAddr,
+    /// Optional TOML configuration file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// (Stations) the file holding the one-time set-up code; without it, a code is made in
+    /// the data folder. The Raspberry Pi's first boot writes one to the boot partition.
+    #[arg(long)]
+    pub setup_code_file: Option<PathBuf>,
+}
+
+/// The HTTPS and HTTP listeners, bound and not yet served.
+pub struct Listeners {
+    https: std::net::TcpListener,
+    http: std::net::TcpListener,
+    /// The addresses actually bound (tests ask for port 0).
+    pub https_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+}
+
+/// Binds the HTTPS and HTTP listeners (before anything is printed, so a port in use is the
+/// first and only error).
+pub fn bind(args: &ServeArgs) -> anyhow::Result<Listeners> {
+    let https = std::net::TcpListener::bind(args.https_addr)
+        .with_context(|| format!("listening on {}", args.https_addr))?;
+    let http = std::net::TcpListener::bind(args.http_addr)
+        .with_context(|| format!("listening on {}", args.http_addr))?;
+    https.set_nonblocking(true)?;
+    http.set_nonblocking(true)?;
+    Ok(Listeners {
+        https_addr: https.local_addr()?,
+        http_addr: http.local_addr()?,
+        https,
+        http,
+    })
+}
+
+/// Whether the HTTPS server asks clients for a certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientCerts {
+    /// Plain HTTPS (the station: browsers).
+    Ignored,
+    /// Asked for, never required; a presented one reaches the handlers as a
+    /// [`crate::peer::PeerCert`] extension (the hub: stations push with theirs).
+    Optional,
+}
+
+impl Listeners {
+    /// Starts serving: the HTTP port redirects to HTTPS, the HTTPS port serves `router`
+    /// with `tls`. `app` is kept in the returned handle for whoever started the server.
+    pub fn serve<A>(
+        self,
+        app: Arc<A>,
+        router: Router,
+        tls: &Tls,
+        client_certs: ClientCerts,
+    ) -> anyhow::Result<Running<A>> {
+        let redirect = redirect::serve(self.http, self.https_addr.port())?;
+        let handle = axum_server::Handle::new();
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let config =
+            RustlsConfig::from_config(tls.server_config(client_certs == ClientCerts::Optional)?);
+        let server = match client_certs {
+            ClientCerts::Ignored => {
+                let server = axum_server::from_tcp_rustls(self.https, config)
+                    .handle(handle.clone())
+                    .serve(service);
+                tokio::spawn(async move { server.await.context("the HTTPS server stopped") })
+            }
+            ClientCerts::Optional => {
+                let server = axum_server::from_tcp(self.https)
+                    .acceptor(PeerCertAcceptor::new(RustlsAcceptor::new(config)))
+                    .handle(handle.clone())
+                    .serve(service);
+                tokio::spawn(async move { server.await.context("the HTTPS server stopped") })
+            }
+        };
+        Ok(Running {
+            https: self.https_addr,
+            http: self.http_addr,
+            app,
+            handle,
+            server,
+            redirect,
+            discovery: None,
+        })
+    }
+}
+
+/// A station or hub serving in this process (the binary runs one; tests may run several).
+pub struct Running<A> {
+    pub https: SocketAddr,
+    pub http: SocketAddr,
+    pub app: Arc<A>,
+    handle: axum_server::Handle,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    redirect: tokio::task::JoinHandle<()>,
+    /// The mDNS announcement, while there is one (see `discovery.rs`).
+    discovery: Option<Announcer>,
+}
+
+impl<A> Running<A> {
+    /// Announces the HTTPS listener on the LAN (when the configuration allows), with the
+    /// port actually bound. `identity` is asked again now and then, so a changed profile is
+    /// re-announced.
+    pub fn announce(
+        &mut self,
+        config: &DiscoveryConfig,
+        fingerprint: &str,
+        identity: impl Fn() -> Identity + Send + 'static,
+    ) {
+        self.discovery = crate::discovery::announce(config, self.https, fingerprint, identity);
+    }
+
+    /// Stops taking requests, lets those under way finish (10 s at most).
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        // Withdrawn first, so the LAN stops sending people to a box that is going away.
+        if let Some(discovery) = self.discovery.take() {
+            discovery.stop().await;
+        }
+        self.redirect.abort();
+        self.handle.graceful_shutdown(Some(Duration::from_secs(10)));
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// Runs a server until SIGTERM or Ctrl-C: `start` in a fresh runtime, then systemd is told
+/// the box is `what` (e.g. "serving") and its watchdog is fed while `alive` answers true.
+pub fn run<A, S, H, Fut>(what: &str, start: S, alive: H) -> anyhow::Result<()>
+where
+    A: Send + Sync + 'static,
+    S: Future<Output = anyhow::Result<Running<A>>>,
+    H: Fn(Arc<A>) -> Fut + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let running = start.await?;
+        let app = running.app.clone();
+        systemd::notify_ready(format!("{what} on {}", running.https), move || {
+            alive(app.clone())
+        });
+        shutdown_signal().await;
+        systemd::notify_stopping();
+        tracing::info!("stopping");
+        running.stop().await
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("signal handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
