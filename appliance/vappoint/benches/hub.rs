@@ -51,8 +51,8 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Runtime;
 use vappoint::hub::RunningHub;
-use vappoint::peer::{HubCert, fingerprint};
 use vappoint::server::ServeArgs as StationArgs;
+use vappoint::server::peer::{HubCert, fingerprint};
 use vappoint_domain::ReasonCategory;
 use vappoint_store::HubStore;
 use vappoint_wire::federation::{

@@ -12,7 +12,6 @@ pub mod federation;
 pub mod hub;
 mod ice;
 mod limits;
-pub mod peer;
 mod secrets;
 pub mod server;
 mod site;

@@ -18,7 +18,7 @@ use vappoint_wire::federation::{self as fed, Body, EnrollRequest, EnrollResponse
 
 use super::{HubApp, error, internal};
 use crate::federation::{mac, mac_matches};
-use crate::peer::{PeerCert, fingerprint};
+use crate::server::peer::{PeerCert, fingerprint};
 
 pub(super) fn routes() -> Router<Arc<HubApp>> {
     Router::new()

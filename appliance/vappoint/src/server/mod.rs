@@ -2,6 +2,7 @@
 //! HTTPS server and its certificate, the plain-HTTP redirect, the mDNS announcement, the
 //! systemd notifications and the shutdown signal, and the [`Running`] handle that stops them.
 
+pub mod peer;
 mod redirect;
 mod systemd;
 pub mod tls;
@@ -18,7 +19,7 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 
 use crate::config::DiscoveryConfig;
 use crate::discovery::{Announcer, Identity};
-use crate::peer::PeerCertAcceptor;
+use crate::server::peer::PeerCertAcceptor;
 use tls::Tls;
 
 // The options `vappoint station` and `vappoint hub` share (clap flattens them into both).
@@ -75,7 +76,7 @@ pub enum ClientCerts {
     /// Plain HTTPS (the station: browsers).
     Ignored,
     /// Asked for, never required; a presented one reaches the handlers as a
-    /// [`crate::peer::PeerCert`] extension (the hub: stations push with theirs).
+    /// [`crate::server::peer::PeerCert`] extension (the hub: stations push with theirs).
     Optional,
 }
 

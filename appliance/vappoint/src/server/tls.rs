@@ -30,9 +30,9 @@ impl Tls {
         let builder = rustls::ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()?;
         let builder = if ask_client_cert {
-            builder.with_client_cert_verifier(Arc::new(crate::peer::OptionalClientCert::new(
-                provider(),
-            )))
+            builder.with_client_cert_verifier(Arc::new(
+                crate::server::peer::OptionalClientCert::new(provider()),
+            ))
         } else {
             builder.with_no_client_auth()
         };

@@ -19,8 +19,8 @@ use vappoint_wire::federation::{
 };
 
 use crate::federation::{enrol_key, mac, mac_matches, station_request};
-use crate::peer::HubCert;
 use crate::secrets::write_private;
+use crate::server::peer::HubCert;
 use crate::station::app::App;
 
 /// What the station keeps about its hub, in `DATA/federation/`.

@@ -107,9 +107,8 @@ impl Tree {
 
 #[test]
 fn the_import_scanner_reads_groups_and_paths() {
-    let found = crate_imports(
-        "use crate::a::B;\nuse crate::{c, d::{E, f}, self};\nlet x = crate::g::h();",
-    );
+    let found =
+        crate_imports("use crate::a::B;\nuse crate::{c, d::{E, f}, self};\nlet x = crate::g::h();");
     let want: BTreeSet<String> = ["a", "c", "d", "g"].map(String::from).into();
     assert_eq!(found, want);
 }
@@ -190,5 +189,8 @@ fn only_the_web_layers_and_the_kits_know_http() {
         .filter(|(rel, code)| !web(rel) && code.contains("axum::"))
         .map(|(rel, _)| rel.as_str())
         .collect();
-    assert!(wrong.is_empty(), "files outside the web layers use axum: {wrong:#?}");
+    assert!(
+        wrong.is_empty(),
+        "files outside the web layers use axum: {wrong:#?}"
+    );
 }
