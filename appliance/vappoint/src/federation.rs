@@ -21,25 +21,27 @@ pub fn enrol_key(code: &str) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-pub fn mac(key: &[u8], parts: &[&str]) -> String {
+/// The HMAC of `parts`, each ended by a NUL so that parts cannot shift across boundaries.
+fn keyed(key: &[u8], parts: &[&str]) -> HmacSha256 {
     let mut m = <HmacSha256 as Mac>::new_from_slice(key).expect("any key length");
     for p in parts {
         m.update(p.as_bytes());
         m.update(b"\0");
     }
-    data_encoding::HEXLOWER.encode(&m.finalize().into_bytes())
+    m
 }
 
+/// What proves to the other side that this side knows `key`: the MAC of `parts`, in hex.
+pub fn mac(key: &[u8], parts: &[&str]) -> String {
+    data_encoding::HEXLOWER.encode(&keyed(key, parts).finalize().into_bytes())
+}
+
+/// Whether `given` is the MAC of `parts` under `key` (compared in constant time).
 pub fn mac_matches(key: &[u8], parts: &[&str], given: &str) -> bool {
     let Ok(given) = data_encoding::HEXLOWER.decode(given.as_bytes()) else {
         return false;
     };
-    let mut m = <HmacSha256 as Mac>::new_from_slice(key).expect("any key length");
-    for p in parts {
-        m.update(p.as_bytes());
-        m.update(b"\0");
-    }
-    m.verify_slice(&given).is_ok()
+    keyed(key, parts).verify_slice(&given).is_ok()
 }
 
 /// A fresh one-time enrolment code: 80 random bits as four groups of four characters.
