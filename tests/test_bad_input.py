@@ -192,6 +192,32 @@ def test_bad_values_are_listed(station):
     assert slot_is_free(station, officer.id, slot["start"])
 
 
+def test_an_address_mail_cannot_be_sent_to_is_refused_by_the_form(station):
+    # `a..b@x.in` once passed the form's check and then failed (a 500) when the mail was composed.
+    officer = station.admin
+    slot = station.free_slot(officer.id)
+
+    api = station.book(officer.id, slot["start"], "a..b@x.in")
+    page = station.post(
+        "/book",
+        files=[
+            (k, (None, v))
+            for k, v in {
+                "officer_id": str(officer.id), "start": slot["start"], "name": "Sunil Kamble",
+                "email": "a..b@x.in", "reason_category": "lost_article", "reason": "",
+                "idempotency_key": uuid.uuid4().hex,
+            }.items()
+        ],
+    )
+
+    assert "email" in invalid_fields(api)
+    assert [f["code"] for f in api.json()["error"]["fields"]] == ["invalid_email"]
+    assert page.status_code == 400, page.text[:500]
+    assert "This does not look like an email address." in page.text
+    assert "a..b@x.in" in page.text  # the form comes back as it was filled in
+    assert slot_is_free(station, officer.id, slot["start"])
+
+
 def test_a_past_slot_is_refused(station):
     officer = station.admin
     an_hour_ago = datetime.now(station.time_zone).replace(second=0, microsecond=0) - timedelta(hours=1)

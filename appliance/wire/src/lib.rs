@@ -94,12 +94,92 @@ pub struct ErrorBody {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ErrorDetail {
+    /// One of `ErrorCode`'s strings. Kept a string on the wire so that a client built against
+    /// an older list still reads an answer carrying a code it does not know.
     pub code: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldProblem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tries_left: Option<u32>,
+}
+
+macro_rules! error_codes {
+    ($($(#[$m:meta])* $variant:ident = $code:literal,)+) => {
+        /// The stable `code` of every error answer of the station's API (and the key of its
+        /// message, `err-<code>`, on the citizen's pages). Clients match on these strings: a
+        /// variant's string never changes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[$m])* $variant,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// Fields of the form are wrong; `fields` says which and why.
+    Invalid = "invalid",
+    /// The request could not be read (not the expected body, a broken upload).
+    BadRequest = "bad_request",
+    NotFound = "not_found",
+    UnknownOfficer = "unknown_officer",
+    /// The time asked for is not a time (a page's link was mangled).
+    InvalidStart = "invalid_start",
+    /// The time asked for has passed.
+    Past = "past",
+    /// The time asked for is beyond how far ahead the station books.
+    TooFar = "too_far",
+    /// The officer holds no appointment at the time asked for.
+    NotOffered = "not_offered",
+    SlotTaken = "slot_taken",
+    /// The same email already has an appointment with this officer that day.
+    EmailDayTaken = "email_day_taken",
+    /// The appointment is no longer booked (cancelled, or over).
+    NotBooked = "not_booked",
+    /// Past the cut-off for changing the appointment online.
+    TooLate = "too_late",
+    /// The token cannot be tried yet.
+    TooEarly = "too_early",
+    /// The appointment's time is over.
+    Ended = "ended",
+    /// Too many wrong tokens: a new one must be asked for.
+    TokenDead = "token_dead",
+    /// The token is not right; `tries_left` says how many tries remain.
+    WrongToken = "wrong_token",
+    TooLarge = "too_large",
+    TooManyDocuments = "too_many_documents",
+    UnsupportedDocument = "unsupported_document",
+    RateLimited = "rate_limited",
+    Internal = "internal",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ErrorCode {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<ErrorCode, ()> {
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or(())
+    }
 }
 
 #[cfg(test)]
@@ -120,6 +200,18 @@ mod tests {
             serde_json::to_string(&e).unwrap(),
             r#"{"error":{"code":"slot_taken","message":"That slot was just taken."}}"#
         );
+    }
+
+    #[test]
+    fn error_codes_serialise_as_their_strings() {
+        for c in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_string(c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
+            assert_eq!(c.as_str().parse::<ErrorCode>(), Ok(*c));
+        }
+        assert!("nope".parse::<ErrorCode>().is_err());
     }
 }
 

@@ -2,7 +2,7 @@
 //! state, and the station's profile (name, code, zone, time zone, phone, address, public
 //! address, mail).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
@@ -13,6 +13,7 @@ use crate::config::{Config, DEFAULT_FROM, RelayConfig, parse_tz};
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
 use crate::station::calls::CallHub;
+use crate::station::setup::Setup;
 use crate::ui::Ui;
 
 /// Who the station is and how it reaches people. Each field comes from the config file when
@@ -130,12 +131,52 @@ pub struct App {
     /// The public address when none is set: the box's own LAN address and port.
     pub default_url: String,
     /// Whether the station has been set up (see `setup.rs`).
-    pub setup: crate::station::setup::Setup,
+    pub setup: Setup,
     /// Live calls and the video bridge.
     pub calls: CallHub,
 }
 
 impl App {
+    /// A station's state on the data folder `data`, with no listener and no background work:
+    /// what a station serves from, and what in-process tests of the services drive directly.
+    /// `default_url` is the public address when none is set.
+    pub fn open(config: Config, data: &Path, default_url: &str) -> anyhow::Result<App> {
+        let store = crate::station::open_store(data)?;
+        for sub in ["documents", "spool", "keys", "tls"] {
+            std::fs::create_dir_all(data.join(sub))
+                .with_context(|| format!("creating {}", data.join(sub).display()))?;
+        }
+        let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
+        let profile = Profile::load(&config, &store, &secrets, default_url)?;
+        let setup = Setup::new(data.join("setup-code"), store.has_admin()?);
+        let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
+            udp_ports: config.calls.port_range()?,
+            bind_ips: config.calls.bind_ips.clone(),
+            public_ip: config.calls.public_ip,
+            ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge")
+                .into_iter()
+                .map(|s| vappoint_bridge::IceServer {
+                    urls: s.urls,
+                    username: s.username.unwrap_or_default(),
+                    credential: s.credential.unwrap_or_default(),
+                })
+                .collect(),
+        });
+        Ok(App {
+            limits: RateLimits::new(&config.limits),
+            calls: CallHub::new(bridge, config.calls.grace),
+            config,
+            store: Arc::new(store),
+            secrets,
+            ui: Ui::load()?,
+            profile: RwLock::new(profile),
+            mail_wake: tokio::sync::Notify::new(),
+            data_dir: data.to_path_buf(),
+            default_url: default_url.to_string(),
+            setup,
+        })
+    }
+
     pub fn profile(&self) -> Profile {
         self.profile
             .read()

@@ -1,14 +1,14 @@
-//! Free and taken slots: the officer's schedule minus the database's bookings.
+//! Free and taken slots: the officer's schedule minus the database's bookings. Only the
+//! database can fail here, so its error is the one returned.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::Slot;
-use vappoint_store::Officer;
+use vappoint_store::{Officer, StoreError};
 
 use crate::station::app::App;
-use crate::station::web::Failure;
 
 /// How far ahead the station page looks for free times.
 pub const LOOKAHEAD_DAYS: i64 = 14;
@@ -29,7 +29,7 @@ pub async fn day(
     officer: &Officer,
     date: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<Vec<(Slot, bool)>, Failure> {
+) -> Result<Vec<(Slot, bool)>, StoreError> {
     let slots = officer.schedule.slots_on(date, app.tz());
     let (Some(first), Some(last)) = (slots.first(), slots.last()) else {
         return Ok(Vec::new());
@@ -54,7 +54,7 @@ pub async fn next_free(
     now: DateTime<Utc>,
     days: usize,
     per_day: usize,
-) -> Result<Vec<(NaiveDate, Vec<Slot>)>, Failure> {
+) -> Result<Vec<(NaiveDate, Vec<Slot>)>, StoreError> {
     let tz = app.tz();
     let id = officer.id;
     let until = now + Duration::days(LOOKAHEAD_DAYS + 1);

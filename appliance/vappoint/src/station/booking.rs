@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use vappoint_domain::booking::{can_change, email_key};
+use vappoint_domain::ValidationError;
+use vappoint_domain::booking::{FieldError, can_change, email_key};
 use vappoint_domain::schedule::{SlotRefusal, bookable_slot};
 use vappoint_domain::token::{MAX_TRIES, TokenRefusal, may_reissue, may_try};
 use vappoint_domain::{AppointmentStatus, BookingForm, Slot};
@@ -16,9 +17,72 @@ use vappoint_store::{
 
 use crate::secrets::{Secrets, is_link, link_hash, new_link, new_reference};
 use crate::station::app::App;
+use crate::station::documents::StoredDocs;
 use crate::station::mail::{Compose, MailKind, compose};
-use crate::station::web::Failure;
-use crate::station::web::upload::StoredDocs;
+
+/// Why a citizen's request about an appointment was refused. No HTTP here: `web/` gives each
+/// its status, its stable code and its message.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    /// Fields of the form (or the time, or the idempotency key) are not valid.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("no such officer takes appointments")]
+    UnknownOfficer,
+    /// No appointment behind the link.
+    #[error("no such appointment")]
+    NotFound,
+    #[error("the time cannot be booked: {0}")]
+    Slot(SlotRefusal),
+    #[error("someone else booked that time")]
+    SlotTaken,
+    #[error("this email already has an appointment with this officer that day")]
+    EmailDayTaken,
+    #[error("the appointment is not booked any more")]
+    NotBooked,
+    #[error("too late to change the appointment")]
+    TooLate,
+    #[error("the token cannot be tried: {0}")]
+    Token(TokenRefusal),
+    #[error("wrong token; {tries_left} tries left")]
+    WrongToken { tries_left: u32 },
+    /// A rate limit: too many bookings, tries or new tokens.
+    #[error("too many requests")]
+    TooMany,
+    #[error("database")]
+    Store(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl BookingError {
+    /// Whether the time itself cannot be had, so other times are worth offering.
+    pub fn slot_unavailable(&self) -> bool {
+        matches!(self, BookingError::SlotTaken | BookingError::Slot(_))
+    }
+}
+
+impl From<StoreError> for BookingError {
+    fn from(e: StoreError) -> BookingError {
+        match e {
+            StoreError::NotFound => BookingError::NotFound,
+            StoreError::Conflict("slot_taken") => BookingError::SlotTaken,
+            StoreError::Conflict("email_day_taken") => BookingError::EmailDayTaken,
+            StoreError::Conflict("not_booked") => BookingError::NotBooked,
+            e => BookingError::Store(e),
+        }
+    }
+}
+
+impl From<anyhow::Error> for BookingError {
+    fn from(e: anyhow::Error) -> BookingError {
+        BookingError::Internal(e)
+    }
+}
+
+fn invalid_field(field: &'static str, code: &'static str) -> BookingError {
+    BookingError::Invalid(ValidationError(vec![FieldError { field, code }]))
+}
 
 pub struct BookRequest {
     pub officer_id: String,
@@ -28,6 +92,7 @@ pub struct BookRequest {
     pub lang: &'static str,
 }
 
+#[derive(Debug)]
 pub struct Booked {
     pub appointment: Appointment,
     pub officer: Officer,
@@ -39,7 +104,11 @@ pub struct Booked {
 
 /// The reminder of an appointment at `start`, composed now (it carries the join link, which
 /// is known only here), or `None` when none is due (see `reminder_at`).
-fn reminder(app: &App, c: &Compose, now: DateTime<Utc>) -> Result<Option<NewReminder>, Failure> {
+fn reminder(
+    app: &App,
+    c: &Compose,
+    now: DateTime<Utc>,
+) -> Result<Option<NewReminder>, BookingError> {
     let lead = Duration::from_std(app.config.mail.reminder_before).unwrap_or_default();
     let Some(due) = vappoint_domain::booking::reminder_at(now, c.start, lead) else {
         return Ok(None);
@@ -55,72 +124,77 @@ fn reminder(app: &App, c: &Compose, now: DateTime<Utc>) -> Result<Option<NewRemi
     Ok(Some(NewReminder { due, mail }))
 }
 
-fn parse_start(s: &str) -> Result<DateTime<Utc>, Failure> {
+fn parse_start(s: &str) -> Result<DateTime<Utc>, BookingError> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| Failure::invalid_field("start", "invalid_start"))
+        .map_err(|_| invalid_field("start", "invalid_start"))
 }
 
-fn slot_failure(r: SlotRefusal) -> Failure {
-    Failure::BadRequest(match r {
-        SlotRefusal::Past => "past",
-        SlotRefusal::TooFar => "too_far",
-        SlotRefusal::NotOffered => "not_offered",
-    })
-}
-
-/// The active officer with this id, or `unknown_officer`.
-pub async fn active_officer(app: &Arc<App>, id: i64) -> Result<Officer, Failure> {
+/// The active officer with this id, or `UnknownOfficer`.
+pub async fn active_officer(app: &Arc<App>, id: i64) -> Result<Officer, BookingError> {
     match app.db(move |s| s.officer(id)).await {
         Ok(o) if o.active => Ok(o),
-        Ok(_) | Err(StoreError::NotFound) => Err(Failure::BadRequest("unknown_officer")),
-        Err(e) => Err(e.into()),
+        Ok(_) | Err(StoreError::NotFound) => Err(BookingError::UnknownOfficer),
+        Err(e) => Err(BookingError::Store(e)),
     }
 }
 
 /// Checks that a slot exists and is ahead; it may still be taken (the database decides).
-fn check_slot(
+pub fn check_slot(
     app: &App,
     officer: &Officer,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<Slot, Failure> {
-    bookable_slot(&officer.schedule, start, app.tz(), now).map_err(slot_failure)
+) -> Result<Slot, BookingError> {
+    bookable_slot(&officer.schedule, start, app.tz(), now).map_err(BookingError::Slot)
 }
 
+/// Books an appointment for the form in `req`, with the documents already stored. A request
+/// replayed with the same idempotency key gets the booking the first one made.
 pub async fn book(
     app: &Arc<App>,
     req: BookRequest,
     docs: StoredDocs,
     now: DateTime<Utc>,
-) -> Result<Booked, Failure> {
-    let input = req.form.validate().map_err(Failure::Invalid)?;
+) -> Result<Booked, BookingError> {
+    let code = app.profile().code;
+    book_drawing(app, req, docs, now, || new_reference(&code)).await
+}
+
+/// `book`, drawing references with `draw` (a test draws one that is taken).
+async fn book_drawing(
+    app: &Arc<App>,
+    req: BookRequest,
+    docs: StoredDocs,
+    now: DateTime<Utc>,
+    mut draw: impl FnMut() -> String,
+) -> Result<Booked, BookingError> {
+    let input = req.form.validate()?;
     if let Some(k) = &req.idempotency_key
         && (k.is_empty() || k.len() > 100 || !k.bytes().all(|b| b.is_ascii_graphic()))
     {
-        return Err(Failure::invalid_field("idempotency_key", "invalid"));
+        return Err(invalid_field("idempotency_key", "invalid"));
     }
     let officer_id: i64 = req
         .officer_id
         .trim()
         .parse()
-        .map_err(|_| Failure::BadRequest("unknown_officer"))?;
+        .map_err(|_| BookingError::UnknownOfficer)?;
     let start = parse_start(&req.start)?;
     let officer = active_officer(app, officer_id).await?;
     let slot = check_slot(app, &officer, start, now)?;
     let key = email_key(&input.email);
     if !app.limits.booking_for(&key) {
-        return Err(Failure::RateLimited);
+        return Err(BookingError::TooMany);
     }
     let tz = app.tz();
-    let code = app.profile().code;
     let new_docs = docs.records();
     // A reference can collide (one in a billion); draw again rather than fail the citizen.
     for _ in 0..3 {
         let (link, hash) = new_link();
         let token = Secrets::new_token();
         let mut appointment = NewAppointment {
-            reference: new_reference(&code),
+            reference: draw(),
             link_hash: hash.clone(),
             officer_id,
             start: slot.start,
@@ -183,15 +257,15 @@ pub async fn book(
         }
     }
     docs.discard().await;
-    Err(Failure::Internal(anyhow::anyhow!(
+    Err(BookingError::Internal(anyhow::anyhow!(
         "could not draw a free reference"
     )))
 }
 
 /// The appointment behind a citizen's link.
-pub async fn by_link(app: &Arc<App>, link: &str) -> Result<(Appointment, Officer), Failure> {
+pub async fn by_link(app: &Arc<App>, link: &str) -> Result<(Appointment, Officer), BookingError> {
     if !is_link(link) {
-        return Err(Failure::NotFound);
+        return Err(BookingError::NotFound);
     }
     let hash = link_hash(link);
     let a = app.db(move |s| s.appointment_by_link(&hash)).await?;
@@ -208,17 +282,17 @@ pub fn changeable(app: &App, a: &Appointment, now: DateTime<Utc>) -> bool {
     a.status == AppointmentStatus::Booked && can_change(now, a.start, cutoff(app))
 }
 
-fn ensure_changeable(app: &App, a: &Appointment, now: DateTime<Utc>) -> Result<(), Failure> {
+fn ensure_changeable(app: &App, a: &Appointment, now: DateTime<Utc>) -> Result<(), BookingError> {
     if a.status != AppointmentStatus::Booked {
-        return Err(Failure::Conflict("not_booked"));
+        return Err(BookingError::NotBooked);
     }
     if !changeable(app, a, now) {
-        return Err(Failure::Conflict("too_late"));
+        return Err(BookingError::TooLate);
     }
     Ok(())
 }
 
-pub async fn cancel(app: &Arc<App>, link: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+pub async fn cancel(app: &Arc<App>, link: &str, now: DateTime<Utc>) -> Result<(), BookingError> {
     let (a, officer) = by_link(app, link).await?;
     ensure_changeable(app, &a, now)?;
     let mail = compose(
@@ -248,7 +322,7 @@ pub async fn reschedule(
     link: &str,
     start: &str,
     now: DateTime<Utc>,
-) -> Result<(Appointment, Officer), Failure> {
+) -> Result<(Appointment, Officer), BookingError> {
     let (a, officer) = by_link(app, link).await?;
     ensure_changeable(app, &a, now)?;
     let start = parse_start(start)?;
@@ -291,22 +365,18 @@ pub async fn try_token(
     token: &str,
     ip: IpAddr,
     now: DateTime<Utc>,
-) -> Result<i64, Failure> {
+) -> Result<i64, BookingError> {
     if !app.limits.token_try_from(ip) {
-        return Err(Failure::RateLimited);
+        return Err(BookingError::TooMany);
     }
     let (a, _) = by_link(app, link).await?;
     if a.status != AppointmentStatus::Booked {
-        return Err(Failure::Conflict("not_booked"));
+        return Err(BookingError::NotBooked);
     }
-    may_try(now, a.start, a.end, a.token_tries).map_err(|r| match r {
-        TokenRefusal::TooEarly => Failure::Forbidden("too_early"),
-        TokenRefusal::Ended => Failure::Forbidden("ended"),
-        TokenRefusal::Dead => Failure::Forbidden("token_dead"),
-    })?;
+    may_try(now, a.start, a.end, a.token_tries).map_err(BookingError::Token)?;
     let id = a.id;
     let Some(taken) = app.db(move |s| s.take_token_try(id, MAX_TRIES)).await? else {
-        return Err(Failure::Forbidden("token_dead"));
+        return Err(BookingError::Token(TokenRefusal::Dead));
     };
     let token = token.trim();
     let well_formed = token.len() == 4 && token.bytes().all(|b| b.is_ascii_digit());
@@ -319,26 +389,26 @@ pub async fn try_token(
         tracing::info!(reference = %a.reference, "citizen checked in");
         Ok(id)
     } else {
-        Err(Failure::WrongToken {
+        Err(BookingError::WrongToken {
             tries_left: MAX_TRIES.saturating_sub(taken),
         })
     }
 }
 
 /// Emails a new token (the old one stops working). At most three an hour.
-pub async fn new_token(app: &Arc<App>, link: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+pub async fn new_token(app: &Arc<App>, link: &str, now: DateTime<Utc>) -> Result<(), BookingError> {
     let (a, officer) = by_link(app, link).await?;
     if a.status != AppointmentStatus::Booked {
-        return Err(Failure::Conflict("not_booked"));
+        return Err(BookingError::NotBooked);
     }
     if now >= a.end {
-        return Err(Failure::Forbidden("ended"));
+        return Err(BookingError::Token(TokenRefusal::Ended));
     }
     let id = a.id;
     let issued = app.db(move |s| s.token_issues(id)).await?;
     // The token sent with the booking itself does not count: three new ones an hour.
     if !may_reissue(now, &issued[..issued.len().saturating_sub(1)]) {
-        return Err(Failure::RateLimited);
+        return Err(BookingError::TooMany);
     }
     let token = Secrets::new_token();
     let mac = app.secrets.token_mac(&link_hash(link), &token);
@@ -363,4 +433,98 @@ pub async fn new_token(app: &Arc<App>, link: &str, now: DateTime<Utc>) -> Result
         .await?;
     app.mail_wake.notify_one();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn request(officer: i64, start: &str, email: &str) -> BookRequest {
+        BookRequest {
+            officer_id: officer.to_string(),
+            start: start.into(),
+            form: BookingForm {
+                name: "Asha Patil".into(),
+                email: email.into(),
+                mobile: String::new(),
+                reason_category: "complaint".into(),
+                reason: String::new(),
+            },
+            idempotency_key: None,
+            lang: "en",
+        }
+    }
+
+    /// A reference already taken is drawn again; one that keeps colliding fails the booking
+    /// as ours to fix, and leaves no upload behind.
+    #[tokio::test]
+    async fn a_taken_reference_is_drawn_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = Arc::new(
+            App::open(
+                crate::config::Config::default(),
+                dir.path(),
+                "https://127.0.0.1",
+            )
+            .unwrap(),
+        );
+        let schedule =
+            crate::station::officers::parse_schedule("Mon-Sun 09:00-17:00", "15", "").unwrap();
+        let officer = vappoint_store::NewOfficer {
+            name: "Officer One".into(),
+            rank: "PI".into(),
+            email: "o1@station.example".into(),
+            password_hash: "unused".into(),
+            is_admin: true,
+            hours: schedule.hours,
+            slot_minutes: schedule.slot_minutes,
+        };
+        let officer = app.store.add_officer(&officer, Utc::now()).unwrap();
+        let now = at("2026-12-07T09:00:00+05:30");
+        let docs = || StoredDocs::new(&app.documents_dir());
+        let first = book_drawing(
+            &app,
+            request(officer, "2026-12-07T10:00:00+05:30", "a@x.in"),
+            docs(),
+            now,
+            || "PS-TAKEN".into(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(first.appointment.reference, "PS-TAKEN");
+
+        let mut drawn = vec!["PS-FREE".to_string(), "PS-TAKEN".into()];
+        let second = book_drawing(
+            &app,
+            request(officer, "2026-12-07T10:15:00+05:30", "b@x.in"),
+            docs(),
+            now,
+            || drawn.pop().unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(second.appointment.reference, "PS-FREE");
+
+        let stuck = book_drawing(
+            &app,
+            request(officer, "2026-12-07T10:30:00+05:30", "c@x.in"),
+            docs(),
+            now,
+            || "PS-TAKEN".into(),
+        )
+        .await;
+        assert!(matches!(stuck, Err(BookingError::Internal(_))), "{stuck:?}");
+        let day = first.appointment.local_day;
+        assert_eq!(
+            app.store
+                .day_appointments(day, Some(officer))
+                .unwrap()
+                .len(),
+            2
+        );
+    }
 }

@@ -177,17 +177,39 @@ impl CallHub {
     }
 }
 
+/// Records a step of a call for follow-up and reports. The call itself lives in memory and
+/// goes on when the database refuses; the gap in the record is logged, not dropped.
+async fn record(
+    app: &Arc<App>,
+    appointment: i64,
+    step: CallStep,
+    by: &'static str,
+    at: DateTime<Utc>,
+) {
+    if let Err(e) = app
+        .db(move |s| s.record_call(appointment, &step, by, at))
+        .await
+    {
+        tracing::warn!(appointment, by, error = %e, "could not record a step of a call");
+    }
+}
+
 /// Sends each waiting citizen of `officer_id` their place and estimate, and the officer the
 /// live list.
 pub async fn refresh(app: &Arc<App>, officer_id: i64) {
     let now = Utc::now();
     let tz = app.tz();
     let today = now.with_timezone(&tz).date_naive();
-    let Ok(day) = app
+    let day = match app
         .db(move |s| s.day_appointments(today, Some(officer_id)))
         .await
-    else {
-        return;
+    {
+        Ok(day) => day,
+        Err(e) => {
+            // The pages keep their last list; the next change refreshes them again.
+            tracing::warn!(officer_id, error = %e, "could not refresh the waiting list");
+            return;
+        }
     };
     let hub = &app.calls;
     // Citizens who wait from an earlier day (the officer ran very late) are listed too.
@@ -257,7 +279,13 @@ pub async fn refresh(app: &Arc<App>, officer_id: i64) {
             );
             ahead.push(minutes);
         }
-        let docs = app.db(move |s| s.documents(id)).await.unwrap_or_default();
+        let docs = match app.db(move |s| s.documents(id)).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(appointment = id, error = %e, "could not list an appointment's documents");
+                Vec::new()
+            }
+        };
         entries.push(QueueEntry {
             appointment: id,
             reference: a.reference.clone(),
@@ -326,9 +354,7 @@ pub async fn admit(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<
         officer_id,
         planned_seconds: length.num_seconds(),
     };
-    let _ = app
-        .db(move |s| s.record_call(appointment, &step, "officer", Utc::now()))
-        .await;
+    record(app, appointment, step, "officer", Utc::now()).await;
     tracing::info!(appointment, officer_id, "citizen admitted");
     app.calls
         .send_citizen(appointment, ServerMsg::Admitted { appointment });
@@ -453,9 +479,7 @@ async fn leg_connected(app: &Arc<App>, appointment: i64, role: Role) {
     };
     if let Some(officer_id) = started {
         tracing::info!(appointment, "call connected");
-        let _ = app
-            .db(move |s| s.record_call(appointment, &CallStep::Started, "bridge", Utc::now()))
-            .await;
+        record(app, appointment, CallStep::Started, "bridge", Utc::now()).await;
         app.calls
             .send_officer(officer_id, ServerMsg::Connected { appointment });
         app.calls
@@ -546,9 +570,7 @@ pub async fn adjust(
     let step = CallStep::Adjusted {
         seconds: minutes.clamp(-60, 60) * 60,
     };
-    let _ = app
-        .db(move |s| s.record_call(appointment, &step, "officer", Utc::now()))
-        .await;
+    record(app, appointment, step, "officer", Utc::now()).await;
     arm_timer(app, appointment);
     Ok(())
 }
@@ -569,9 +591,7 @@ pub async fn send_back(app: &Arc<App>, officer_id: i64, appointment: i64) -> Res
         s.left.insert(appointment, left);
     }
     app.calls.bridge.end_call(appointment).await;
-    let _ = app
-        .db(move |s| s.record_call(appointment, &CallStep::SentBack, "officer", Utc::now()))
-        .await;
+    record(app, appointment, CallStep::SentBack, "officer", Utc::now()).await;
     app.calls
         .send_citizen(appointment, ServerMsg::BackToWaiting { appointment });
     refresh(app, officer_id).await;
@@ -589,21 +609,12 @@ pub async fn end(app: &Arc<App>, appointment: i64, ended_by: EndedBy, message: O
     let now = Utc::now();
     let status = after_call(ended_by, call.clock.map(|c| c.remaining(now)));
     let by = ended_by.as_str();
-    let msg = message.clone();
-    let _ = app
-        .db(move |s| {
-            s.record_call(
-                appointment,
-                &CallStep::Ended {
-                    by,
-                    message: msg,
-                    status,
-                },
-                by,
-                now,
-            )
-        })
-        .await;
+    let step = CallStep::Ended {
+        by,
+        message: message.clone(),
+        status,
+    };
+    record(app, appointment, step, by, now).await;
     tracing::info!(appointment, by, "call ended");
     let ended = ServerMsg::Ended {
         appointment,

@@ -5,6 +5,7 @@ pub mod app;
 pub mod availability;
 pub mod booking;
 pub mod calls;
+pub mod documents;
 pub mod hub_link;
 pub mod mail;
 pub mod officers;

@@ -1,12 +1,14 @@
-//! Integration tests of a station running in this process: two calls, each with an officer
-//! and a citizen played by real webrtc peers (the bridge's test client), connected through the
-//! station's real signalling WebSockets and its bridge.
+//! Integration tests of a station running in this process: its services driven directly
+//! (`services`), and two calls, each with an officer and a citizen played by real webrtc peers
+//! (the bridge's test client), connected through the station's real signalling WebSockets and
+//! its bridge (`signalling`).
 
 // The bridge's own test client, shared; this test uses only part of it.
 #[allow(dead_code)]
 #[path = "../../../bridge/tests/it/client.rs"]
 mod client;
 mod layers;
+mod services;
 mod signalling;
 
 use std::time::{Duration, Instant};

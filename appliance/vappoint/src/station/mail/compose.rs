@@ -229,6 +229,35 @@ pub fn calendar(app: &App, c: &Compose) -> (String, &'static str) {
 mod tests {
     use super::host_of;
 
+    /// Every address the booking form accepts is one a message can be composed to (else the
+    /// booking fails with a 500 when its mail is composed).
+    #[test]
+    fn the_forms_addresses_are_the_mails_addresses() {
+        use vappoint_domain::booking::valid_email;
+        for a in [
+            "asha@example.in",
+            "a.b+c@mail.example.in",
+            "o'brien@x.in",
+            "आशा@उदाहरण.भारत",
+            "a..b@x.in",
+            ".a@x.in",
+            "a.@x.in",
+            "a@-x.in",
+            "a@x_y.in",
+            "a(b)@x.in",
+            "a\\b@x.in",
+            "a@[10.0.0.1]",
+            "\"a b\"@x.in",
+            "a@b@x.in",
+            "a@x..in",
+        ] {
+            if valid_email(a) {
+                assert!(a.parse::<lettre::Address>().is_ok(), "{a}");
+            }
+        }
+        assert!(!valid_email("a..b@x.in"));
+    }
+
     #[test]
     fn host_from_public_url() {
         assert_eq!(

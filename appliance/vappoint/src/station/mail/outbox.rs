@@ -110,7 +110,14 @@ async fn run_once(
             Delivery::Done => {
                 app.db(move |s| s.mail_sent(id, now)).await?;
                 if m.status == OutboxStatus::Spooled {
-                    let _ = tokio::fs::remove_file(app.spool_dir().join(spool_name(&m))).await;
+                    // Sent after all: its spooled copy would only mislead whoever reads the
+                    // spool by hand.
+                    let path = app.spool_dir().join(spool_name(&m));
+                    if let Err(e) = tokio::fs::remove_file(&path).await
+                        && e.kind() != std::io::ErrorKind::NotFound
+                    {
+                        tracing::warn!(id, path = %path.display(), error = %e, "could not remove the spooled copy of sent mail");
+                    }
                 }
                 tracing::info!(id, kind = %m.kind, "mail sent");
             }

@@ -14,9 +14,10 @@ use serde::Deserialize;
 use vappoint_domain::BookingForm;
 use vappoint_store::{Appointment, Officer};
 use vappoint_wire as wire;
+use vappoint_wire::ErrorCode;
 
 use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
-use super::{Ctx, Failure};
+use super::{Ctx, Failure, api_error};
 use crate::station::app::App;
 use crate::station::availability;
 use crate::station::booking::{self, BookRequest};
@@ -53,7 +54,7 @@ async fn station(State(app): State<Arc<App>>) -> ApiResult {
         .db(|s| s.officers())
         .await
         .map(crate::station::availability::listed)
-        .map_err(|e| Failure::from(e).api(&app))?;
+        .map_err(api_error(&app))?;
     let p = app.profile();
     Ok(Json(wire::StationInfo {
         name: p.name,
@@ -75,7 +76,7 @@ async fn slots(
     Path(id): Path<i64>,
     Query(q): Query<DateQuery>,
 ) -> ApiResult {
-    let fail = |f: Failure| f.api(&app);
+    let fail = api_error::<Failure>(&app);
     let now = Utc::now();
     let tz = app.tz();
     let date = match q.date.as_deref() {
@@ -89,7 +90,7 @@ async fn slots(
         .map_err(|_| fail(Failure::NotFound))?;
     let day = availability::day(&app, &officer, date, now)
         .await
-        .map_err(fail)?;
+        .map_err(api_error(&app))?;
     Ok(Json(wire::DaySlots {
         officer_id: id,
         date: date.to_string(),
@@ -124,14 +125,14 @@ async fn book(
     multipart: Multipart,
 ) -> ApiResult {
     let app = ctx.app.clone();
-    let fail = |f: Failure| f.api(&app);
+    let fail = api_error::<Failure>(&app);
     if !app.limits.booking_from(peer.ip()) {
-        return Err(fail(Failure::RateLimited));
+        return Err(fail(Failure::Refused(ErrorCode::RateLimited)));
     }
-    check_length(&headers).map_err(fail)?;
+    check_length(&headers).map_err(&fail)?;
     let upload = read_booking(&app.documents_dir(), multipart, OnRefusal::Stop)
         .await
-        .map_err(fail)?;
+        .map_err(&fail)?;
     if let Some(r) = upload.refused {
         return Err(fail(r.failure));
     }
@@ -152,7 +153,7 @@ async fn book(
     };
     let booked = booking::book(&app, req, upload.docs, Utc::now())
         .await
-        .map_err(fail)?;
+        .map_err(api_error(&app))?;
     let tz = app.tz();
     let a = &booked.appointment;
     let body = wire::Booked {
@@ -189,14 +190,14 @@ fn citizen_view(app: &App, a: &Appointment, o: &Officer) -> wire::CitizenAppoint
 async fn appointment(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {
     let (a, o) = booking::by_link(&app, &link)
         .await
-        .map_err(|f| f.api(&app))?;
+        .map_err(api_error(&app))?;
     Ok(Json(citizen_view(&app, &a, &o)).into_response())
 }
 
 async fn cancel(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {
     booking::cancel(&app, &link, Utc::now())
         .await
-        .map_err(|f| f.api(&app))?;
+        .map_err(api_error(&app))?;
     Ok(Json(serde_json::json!({"status": "cancelled"})).into_response())
 }
 
@@ -205,7 +206,7 @@ fn json_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, Response> {
     body.map(|Json(b)| b)
-        .map_err(|_| Failure::BadRequest("bad_request").api(app))
+        .map_err(|_| Failure::Refused(ErrorCode::BadRequest).api(app))
 }
 
 async fn reschedule(
@@ -216,7 +217,7 @@ async fn reschedule(
     let req = json_body(&app, body)?;
     let (a, o) = booking::reschedule(&app, &link, &req.start, Utc::now())
         .await
-        .map_err(|f| f.api(&app))?;
+        .map_err(api_error(&app))?;
     Ok(Json(citizen_view(&app, &a, &o)).into_response())
 }
 
@@ -229,11 +230,11 @@ async fn token(
     let req = json_body(&app, body)?;
     let id = booking::try_token(&app, &link, &req.token, peer.ip(), Utc::now())
         .await
-        .map_err(|f| f.api(&app))?;
+        .map_err(api_error(&app))?;
     // The join session lets this client open the waiting room's socket.
     let cookie = super::ws::open_join_session(&app, id)
         .await
-        .map_err(|f| f.api(&app))?;
+        .map_err(api_error(&app))?;
     Ok((
         [(axum::http::header::SET_COOKIE, cookie)],
         Json(serde_json::json!({"checked_in": true})),
@@ -244,7 +245,7 @@ async fn token(
 async fn new_token(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {
     booking::new_token(&app, &link, Utc::now())
         .await
-        .map_err(|f| f.api(&app))?;
+        .map_err(api_error(&app))?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"status": "sent"})),

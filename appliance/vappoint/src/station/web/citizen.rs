@@ -21,8 +21,9 @@ use super::{Ctx, Failure};
 use crate::secrets::random_id;
 use crate::station::app::App;
 use crate::station::availability::{self, LOOKAHEAD_DAYS};
-use crate::station::booking::{self, BookRequest};
+use crate::station::booking::{self, BookRequest, BookingError};
 use crate::ui::{fmt_date, fmt_time};
+use vappoint_wire::ErrorCode;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -63,7 +64,7 @@ async fn home(ctx: Ctx) -> Response {
     let now = Utc::now();
     let officers = match ctx.app.db(|s| s.officers()).await {
         Ok(o) => availability::listed(o),
-        Err(e) => return ctx.fail(e.into()),
+        Err(e) => return ctx.fail(e),
     };
     let mut list = Vec::new();
     for o in &officers {
@@ -205,21 +206,9 @@ async fn book_form(ctx: Ctx, Query(q): Query<BookQuery>) -> Response {
             .map_err(|_| Failure::NotFound)?;
         let officer = booking::active_officer(&ctx.app, id).await?;
         let start = DateTime::parse_from_rfc3339(q.start.as_deref().unwrap_or(""))
-            .map_err(|_| Failure::BadRequest("invalid_start"))?
+            .map_err(|_| Failure::Refused(ErrorCode::InvalidStart))?
             .with_timezone(&Utc);
-        vappoint_domain::schedule::bookable_slot(
-            &officer.schedule,
-            start,
-            ctx.app.tz(),
-            Utc::now(),
-        )
-        .map_err(|r| {
-            Failure::BadRequest(match r {
-                vappoint_domain::schedule::SlotRefusal::Past => "past",
-                vappoint_domain::schedule::SlotRefusal::TooFar => "too_far",
-                vappoint_domain::schedule::SlotRefusal::NotOffered => "not_offered",
-            })
-        })?;
+        booking::check_slot(&ctx.app, &officer, start, Utc::now())?;
         let empty =
             json!({"name": "", "email": "", "mobile": "", "reason_category": "", "reason": ""});
         Ok::<_, Failure>(form_page(
@@ -244,7 +233,7 @@ async fn book_submit(
     multipart: Multipart,
 ) -> Response {
     if !ctx.app.limits.booking_from(peer.ip()) {
-        return ctx.fail(Failure::RateLimited);
+        return ctx.fail(Failure::Refused(ErrorCode::RateLimited));
     }
     if let Err(f) = check_length(&headers) {
         return ctx.fail(f);
@@ -255,10 +244,15 @@ async fn book_submit(
     };
     let fields = upload.fields;
     if let Some(refused) = upload.refused {
-        return form_again(&ctx, &fields, refused.failure, refused.file_name, true).await;
+        let again = FormAgain {
+            file_name: refused.file_name,
+            had_documents: true,
+            offer_others: false,
+        };
+        return form_again(&ctx, &fields, refused.failure, again).await;
     }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let had_documents = !upload.docs.records().is_empty();
+    let had_documents = !upload.docs.is_empty();
     let req = BookRequest {
         officer_id: get("officer_id"),
         start: get("start"),
@@ -285,17 +279,25 @@ async fn book_submit(
                 }),
             )
         }
-        Err(f) => form_again(&ctx, &fields, f, None, had_documents).await,
+        Err(e) => {
+            let again = FormAgain {
+                file_name: None,
+                had_documents,
+                offer_others: e.slot_unavailable(),
+            };
+            form_again(&ctx, &fields, e.into(), again).await
+        }
     }
 }
 
-/// Whether a booking failed because of its time, so other times should be offered.
-fn slot_unavailable(f: &Failure) -> bool {
-    matches!(
-        f,
-        Failure::Conflict("slot_taken")
-            | Failure::BadRequest("past" | "not_offered" | "too_far" | "invalid_start")
-    )
+/// How the booking form comes back after a failure.
+struct FormAgain {
+    /// The refused document's name, when a document was refused.
+    file_name: Option<String>,
+    /// Documents were sent (and are not kept: they must be chosen again).
+    had_documents: bool,
+    /// The time itself cannot be had: offer the nearest free ones.
+    offer_others: bool,
 }
 
 /// The booking form again after a failure, with everything the citizen typed, the reason in
@@ -306,9 +308,13 @@ async fn form_again(
     ctx: &Ctx,
     fields: &std::collections::HashMap<String, String>,
     f: Failure,
-    file_name: Option<String>,
-    had_documents: bool,
+    again: FormAgain,
 ) -> Response {
+    let FormAgain {
+        file_name,
+        had_documents,
+        offer_others,
+    } = again;
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let officer = match get("officer_id").trim().parse::<i64>() {
         Ok(id) => booking::active_officer(&ctx.app, id).await.ok(),
@@ -339,10 +345,11 @@ async fn form_again(
         Some(name) => {
             let mut args = fluent_bundle::FluentArgs::new();
             args.set("file", name.clone());
-            ctx.app
-                .ui
-                .i18n
-                .t(ctx.lang, &format!("upload-{}", f.code()), Some(&args))
+            ctx.app.ui.i18n.t(
+                ctx.lang,
+                &format!("upload-{}", f.code().as_str()),
+                Some(&args),
+            )
         }
         None => f.message(&ctx.app, ctx.lang),
     };
@@ -350,7 +357,7 @@ async fn form_again(
         message = format!("{message} {}", ctx.t("upload-choose-again"));
     }
     let mut alternatives = Vec::new();
-    if slot_unavailable(&f) {
+    if offer_others {
         let tz = ctx.app.tz();
         if let Ok(next) = availability::next_free(&ctx.app, &officer, Utc::now(), 2, 6).await {
             for (_, slots) in next {
@@ -496,8 +503,9 @@ async fn cancel(
     }
     match booking::cancel(&ctx.app, &link, Utc::now()).await {
         Ok(()) => manage_page(&ctx, &link, Some(ctx.t("cancel-done")), None).await,
-        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(BookingError::NotFound) => ctx.fail(Failure::NotFound),
         Err(f) => {
+            let f = Failure::from(f);
             let msg = f.message(&ctx.app, ctx.lang);
             let mut r = manage_page(&ctx, &link, None, Some(msg)).await;
             *r.status_mut() = f.status();
@@ -538,7 +546,7 @@ async fn reschedule_form(
     let date = match q.date.as_deref() {
         None | Some("") => match booking::by_link(&ctx.app, &link).await {
             Ok((a, _)) => Ok(a.start.with_timezone(&ctx.app.tz()).date_naive()),
-            Err(f) => Err(f),
+            Err(f) => Err(Failure::from(f)),
         },
         Some(_) => parse_day(&ctx, &q),
     };
@@ -578,8 +586,9 @@ async fn reschedule(ctx: Ctx, Path(link): Path<String>, Form(f): Form<StartForm>
     }
     match booking::reschedule(&ctx.app, &link, &f.start, Utc::now()).await {
         Ok(_) => manage_page(&ctx, &link, Some(ctx.t("reschedule-done")), None).await,
-        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(BookingError::NotFound) => ctx.fail(Failure::NotFound),
         Err(fail) => {
+            let fail = Failure::from(fail);
             let date = DateTime::parse_from_rfc3339(&f.start)
                 .map(|t| t.with_timezone(&ctx.app.tz()).date_naive())
                 .unwrap_or_else(|_| Utc::now().with_timezone(&ctx.app.tz()).date_naive());
@@ -652,8 +661,9 @@ async fn join(
                 .into_response(),
             Err(f) => ctx.fail(f),
         },
-        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(BookingError::NotFound) => ctx.fail(Failure::NotFound),
         Err(fail) => {
+            let fail = Failure::from(fail);
             let mut r = join_page(&ctx, &link, None, Some(fail.message(&ctx.app, ctx.lang))).await;
             *r.status_mut() = fail.status();
             r
@@ -664,8 +674,9 @@ async fn join(
 async fn new_token(ctx: Ctx, Path(link): Path<String>) -> Response {
     match booking::new_token(&ctx.app, &link, Utc::now()).await {
         Ok(()) => join_page(&ctx, &link, Some(ctx.t("join-new-token-sent")), None).await,
-        Err(Failure::NotFound) => ctx.fail(Failure::NotFound),
+        Err(BookingError::NotFound) => ctx.fail(Failure::NotFound),
         Err(fail) => {
+            let fail = Failure::from(fail);
             let mut r = join_page(&ctx, &link, None, Some(fail.message(&ctx.app, ctx.lang))).await;
             *r.status_mut() = fail.status();
             r

@@ -23,37 +23,60 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use vappoint_domain::ValidationError;
 use vappoint_domain::booking::FieldError;
+use vappoint_domain::schedule::SlotRefusal;
+use vappoint_domain::token::TokenRefusal;
 use vappoint_store::StoreError;
-use vappoint_wire::{ErrorBody, ErrorDetail, FieldProblem};
+use vappoint_wire::{ErrorBody, ErrorCode, ErrorDetail, FieldProblem};
 
 use crate::site::{favicon, html_response, lang_of, security_headers, static_file};
 use crate::station::app::App;
+use crate::station::booking::BookingError;
+use crate::station::documents::DocumentError;
 use crate::ui::LANGS;
 
-/// Why a request did not do what it asked. Each has a status, a stable code for clients,
-/// and a message in the citizen's language (`err-<code>` in the translations).
+/// Why a request did not do what it asked: the web edge's one error type. Services return
+/// their own errors (`BookingError`, `DocumentError`, `StoreError`); the `From`s below turn
+/// them into a stable code (`ErrorCode`), and `status_of` gives each code its HTTP status.
+/// The message shown is the code's translation, `err-<code>`, in the person's language.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    #[error("invalid input")]
-    Invalid(ValidationError),
-    #[error("bad request: {0}")]
-    BadRequest(&'static str),
     #[error("not found")]
     NotFound,
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+    /// Refused with this code (any but `NotFound`, `Invalid`, `WrongToken` and `Internal`,
+    /// which have their own variants).
+    #[error("refused: {0}")]
+    Refused(ErrorCode),
+    #[error("invalid input")]
+    Invalid(ValidationError),
     #[error("wrong token")]
     WrongToken { tries_left: u32 },
-    #[error("too large")]
-    TooLarge,
-    #[error("unsupported document")]
-    Unsupported,
-    #[error("rate limited")]
-    RateLimited,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+/// The HTTP status of each code, in one place.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Invalid
+        | ErrorCode::BadRequest
+        | ErrorCode::UnknownOfficer
+        | ErrorCode::InvalidStart
+        | ErrorCode::Past
+        | ErrorCode::TooFar
+        | ErrorCode::NotOffered
+        | ErrorCode::TooManyDocuments => StatusCode::BAD_REQUEST,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::SlotTaken
+        | ErrorCode::EmailDayTaken
+        | ErrorCode::NotBooked
+        | ErrorCode::TooLate => StatusCode::CONFLICT,
+        ErrorCode::TooEarly | ErrorCode::Ended | ErrorCode::TokenDead => StatusCode::FORBIDDEN,
+        ErrorCode::WrongToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::UnsupportedDocument => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 impl Failure {
@@ -62,29 +85,16 @@ impl Failure {
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            Failure::Invalid(_) | Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Failure::NotFound => StatusCode::NOT_FOUND,
-            Failure::Conflict(_) => StatusCode::CONFLICT,
-            Failure::Forbidden(_) => StatusCode::FORBIDDEN,
-            Failure::WrongToken { .. } => StatusCode::UNAUTHORIZED,
-            Failure::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Failure::Unsupported => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Failure::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        status_of(self.code())
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Failure::Invalid(_) => "invalid",
-            Failure::BadRequest(c) | Failure::Conflict(c) | Failure::Forbidden(c) => c,
-            Failure::NotFound => "not_found",
-            Failure::WrongToken { .. } => "wrong_token",
-            Failure::TooLarge => "too_large",
-            Failure::Unsupported => "unsupported_document",
-            Failure::RateLimited => "rate_limited",
-            Failure::Internal(_) => "internal",
+            Failure::NotFound => ErrorCode::NotFound,
+            Failure::Refused(c) => *c,
+            Failure::Invalid(_) => ErrorCode::Invalid,
+            Failure::WrongToken { .. } => ErrorCode::WrongToken,
+            Failure::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -96,7 +106,7 @@ impl Failure {
         }
         app.ui
             .i18n
-            .t(lang, &format!("err-{}", self.code()), Some(&args))
+            .t(lang, &format!("err-{}", self.code().as_str()), Some(&args))
     }
 
     /// Logs what the person does not see: the cause chain of internal errors.
@@ -125,7 +135,7 @@ impl Failure {
         };
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code().into(),
+                code: self.code().as_str().into(),
                 message: self.message(app, "en"),
                 fields,
                 tries_left,
@@ -135,11 +145,20 @@ impl Failure {
     }
 }
 
+/// Turns any error the web edge knows into the API's JSON answer: `.map_err(api_error(&app))`.
+pub fn api_error<E: Into<Failure>>(app: &App) -> impl Fn(E) -> Response + '_ {
+    move |e| e.into().api(app)
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Failure {
         match e {
             StoreError::NotFound => Failure::NotFound,
-            StoreError::Conflict(c) => Failure::Conflict(c),
+            // A conflict the person can act on has its code; any other is our fault.
+            StoreError::Conflict(c) => match c.parse::<ErrorCode>() {
+                Ok(code) if status_of(code) == StatusCode::CONFLICT => Failure::Refused(code),
+                _ => Failure::Internal(anyhow::Error::new(e)),
+            },
             e => Failure::Internal(anyhow::Error::new(e)),
         }
     }
@@ -148,6 +167,42 @@ impl From<StoreError> for Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Failure {
         Failure::Internal(e)
+    }
+}
+
+impl From<BookingError> for Failure {
+    fn from(e: BookingError) -> Failure {
+        let code = match e {
+            BookingError::Invalid(v) => return Failure::Invalid(v),
+            BookingError::NotFound => return Failure::NotFound,
+            BookingError::WrongToken { tries_left } => return Failure::WrongToken { tries_left },
+            BookingError::Store(e) => return e.into(),
+            BookingError::Internal(e) => return Failure::Internal(e),
+            BookingError::UnknownOfficer => ErrorCode::UnknownOfficer,
+            BookingError::Slot(SlotRefusal::Past) => ErrorCode::Past,
+            BookingError::Slot(SlotRefusal::TooFar) => ErrorCode::TooFar,
+            BookingError::Slot(SlotRefusal::NotOffered) => ErrorCode::NotOffered,
+            BookingError::SlotTaken => ErrorCode::SlotTaken,
+            BookingError::EmailDayTaken => ErrorCode::EmailDayTaken,
+            BookingError::NotBooked => ErrorCode::NotBooked,
+            BookingError::TooLate => ErrorCode::TooLate,
+            BookingError::Token(TokenRefusal::TooEarly) => ErrorCode::TooEarly,
+            BookingError::Token(TokenRefusal::Ended) => ErrorCode::Ended,
+            BookingError::Token(TokenRefusal::Dead) => ErrorCode::TokenDead,
+            BookingError::TooMany => ErrorCode::RateLimited,
+        };
+        Failure::Refused(code)
+    }
+}
+
+impl From<DocumentError> for Failure {
+    fn from(e: DocumentError) -> Failure {
+        match e {
+            DocumentError::TooLarge => Failure::Refused(ErrorCode::TooLarge),
+            DocumentError::Unsupported => Failure::Refused(ErrorCode::UnsupportedDocument),
+            DocumentError::TooMany => Failure::Refused(ErrorCode::TooManyDocuments),
+            DocumentError::Io(e) => Failure::Internal(e.into()),
+        }
     }
 }
 
@@ -226,7 +281,8 @@ impl Ctx {
     }
 
     /// An error page in the citizen's language.
-    pub fn fail(&self, f: Failure) -> Response {
+    pub fn fail(&self, f: impl Into<Failure>) -> Response {
+        let f = f.into();
         f.log();
         let status = f.status();
         let message = f.message(&self.app, self.lang);

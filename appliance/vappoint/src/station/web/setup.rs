@@ -288,6 +288,7 @@ async fn submit(
     let made = tokio::task::spawn_blocking(move || {
         let (n, r, e, p) = fields;
         crate::station::officers::new_officer(&n, &r, &e, &p, hours, "5", true)
+            .map_err(|e| e.to_string())
     })
     .await
     .unwrap_or_else(|e| Err(e.to_string()));

@@ -1,65 +1,23 @@
 //! Reading a booking's multipart body: small text fields, and up to five documents that are
-//! streamed to disk, recognised by their first bytes, size-limited while they arrive (a
-//! 413 comes before the rest is read), and fsynced before the booking is acknowledged.
+//! streamed to disk as they arrive (`station::documents` writes and checks them), so a 413
+//! comes before the rest is read, and all are fsynced before the booking is acknowledged.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::{HeaderMap, StatusCode, header};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
-use vappoint_domain::DocumentKind;
-use vappoint_domain::document::{MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, SNIFF_BYTES, safe_file_name};
-use vappoint_store::NewDocument;
+use vappoint_domain::document::{MAX_DOCUMENT_BYTES, MAX_DOCUMENTS};
+use vappoint_wire::ErrorCode;
 
 use super::Failure;
+use crate::station::documents::{DocumentError, StoredDocs};
 
 const MAX_TEXT_FIELD: usize = 8 * 1024;
 const MAX_FIELDS: usize = 24;
 /// The largest booking body: five full documents and room for the form around them.
 pub const MAX_BOOKING_BODY: usize = MAX_DOCUMENTS * MAX_DOCUMENT_BYTES as usize + 256 * 1024;
-
-struct StoredDoc {
-    record: NewDocument,
-    path: PathBuf,
-}
-
-/// Uploaded files on disk. Unless `keep` is called they are deleted when dropped, so every
-/// error path cleans up after itself.
-pub struct StoredDocs {
-    docs: Vec<StoredDoc>,
-    kept: bool,
-}
-
-impl StoredDocs {
-    pub fn records(&self) -> Vec<NewDocument> {
-        self.docs.iter().map(|d| d.record.clone()).collect()
-    }
-
-    /// The booking that names these files is committed: leave them.
-    pub fn keep(mut self) {
-        self.kept = true;
-    }
-
-    pub async fn discard(mut self) {
-        self.kept = true;
-        for d in std::mem::take(&mut self.docs) {
-            let _ = tokio::fs::remove_file(&d.path).await;
-        }
-    }
-}
-
-impl Drop for StoredDocs {
-    fn drop(&mut self) {
-        if !self.kept {
-            for d in &self.docs {
-                let _ = std::fs::remove_file(&d.path);
-            }
-        }
-    }
-}
 
 pub struct BookingUpload {
     pub fields: HashMap<String, String>,
@@ -78,9 +36,9 @@ pub struct Refused {
 
 fn multipart_failure(e: MultipartError) -> Failure {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Failure::TooLarge
+        Failure::Refused(ErrorCode::TooLarge)
     } else {
-        Failure::BadRequest("bad_request")
+        Failure::Refused(ErrorCode::BadRequest)
     }
 }
 
@@ -91,7 +49,7 @@ pub fn check_length(headers: &HeaderMap) -> Result<(), Failure> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     match len {
-        Some(n) if n > MAX_BOOKING_BODY as u64 => Err(Failure::TooLarge),
+        Some(n) if n > MAX_BOOKING_BODY as u64 => Err(Failure::Refused(ErrorCode::TooLarge)),
         _ => Ok(()),
     }
 }
@@ -117,10 +75,7 @@ pub async fn read_booking(
     on_refusal: OnRefusal,
 ) -> Result<BookingUpload, Failure> {
     let mut fields = HashMap::new();
-    let mut docs = StoredDocs {
-        docs: Vec::new(),
-        kept: false,
-    };
+    let mut docs = StoredDocs::new(dir);
     let mut refused: Option<Refused> = None;
     let mut count = 0;
     loop {
@@ -137,7 +92,7 @@ pub async fn read_booking(
         };
         count += 1;
         if count > MAX_FIELDS {
-            note(&mut refused, Failure::BadRequest("bad_request"));
+            note(&mut refused, Failure::Refused(ErrorCode::BadRequest));
             break;
         }
         let name = field.name().unwrap_or("").to_string();
@@ -146,7 +101,7 @@ pub async fn read_booking(
             let outcome = if refused.is_some() {
                 skip(&mut field).await.map(|_| None)
             } else {
-                store_document(dir, &mut field, &original, &mut docs).await
+                store_document(&mut field, &original, &mut docs).await
             };
             match outcome {
                 Ok(None) => {}
@@ -186,7 +141,7 @@ pub async fn read_booking(
                 }
             }
             if too_long {
-                note(&mut refused, Failure::TooLarge);
+                note(&mut refused, Failure::Refused(ErrorCode::TooLarge));
                 continue;
             }
             match String::from_utf8(value) {
@@ -194,7 +149,7 @@ pub async fn read_booking(
                     fields.insert(name, v);
                 }
                 Err(_) => {
-                    note(&mut refused, Failure::BadRequest("bad_request"));
+                    note(&mut refused, Failure::Refused(ErrorCode::BadRequest));
                 }
             }
         }
@@ -203,21 +158,11 @@ pub async fn read_booking(
         docs.discard().await;
         return Ok(BookingUpload {
             fields,
-            docs: StoredDocs {
-                docs: Vec::new(),
-                kept: false,
-            },
+            docs: StoredDocs::new(dir),
             refused,
         });
     }
-    if !docs.docs.is_empty() {
-        // The files' names must be durable too, not only their bytes.
-        let dir = dir.to_path_buf();
-        tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
-            .await
-            .map_err(|e| Failure::Internal(e.into()))?
-            .map_err(|e| Failure::Internal(e.into()))?;
-    }
+    docs.sync().await.map_err(|e| Failure::Internal(e.into()))?;
     Ok(BookingUpload {
         fields,
         docs,
@@ -242,7 +187,6 @@ async fn skip(field: &mut Field<'_>) -> Result<(), Failure> {
 /// Streams one document part to disk. `Ok(Some(_))` refuses this document (the caller skips
 /// the rest of it); `Err` is a body that cannot be read further, or a disk error.
 async fn store_document(
-    dir: &Path,
     field: &mut Field<'_>,
     original: &str,
     docs: &mut StoredDocs,
@@ -255,63 +199,26 @@ async fn store_document(
             Some(b) => break b,
             None if original.is_empty() => return Ok(None),
             // A chosen file with nothing in it cannot be a PDF or an image.
-            None => return Ok(Some(Failure::Unsupported)),
+            None => return Ok(Some(Failure::Refused(ErrorCode::UnsupportedDocument))),
         }
     };
-    if docs.docs.len() == MAX_DOCUMENTS {
-        return Ok(Some(Failure::BadRequest("too_many_documents")));
-    }
-    let stored_name = uuid::Uuid::new_v4().simple().to_string();
-    let path = dir.join(&stored_name);
-    let mut file = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| Failure::Internal(e.into()))?;
-    let index = docs.docs.len();
-    docs.docs.push(StoredDoc {
-        record: NewDocument {
-            file_name: String::new(),
-            kind: DocumentKind::Pdf,
-            size: 0,
-            sha256: String::new(),
-            stored_name,
-        },
-        path,
-    });
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut kind = None;
+    let refusal = |e: DocumentError| match e {
+        DocumentError::Io(e) => Err(Failure::Internal(e.into())),
+        refused => Ok(Some(refused.into())),
+    };
+    let mut doc = match docs.begin().await {
+        Ok(d) => d,
+        Err(e) => return refusal(e),
+    };
     let mut chunk = Some(first);
     while let Some(bytes) = chunk {
-        size += bytes.len() as u64;
-        if size > MAX_DOCUMENT_BYTES {
-            return Ok(Some(Failure::TooLarge));
+        if let Err(e) = doc.write(&bytes).await {
+            return refusal(e);
         }
-        if kind.is_none() {
-            head.extend_from_slice(&bytes[..bytes.len().min(SNIFF_BYTES - head.len())]);
-            if head.len() == SNIFF_BYTES {
-                match DocumentKind::sniff(&head) {
-                    Some(k) => kind = Some(k),
-                    None => return Ok(Some(Failure::Unsupported)),
-                }
-            }
-        }
-        hasher.update(&bytes);
-        file.write_all(&bytes)
-            .await
-            .map_err(|e| Failure::Internal(e.into()))?;
         chunk = field.chunk().await.map_err(multipart_failure)?;
     }
-    let Some(kind) = kind.or_else(|| DocumentKind::sniff(&head)) else {
-        return Ok(Some(Failure::Unsupported));
-    };
-    file.sync_all()
-        .await
-        .map_err(|e| Failure::Internal(e.into()))?;
-    let rec = &mut docs.docs[index].record;
-    rec.file_name = safe_file_name(original, kind);
-    rec.kind = kind;
-    rec.size = size;
-    rec.sha256 = data_encoding::HEXLOWER.encode(&hasher.finalize());
-    Ok(None)
+    match doc.finish(original).await {
+        Ok(()) => Ok(None),
+        Err(e) => refusal(e),
+    }
 }

@@ -1,0 +1,187 @@
+//! Citizens' documents on disk: each one written as it arrives under a random name,
+//! recognised by its first bytes, size-limited while it is written, hashed and fsynced; and
+//! removed again unless the booking that names them is committed. (Reading them out of a
+//! request is the web layer's part, `web/upload.rs`.)
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use vappoint_domain::DocumentKind;
+use vappoint_domain::document::{MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, SNIFF_BYTES, safe_file_name};
+use vappoint_store::NewDocument;
+
+/// Why a document was not stored. All but `Io` refuse that one document; the citizen can
+/// send another.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document is larger than {MAX_DOCUMENT_BYTES} bytes")]
+    TooLarge,
+    #[error("the document is not a PDF, JPEG or PNG file")]
+    Unsupported,
+    #[error("more than {MAX_DOCUMENTS} documents")]
+    TooMany,
+    #[error("writing the document")]
+    Io(#[from] std::io::Error),
+}
+
+struct StoredDoc {
+    record: NewDocument,
+    path: PathBuf,
+}
+
+/// Uploaded files on disk. Unless `keep` is called they are deleted when dropped, so every
+/// error path cleans up after itself.
+pub struct StoredDocs {
+    dir: PathBuf,
+    docs: Vec<StoredDoc>,
+    kept: bool,
+}
+
+impl StoredDocs {
+    /// None yet, to be written into `dir`.
+    pub fn new(dir: &Path) -> StoredDocs {
+        StoredDocs {
+            dir: dir.to_path_buf(),
+            docs: Vec::new(),
+            kept: false,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    pub fn records(&self) -> Vec<NewDocument> {
+        self.docs.iter().map(|d| d.record.clone()).collect()
+    }
+
+    /// The booking that names these files is committed: leave them.
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
+
+    pub async fn discard(mut self) {
+        self.kept = true;
+        for d in std::mem::take(&mut self.docs) {
+            remove(&d.path, tokio::fs::remove_file(&d.path).await);
+        }
+    }
+
+    /// Starts a new document (the caller has its first bytes: an empty part is no document
+    /// and must not count towards the limit).
+    pub async fn begin(&mut self) -> Result<Incoming<'_>, DocumentError> {
+        if self.docs.len() == MAX_DOCUMENTS {
+            return Err(DocumentError::TooMany);
+        }
+        let stored_name = uuid::Uuid::new_v4().simple().to_string();
+        let path = self.dir.join(&stored_name);
+        let file = tokio::fs::File::create(&path).await?;
+        // Listed at once, so the file is removed with the rest if it is refused half-way.
+        self.docs.push(StoredDoc {
+            record: NewDocument {
+                file_name: String::new(),
+                kind: DocumentKind::Pdf,
+                size: 0,
+                sha256: String::new(),
+                stored_name,
+            },
+            path,
+        });
+        Ok(Incoming {
+            docs: self,
+            file,
+            head: Vec::with_capacity(SNIFF_BYTES),
+            hasher: Sha256::new(),
+            size: 0,
+            kind: None,
+        })
+    }
+
+    /// Makes the files' names durable too, not only their bytes: call once all are written,
+    /// before the booking that names them is acknowledged.
+    pub async fn sync(&self) -> Result<(), DocumentError> {
+        if self.docs.is_empty() {
+            return Ok(());
+        }
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(())
+    }
+}
+
+impl Drop for StoredDocs {
+    fn drop(&mut self) {
+        if !self.kept {
+            for d in &self.docs {
+                remove(&d.path, std::fs::remove_file(&d.path));
+            }
+        }
+    }
+}
+
+/// A file that cannot be removed is left for the start-up tidy (`remove_orphan_documents`);
+/// it is worth a line in the log all the same.
+fn remove(path: &Path, result: std::io::Result<()>) {
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %path.display(), error = %e, "could not remove an unused upload");
+    }
+}
+
+/// One document being written.
+pub struct Incoming<'a> {
+    docs: &'a mut StoredDocs,
+    file: tokio::fs::File,
+    head: Vec<u8>,
+    hasher: Sha256,
+    size: u64,
+    kind: Option<DocumentKind>,
+}
+
+impl Incoming<'_> {
+    /// Writes the next bytes; refuses the document as soon as it is too large or its first
+    /// bytes show it is not a kind we take.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), DocumentError> {
+        self.size += bytes.len() as u64;
+        if self.size > MAX_DOCUMENT_BYTES {
+            return Err(DocumentError::TooLarge);
+        }
+        if self.kind.is_none() {
+            let want = SNIFF_BYTES - self.head.len();
+            self.head.extend_from_slice(&bytes[..bytes.len().min(want)]);
+            if self.head.len() == SNIFF_BYTES {
+                match DocumentKind::sniff(&self.head) {
+                    Some(k) => self.kind = Some(k),
+                    None => return Err(DocumentError::Unsupported),
+                }
+            }
+        }
+        self.hasher.update(bytes);
+        self.file.write_all(bytes).await?;
+        Ok(())
+    }
+
+    /// The whole document has arrived: it is fsynced and its record filled in, with a safe
+    /// form of the name it was sent under.
+    pub async fn finish(self, original: &str) -> Result<(), DocumentError> {
+        let Some(kind) = self.kind.or_else(|| DocumentKind::sniff(&self.head)) else {
+            return Err(DocumentError::Unsupported);
+        };
+        self.file.sync_all().await?;
+        let Some(doc) = self.docs.docs.last_mut() else {
+            return Err(DocumentError::Io(std::io::Error::other(
+                "no document begun",
+            )));
+        };
+        let rec = &mut doc.record;
+        rec.file_name = safe_file_name(original, kind);
+        rec.kind = kind;
+        rec.size = self.size;
+        rec.sha256 = data_encoding::HEXLOWER.encode(&self.hasher.finalize());
+        Ok(())
+    }
+}
