@@ -487,7 +487,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
             "/federation/v1/push",
             post(push).layer(DefaultBodyLimit::max(fed::MAX_PUSH_BYTES)),
         )
-        .merge(console::routes())
+        .merge(console::routes(h.clone()))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(crate::site::security_headers))
         .with_state(h)
