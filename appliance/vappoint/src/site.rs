@@ -7,17 +7,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::console::cookies::CookieJar;
 use crate::ui::{Web, known_lang};
 
+/// The value of the request's cookie `name` (see `console::cookies`, which sets them all).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    crate::console::cookies::read(headers, name)
 }
 
 /// The page language: `?lang=`, else the `lang` cookie, else the browser's preference.
@@ -145,17 +140,8 @@ pub async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> R
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into());
     let next = strip_lang_param(&next);
-    (
-        StatusCode::SEE_OTHER,
-        [
-            (header::LOCATION, next),
-            (
-                header::SET_COOKIE,
-                format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax; Secure"),
-            ),
-        ],
-    )
-        .into_response()
+    let jar = CookieJar::new().add(crate::console::cookies::lang(lang));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, next)], jar).into_response()
 }
 
 /// Drops a `lang=` query parameter so the cookie decides after a switch.

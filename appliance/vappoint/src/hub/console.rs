@@ -1,30 +1,35 @@
 //! The commissionerate's console on the hub: log in, zone reports with charts and CSV, the
 //! reports as JSON, and registering and revoking stations.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, FromRequestParts, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use vappoint_store::StoreError;
 
 use super::report::{self, Table};
-use super::{HubApp, error, internal};
-use crate::console::password::{same, verify_password};
-use crate::secrets::{random_id, sha256};
-use crate::site::{cookie, html_response};
-use crate::station::web::auth::pre_session_csrf;
+use super::{HubApp, error};
+use crate::config::SessionConfig;
+use crate::console::cookies::CookieJar;
+use crate::console::csrf::{Empty, pre_session_csrf};
+use crate::console::login::{Login, LoginForm, log_in, log_out};
+use crate::console::session::{ConsoleState, Credentials, Stored};
+use crate::console::{Account, ConsoleError, CsrfForm, Session};
+use crate::site::html_response;
 
 const SESSION: &str = "__Host-vappoint-hub";
 const LOGIN: &str = "__Host-vappoint-hub-login";
 
-pub fn routes() -> Router<Arc<HubApp>> {
+pub fn routes(h: Arc<HubApp>) -> Router<Arc<HubApp>> {
     Router::new()
         .route("/hub/login", get(login_form).post(login))
         .route("/hub/logout", post(logout))
@@ -33,82 +38,115 @@ pub fn routes() -> Router<Arc<HubApp>> {
         .route("/api/v1/reports", get(reports_api))
         .route("/hub/stations", get(stations_page).post(register))
         .route("/hub/stations/{code}/revoke", post(revoke))
+        .layer(axum::middleware::from_fn_with_state(h, messages))
 }
 
-type Fields = HashMap<String, String>;
+/// What the reports are asked for: a date range, and for CSV which table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    table: Option<String>,
+}
+
+/// A hub admin as a console account.
+pub struct HubAdmin {
+    id: i64,
+}
 
 /// A logged-in hub admin.
-pub struct Admin {
-    email: String,
-    csrf: String,
-    id_hash: Vec<u8>,
+type Admin = Session<HubAdmin>;
+
+impl ConsoleState for Arc<HubApp> {
+    type Account = HubAdmin;
 }
 
-impl FromRequestParts<Arc<HubApp>> for Admin {
-    type Rejection = Response;
+impl Account for HubAdmin {
+    type State = Arc<HubApp>;
+    const SESSION_COOKIE: &'static str = SESSION;
+    const LOGIN_COOKIE: &'static str = LOGIN;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
+    fn config(h: &Arc<HubApp>) -> &SessionConfig {
+        &h.config.sessions
+    }
+
+    async fn find_session(h: &Arc<HubApp>, hash: Vec<u8>) -> Result<Option<Stored>, StoreError> {
+        let s = h.db(move |s| s.admin_session(&hash)).await?;
+        Ok(s.map(|s| Stored {
+            account_id: s.admin_id,
+            csrf: s.csrf,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        }))
+    }
+
+    async fn create_session(
         h: &Arc<HubApp>,
-    ) -> Result<Self, Self::Rejection> {
-        let api = parts.uri.path().starts_with("/api/");
-        let deny = || {
-            if api {
-                error(
-                    StatusCode::UNAUTHORIZED,
-                    "login_required",
-                    "Log in to the hub console first.",
-                )
-            } else {
-                (StatusCode::SEE_OTHER, [(header::LOCATION, "/hub/login")]).into_response()
-            }
-        };
-        let Some(hash) = cookie(&parts.headers, SESSION)
-            .filter(|v| !v.is_empty() && v.len() <= 64)
-            .map(sha256)
-        else {
-            return Err(deny());
-        };
-        let h2 = hash.clone();
-        let Ok(Some(session)) = h.db(move |s| s.admin_session(&h2)).await else {
-            return Err(deny());
-        };
-        let now = Utc::now();
-        let idle = Duration::from_std(h.config.sessions.idle).unwrap_or(Duration::minutes(30));
-        let max = Duration::from_std(h.config.sessions.max).unwrap_or(Duration::hours(12));
-        if now - session.last_seen_at > idle || now - session.created_at > max {
-            let h2 = hash.clone();
-            let _ = h.db(move |s| s.delete_admin_session(&h2)).await;
-            return Err(deny());
+        hash: Vec<u8>,
+        admin: i64,
+        csrf: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        h.db(move |s| s.create_admin_session(&hash, admin, &csrf, now))
+            .await
+    }
+
+    async fn touch_session(
+        h: &Arc<HubApp>,
+        hash: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        h.db(move |s| s.touch_admin_session(&hash, now)).await
+    }
+
+    async fn end_session(h: &Arc<HubApp>, hash: Vec<u8>) -> Result<(), StoreError> {
+        h.db(move |s| s.delete_admin_session(&hash)).await
+    }
+
+    async fn load(_: &Arc<HubApp>, id: i64) -> Result<Option<HubAdmin>, StoreError> {
+        Ok(Some(HubAdmin { id }))
+    }
+
+    async fn by_email(h: &Arc<HubApp>, email: String) -> Result<Option<Credentials>, StoreError> {
+        let found = h.db(move |s| s.admin_by_email(&email)).await?;
+        Ok(found.map(|(id, hash)| Credentials {
+            account_id: id,
+            password_hash: hash,
+        }))
+    }
+
+    fn may_try(h: &Arc<HubApp>, ip: IpAddr) -> bool {
+        h.limits.login_from(ip)
+    }
+
+    fn login_required(parts: &Parts) -> Response {
+        if parts.uri.path().starts_with("/api/") {
+            error(
+                StatusCode::UNAUTHORIZED,
+                "login_required",
+                "Log in to the hub console first.",
+            )
+        } else {
+            (StatusCode::SEE_OTHER, [(header::LOCATION, "/hub/login")]).into_response()
         }
-        let h2 = hash.clone();
-        let _ = h.db(move |s| s.touch_admin_session(&h2, now)).await;
-        let email = format!("admin {}", session.admin_id);
-        Ok(Admin {
-            email,
-            csrf: session.csrf,
-            id_hash: hash,
-        })
     }
 }
 
-impl Admin {
-    fn check(&self, f: &Fields) -> Result<(), Response> {
-        match f.get("csrf") {
-            Some(g) if same(g, &self.csrf) => Ok(()),
-            _ => Err((
-                StatusCode::FORBIDDEN,
-                "This form has expired. Reload the page and try again.",
-            )
-                .into_response()),
-        }
-    }
+/// Console error answers become their message in the request's language.
+async fn messages(State(h): State<Arc<HubApp>>, req: Request, next: Next) -> Response {
+    let lang = crate::site::lang_of(req.uri(), req.headers());
+    let r = next.run(req).await;
+    crate::console::error::render(r, |id| h.ui.i18n.t(lang, id, None).into_response())
 }
 
 fn page(h: &HubApp, template: &str, admin: Option<&Admin>, mut ctx: Value) -> Response {
     if let Some(o) = ctx.as_object_mut() {
         o.insert("hub_name".into(), json!(h.config.hub.name));
-        o.insert("me".into(), json!(admin.map(|a| a.email.clone())));
+        o.insert(
+            "me".into(),
+            json!(admin.map(|a| format!("admin {}", a.account.id))),
+        );
         o.entry("csrf")
             .or_insert(json!(admin.map(|a| a.csrf.clone())));
         o.entry("notice").or_insert(Value::Null);
@@ -119,111 +157,72 @@ fn page(h: &HubApp, template: &str, admin: Option<&Admin>, mut ctx: Value) -> Re
         .render(template, minijinja::Value::from_serialize(&ctx))
     {
         Ok(html) => html_response(StatusCode::OK, html),
-        Err(e) => internal(format!("{e:#}")),
+        Err(e) => ConsoleError::internal(e).into_response(),
     }
 }
 
 async fn login_form(State(h): State<Arc<HubApp>>, headers: HeaderMap) -> Response {
     let (csrf, set) = pre_session_csrf(&headers, LOGIN);
-    let mut r = page(
+    let r = page(
         &h,
         "hub/login.html",
         None,
         json!({"csrf": csrf, "email": ""}),
     );
-    if let Some(c) = set {
-        r.headers_mut().insert(header::SET_COOKIE, c);
+    match set {
+        Some(c) => (CookieJar::new().add(c), r).into_response(),
+        None => r,
     }
-    r
 }
 
 async fn login(
     State(h): State<Arc<HubApp>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(f): Form<Fields>,
-) -> Response {
-    let expected = cookie(&headers, LOGIN).unwrap_or("");
-    if expected.is_empty() || !same(expected, f.get("csrf").map_or("", String::as_str)) {
-        return (
-            StatusCode::FORBIDDEN,
-            "This form has expired. Reload the login page and try again.",
-        )
-            .into_response();
+    Form(f): Form<LoginForm>,
+) -> Result<Response, ConsoleError> {
+    match log_in::<HubAdmin>(&h, &headers, peer.ip(), f).await? {
+        Login::In {
+            account_id,
+            cookies,
+        } => {
+            tracing::info!(admin = account_id, "hub admin logged in");
+            Ok((
+                cookies,
+                (StatusCode::SEE_OTHER, [(header::LOCATION, "/hub")]),
+            )
+                .into_response())
+        }
+        Login::Wrong { csrf, email } => {
+            let mut r = page(
+                &h,
+                "hub/login.html",
+                None,
+                json!({"csrf": csrf, "email": email.trim(), "error": "Wrong email or password."}),
+            );
+            *r.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(r)
+        }
     }
-    if !h.limits.login_from(peer.ip()) {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many tries. Wait a minute and try again.",
-        )
-            .into_response();
-    }
-    let email = f.get("email").map_or("", |e| e.trim()).to_string();
-    let password = f.get("password").cloned().unwrap_or_default();
-    let e = email.clone();
-    let found = h.db(move |s| s.admin_by_email(&e)).await.ok().flatten();
-    let hash = found.as_ref().map(|(_, hash)| hash.clone());
-    let ok =
-        tokio::task::spawn_blocking(move || hash.is_some_and(|h| verify_password(&password, &h)))
-            .await
-            .unwrap_or(false);
-    let Some((admin, _)) = found.filter(|_| ok) else {
-        let mut r = page(
-            &h,
-            "hub/login.html",
-            None,
-            json!({"csrf": expected, "email": email, "error": "Wrong email or password."}),
-        );
-        *r.status_mut() = StatusCode::UNAUTHORIZED;
-        return r;
-    };
-    if let Some(old) = cookie(&headers, SESSION).map(sha256) {
-        let _ = h.db(move |s| s.delete_admin_session(&old)).await;
-    }
-    let id = random_id();
-    let (hash, csrf) = (sha256(&id), random_id());
-    if let Err(e) = h
-        .db(move |s| s.create_admin_session(&hash, admin, &csrf, Utc::now()))
-        .await
-    {
-        return internal(e);
-    }
-    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/hub")]).into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        format!("{SESSION}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
-            .parse()
-            .expect("valid header"),
-    );
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        format!("{LOGIN}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
-            .parse()
-            .expect("valid header"),
-    );
-    r
 }
 
-async fn logout(State(h): State<Arc<HubApp>>, admin: Admin, Form(f): Form<Fields>) -> Response {
-    if let Err(r) = admin.check(&f) {
-        return r;
-    }
-    let hash = admin.id_hash.clone();
-    let _ = h.db(move |s| s.delete_admin_session(&hash)).await;
-    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/hub/login")]).into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        format!("{SESSION}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
-            .parse()
-            .expect("valid header"),
-    );
-    r
+async fn logout(
+    State(h): State<Arc<HubApp>>,
+    admin: Admin,
+    CsrfForm(Empty {}): CsrfForm<Empty>,
+) -> Response {
+    let cookies = log_out(&h, &admin).await;
+    (
+        cookies,
+        (StatusCode::SEE_OTHER, [(header::LOCATION, "/hub/login")]),
+    )
+        .into_response()
 }
 
 /// The date range asked for; the last 7 days by default, at most ~3 years.
-fn range(h: &HubApp, q: &Fields) -> Result<(NaiveDate, NaiveDate), Response> {
+fn range(h: &HubApp, q: &ReportQuery) -> Result<(NaiveDate, NaiveDate), Response> {
     let today = Utc::now().with_timezone(&h.tz).date_naive();
-    let parse = |k: &str, default: NaiveDate| match q.get(k).map(String::as_str) {
+    let parse = |v: &Option<String>, default: NaiveDate| match v.as_deref() {
         None | Some("") => Ok(default),
         Some(v) => v.parse::<NaiveDate>().map_err(|_| {
             error(
@@ -233,8 +232,8 @@ fn range(h: &HubApp, q: &Fields) -> Result<(NaiveDate, NaiveDate), Response> {
             )
         }),
     };
-    let to = parse("to", today)?;
-    let from = parse("from", to - Duration::days(6))?;
+    let to = parse(&q.to, today)?;
+    let from = parse(&q.from, to - Duration::days(6))?;
     if from > to || (to - from).num_days() > 1100 {
         return Err(error(
             StatusCode::BAD_REQUEST,
@@ -246,7 +245,7 @@ fn range(h: &HubApp, q: &Fields) -> Result<(NaiveDate, NaiveDate), Response> {
 }
 
 /// The report for the range a request asks for.
-async fn report_for(h: &Arc<HubApp>, q: &Fields) -> Result<report::Report, Response> {
+async fn report_for(h: &Arc<HubApp>, q: &ReportQuery) -> Result<report::Report, Response> {
     let (from, to) = range(h, q)?;
     build(h, from, to).await
 }
@@ -256,7 +255,10 @@ async fn build(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<report::Report, Response> {
-    let figures = h.db(move |s| s.report(from, to)).await.map_err(internal)?;
+    let figures = h
+        .db(move |s| s.report(from, to))
+        .await
+        .map_err(|e| ConsoleError::internal(e).into_response())?;
     let stale = Duration::from_std(h.config.hub.stale_after).unwrap_or(Duration::hours(1));
     Ok(report::build(&figures, from, to, Utc::now(), stale, h.tz))
 }
@@ -264,7 +266,7 @@ async fn build(
 async fn reports_api(
     State(h): State<Arc<HubApp>>,
     _admin: Admin,
-    Query(q): Query<Fields>,
+    Query(q): Query<ReportQuery>,
 ) -> Response {
     match report_for(&h, &q).await {
         Ok(r) => axum::Json(r).into_response(),
@@ -282,7 +284,7 @@ fn reason_label(k: &str) -> String {
 async fn reports_page(
     State(h): State<Arc<HubApp>>,
     admin: Admin,
-    Query(q): Query<Fields>,
+    Query(q): Query<ReportQuery>,
 ) -> Response {
     let r = match report_for(&h, &q).await {
         Ok(r) => r,
@@ -320,9 +322,9 @@ async fn reports_page(
 async fn reports_csv(
     State(h): State<Arc<HubApp>>,
     _admin: Admin,
-    Query(q): Query<Fields>,
+    Query(q): Query<ReportQuery>,
 ) -> Response {
-    let table = if q.get("table").map(String::as_str) == Some("zones") {
+    let table = if q.table.as_deref() == Some("zones") {
         Table::Zones
     } else {
         Table::Stations
@@ -359,11 +361,8 @@ async fn stations_view(
     admin: &Admin,
     new_code: Option<(String, String)>,
     error_text: Option<String>,
-) -> Response {
-    let list = match h.db(|s| s.stations()).await {
-        Ok(l) => l,
-        Err(e) => return internal(e),
-    };
+) -> Result<Response, ConsoleError> {
+    let list = h.db(|s| s.stations()).await?;
     let tz = h.tz;
     let now = Utc::now();
     let stale = Duration::from_std(h.config.hub.stale_after).unwrap_or(Duration::hours(1));
@@ -383,40 +382,47 @@ async fn stations_view(
         })
         .collect();
     let (code, station) = new_code.map_or((None, None), |(c, s)| (Some(c), Some(s)));
-    page(
+    Ok(page(
         h,
         "hub/stations.html",
         Some(admin),
         json!({"stations": rows, "new_code": code, "new_code_station": station, "error": error_text}),
-    )
+    ))
 }
 
-async fn stations_page(State(h): State<Arc<HubApp>>, admin: Admin) -> Response {
+async fn stations_page(
+    State(h): State<Arc<HubApp>>,
+    admin: Admin,
+) -> Result<Response, ConsoleError> {
     stations_view(&h, &admin, None, None).await
 }
 
-async fn register(State(h): State<Arc<HubApp>>, admin: Admin, Form(f): Form<Fields>) -> Response {
-    if let Err(r) = admin.check(&f) {
-        return r;
-    }
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let localities: Vec<String> = get("localities").lines().map(str::to_string).collect();
-    let aliases: vappoint_store::Aliases = ["mr", "hi"]
-        .iter()
-        .map(|lang| {
-            let names = get(&format!("aliases_{lang}"))
-                .lines()
-                .map(str::to_string)
-                .collect();
-            (lang.to_string(), names)
-        })
+/// A station to register, as the Stations page's form sends it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RegisterForm {
+    code: String,
+    name: String,
+    zone: String,
+    url: String,
+    /// One per line, like the aliases.
+    localities: String,
+    aliases_mr: String,
+    aliases_hi: String,
+}
+
+async fn register(
+    State(h): State<Arc<HubApp>>,
+    admin: Admin,
+    CsrfForm(f): CsrfForm<RegisterForm>,
+) -> Result<Response, ConsoleError> {
+    let lines = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
+    let localities = lines(&f.localities);
+    let aliases: vappoint_store::Aliases = [("mr", &f.aliases_mr), ("hi", &f.aliases_hi)]
+        .into_iter()
+        .map(|(lang, names)| (lang.to_string(), lines(names)))
         .collect();
-    let (code, name, zone, url) = (
-        get("code").trim().to_ascii_uppercase(),
-        get("name"),
-        get("zone"),
-        get("url"),
-    );
+    let (code, name, zone, url) = (f.code.trim().to_ascii_uppercase(), f.name, f.zone, f.url);
     let data = h.config.clone();
     let dir = h.store.clone();
     let result = tokio::task::spawn_blocking(move || {
@@ -440,9 +446,11 @@ async fn register(State(h): State<Arc<HubApp>>, admin: Admin, Form(f): Form<Fiel
             stations_view(&h, &admin, Some((enrol, code)), None).await
         }
         Err(e) => {
-            let mut r = stations_view(&h, &admin, None, Some(format!("{e:#}"))).await;
+            // The page says what is wrong with the station; the log gets the whole chain.
+            tracing::info!(error = %format!("{e:#}"), "registering a station failed");
+            let mut r = stations_view(&h, &admin, None, Some(e.to_string())).await?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
-            r
+            Ok(r)
         }
     }
 }
@@ -451,13 +459,12 @@ async fn revoke(
     State(h): State<Arc<HubApp>>,
     admin: Admin,
     Path(code): Path<String>,
-    Form(f): Form<Fields>,
-) -> Response {
-    if let Err(r) = admin.check(&f) {
-        return r;
-    }
+    CsrfForm(Empty {}): CsrfForm<Empty>,
+) -> Result<Response, ConsoleError> {
     match h.db(move |s| s.revoke(&code, Utc::now())).await {
-        Ok(()) => (StatusCode::SEE_OTHER, [(header::LOCATION, "/hub/stations")]).into_response(),
+        Ok(()) => {
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, "/hub/stations")]).into_response())
+        }
         Err(vappoint_store::StoreError::NotFound) => {
             stations_view(
                 &h,
@@ -467,6 +474,6 @@ async fn revoke(
             )
             .await
         }
-        Err(e) => internal(e),
+        Err(e) => Err(e.into()),
     }
 }

@@ -80,7 +80,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .route("/favicon.ico", get(crate::site::favicon))
         .merge(directory::routes())
         .merge(push::routes())
-        .merge(console::routes())
+        .merge(console::routes(h.clone()))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(crate::site::security_headers))
         .with_state(h)

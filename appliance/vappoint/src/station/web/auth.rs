@@ -1,54 +1,114 @@
-//! Officer sign-in: Argon2id passwords, server-side sessions behind a `__Host-` cookie,
-//! idle and absolute expiry, rotation at login, and CSRF tokens on every form.
+//! The officer as a console account (`console::Account`: their sessions in the station's
+//! store, the `__Host-vappoint` cookie, the login page), `Me` (the logged-in officer with the
+//! request's language), and the login and logout pages on the console toolkit.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use fluent_bundle::{FluentArgs, FluentValue};
-use vappoint_store::Officer;
+use serde_json::json;
+use vappoint_store::{Officer, StoreError};
 
-use crate::console::password::same;
-use crate::secrets::sha256;
-use crate::site::{cookie, lang_of};
+use super::officer::{page, see_other, with_status};
+use crate::config::SessionConfig;
+use crate::console::csrf::{Empty, pre_session_csrf};
+use crate::console::login::{Login, LoginForm, log_in, log_out};
+use crate::console::session::{ConsoleState, Credentials, Stored};
+use crate::console::{Account, ConsoleError, CsrfForm, Session};
+use crate::site::lang_of;
 use crate::station::app::App;
 use crate::ui::I18n;
 
 pub const SESSION_COOKIE: &str = "__Host-vappoint";
-/// Holds the CSRF token of the login form (there is no session yet to hold it).
+/// Holds the CSRF value of the login and set-up forms (there is no session yet to hold it).
 pub const LOGIN_COOKIE: &str = "__Host-vappoint-login";
 
-pub fn session_cookie(id: &str) -> String {
-    format!("{SESSION_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict")
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/officer/login", get(login_form).post(login))
+        .route("/officer/logout", post(logout))
 }
 
-/// The CSRF value of a form shown before anyone is logged in (login, set-up), held in
-/// the cookie `name` (`LOGIN_COOKIE` on a station). A browser that already has one keeps it: every GET (another tab, a reload,
-/// the browser's own `/favicon.ico`) must leave a form that is already open valid, so the value
-/// lives as long as the browser session, not one page view. Returns the value and, when it
-/// is new, the `Set-Cookie` that gives it to the browser.
-pub fn pre_session_csrf(headers: &HeaderMap, name: &str) -> (String, Option<HeaderValue>) {
-    let valid = |v: &&str| {
-        v.len() >= 16
-            && v.len() <= 64
-            && v.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    match cookie(headers, name).filter(valid) {
-        Some(v) => (v.to_string(), None),
-        None => {
-            let v = crate::secrets::random_id();
-            let c = format!("{name}={v}; Path=/; Secure; HttpOnly; SameSite=Strict");
-            (v, Some(HeaderValue::from_str(&c).expect("an ASCII cookie")))
+impl ConsoleState for Arc<App> {
+    type Account = Officer;
+}
+
+impl Account for Officer {
+    type State = Arc<App>;
+    const SESSION_COOKIE: &'static str = SESSION_COOKIE;
+    const LOGIN_COOKIE: &'static str = LOGIN_COOKIE;
+
+    fn config(app: &Arc<App>) -> &SessionConfig {
+        &app.config.sessions
+    }
+
+    async fn find_session(app: &Arc<App>, hash: Vec<u8>) -> Result<Option<Stored>, StoreError> {
+        let s = app.db(move |s| s.session(&hash)).await?;
+        Ok(s.map(|s| Stored {
+            account_id: s.officer_id,
+            csrf: s.csrf,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        }))
+    }
+
+    async fn create_session(
+        app: &Arc<App>,
+        hash: Vec<u8>,
+        officer: i64,
+        csrf: String,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        app.db(move |s| s.create_session(&hash, officer, &csrf, now))
+            .await
+    }
+
+    async fn touch_session(
+        app: &Arc<App>,
+        hash: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        app.db(move |s| s.touch_session(&hash, now)).await
+    }
+
+    async fn end_session(app: &Arc<App>, hash: Vec<u8>) -> Result<(), StoreError> {
+        app.db(move |s| s.delete_session(&hash)).await
+    }
+
+    async fn load(app: &Arc<App>, id: i64) -> Result<Option<Officer>, StoreError> {
+        match app.db(move |s| s.officer(id)).await {
+            Ok(o) => Ok(Some(o).filter(|o| o.active)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
         }
     }
-}
 
-pub fn clear_cookie(name: &str) -> String {
-    format!("{name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
+    async fn by_email(app: &Arc<App>, email: String) -> Result<Option<Credentials>, StoreError> {
+        let o = app.db(move |s| s.officer_by_email(&email)).await?;
+        Ok(o.map(|o| Credentials {
+            account_id: o.id,
+            password_hash: o.password_hash,
+        }))
+    }
+
+    fn may_try(app: &Arc<App>, ip: IpAddr) -> bool {
+        app.limits.login_from(ip)
+    }
+
+    fn login_required(_: &Parts) -> Response {
+        see_other("/officer/login")
+    }
+
+    fn is_admin(&self) -> bool {
+        self.is_admin
+    }
 }
 
 /// A logged-in officer, with their session's CSRF token and the language of the request
@@ -63,20 +123,6 @@ pub struct Me {
     i18n: Arc<I18n>,
 }
 
-fn to_login() -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, "/officer/login")],
-    )
-        .into_response()
-}
-
-pub fn session_hash(headers: &HeaderMap) -> Option<Vec<u8>> {
-    cookie(headers, SESSION_COOKIE)
-        .filter(|v| !v.is_empty() && v.len() <= 64)
-        .map(sha256)
-}
-
 impl FromRequestParts<Arc<App>> for Me {
     type Rejection = Response;
 
@@ -84,37 +130,11 @@ impl FromRequestParts<Arc<App>> for Me {
         parts: &mut Parts,
         app: &Arc<App>,
     ) -> Result<Self, Self::Rejection> {
-        let Some(hash) = session_hash(&parts.headers) else {
-            return Err(to_login());
-        };
-        let h = hash.clone();
-        let session = app
-            .db(move |s| s.session(&h))
-            .await
-            .map_err(|_| to_login())?;
-        let Some(session) = session else {
-            return Err(to_login());
-        };
-        let now = Utc::now();
-        let cfg = &app.config.sessions;
-        let idle = Duration::from_std(cfg.idle).unwrap_or(Duration::minutes(30));
-        let max = Duration::from_std(cfg.max).unwrap_or(Duration::hours(12));
-        if now - session.last_seen_at > idle || now - session.created_at > max {
-            let h = hash.clone();
-            let _ = app.db(move |s| s.delete_session(&h)).await;
-            return Err(to_login());
-        }
-        let id = session.officer_id;
-        let officer = match app.db(move |s| s.officer(id)).await {
-            Ok(o) if o.active => o,
-            _ => return Err(to_login()),
-        };
-        let h = hash.clone();
-        let _ = app.db(move |s| s.touch_session(&h, now)).await;
+        let s = Session::<Officer>::from_request_parts(parts, app).await?;
         Ok(Me {
-            officer,
-            csrf: session.csrf,
-            id_hash: hash,
+            officer: s.account,
+            csrf: s.csrf,
+            id_hash: s.id_hash,
             lang: lang_of(&parts.uri, &parts.headers),
             here: here_of(parts),
             i18n: app.ui.i18n.clone(),
@@ -155,34 +175,65 @@ impl Me {
         self.i18n.t(self.lang, id, Some(&a))
     }
 
-    /// Every state-changing form carries the session's CSRF token.
-    pub fn check_csrf(&self, given: Option<&String>) -> Result<(), Response> {
-        match given {
-            Some(g) if same(g, &self.csrf) => Ok(()),
-            _ => Err(super::console_error(
-                StatusCode::FORBIDDEN,
-                "console-form-expired",
-            )),
-        }
-    }
-
-    /// A form only admins may send: the CSRF token first, then the right.
-    pub fn admin_form(
-        &self,
-        form: &std::collections::HashMap<String, String>,
-    ) -> Result<(), Response> {
-        self.check_csrf(form.get("csrf"))?;
-        self.require_admin()
-    }
-
-    pub fn require_admin(&self) -> Result<(), Response> {
+    /// Pages only admins may see (forms use `AdminForm`).
+    pub fn require_admin(&self) -> Result<(), ConsoleError> {
         if self.officer.is_admin {
             Ok(())
         } else {
-            Err(super::console_error(
-                StatusCode::FORBIDDEN,
-                "console-admin-only",
-            ))
+            Err(ConsoleError::admin_only())
         }
     }
+}
+
+// ---- login and logout ----
+
+async fn login_form(State(app): State<Arc<App>>, headers: HeaderMap, ctx: super::Ctx) -> Response {
+    let (csrf, set) = pre_session_csrf(&headers, LOGIN_COOKIE);
+    let r = page(
+        &app,
+        "officer/login.html",
+        None,
+        json!({"csrf": csrf, "email": "", "lang": ctx.lang, "here": ctx.here}),
+    );
+    match set {
+        Some(c) => (crate::console::cookies::CookieJar::new().add(c), r).into_response(),
+        None => r,
+    }
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ctx: super::Ctx,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, ConsoleError> {
+    match log_in::<Officer>(&app, &headers, peer.ip(), f).await? {
+        Login::In {
+            account_id,
+            cookies,
+        } => {
+            tracing::info!(officer = account_id, "officer logged in");
+            Ok((cookies, see_other("/officer")).into_response())
+        }
+        Login::Wrong { csrf, email } => {
+            // The form's CSRF value stays: it was checked and the browser still holds it.
+            let r = page(
+                &app,
+                "officer/login.html",
+                None,
+                json!({"csrf": csrf, "email": email, "error": ctx.t("console-login-wrong"), "lang": ctx.lang, "here": "/officer/login"}),
+            );
+            Ok(with_status(r, StatusCode::UNAUTHORIZED))
+        }
+    }
+}
+
+async fn logout(
+    State(app): State<Arc<App>>,
+    me: Session<Officer>,
+    CsrfForm(Empty {}): CsrfForm<Empty>,
+) -> Response {
+    let cookies = log_out(&app, &me).await;
+    (cookies, see_other("/officer/login")).into_response()
 }

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::auth::Me;
+use crate::console::csrf::Empty;
+use crate::console::{AdminForm, ConsoleError};
 use crate::station::app::App;
 
 /// Settings key: set once an admin dismissed the checklist.
@@ -65,22 +66,12 @@ pub async fn checklist(app: &Arc<App>, me: &Me) -> Value {
     })
 }
 
-#[derive(serde::Deserialize)]
-pub struct DismissForm {
-    csrf: String,
-}
-
 /// "Hide this list": for every admin of the station, for good.
-pub async fn dismiss(State(app): State<Arc<App>>, me: Me, Form(f): Form<DismissForm>) -> Response {
-    if let Err(r) = me
-        .check_csrf(Some(&f.csrf))
-        .and_then(|()| me.require_admin())
-    {
-        return r;
-    }
-    if let Err(e) = app.db(|s| s.set_setting(DISMISSED_KEY, Some("1"))).await {
-        tracing::error!(error = %format!("{e:#}"), "dismissing the checklist");
-        return super::console_error(StatusCode::INTERNAL_SERVER_ERROR, "console-internal");
-    }
-    (StatusCode::SEE_OTHER, [(header::LOCATION, "/officer")]).into_response()
+pub async fn dismiss(
+    State(app): State<Arc<App>>,
+    _me: Me,
+    AdminForm(Empty {}): AdminForm<Empty>,
+) -> Result<Response, ConsoleError> {
+    app.db(|s| s.set_setting(DISMISSED_KEY, Some("1"))).await?;
+    Ok(super::officer::see_other("/officer"))
 }

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -295,45 +295,26 @@ impl Ctx {
     }
 }
 
-/// A console error, made into a message page in the request's language by `error_pages`
-/// (the console's handlers answer with it where they have no page of their own).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ConsoleError(pub &'static str);
-
-/// An answer with `status` whose page says the console message `id`.
-pub(crate) fn console_error(status: StatusCode, id: &'static str) -> Response {
-    let mut r = status.into_response();
-    r.extensions_mut().insert(ConsoleError(id));
-    r
-}
-
-/// Turns a `ConsoleError` answer into a message page in the request's language.
+/// Turns a console error answer (`console::ConsoleError`) into a message page in the
+/// request's language.
 async fn error_pages(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let lang = lang_of(req.uri(), req.headers());
     let r = next.run(req).await;
-    let Some(ConsoleError(id)) = r.extensions().get::<ConsoleError>().copied() else {
-        return r;
-    };
-    let t = |id: &str| app.ui.i18n.t(lang, id, None);
-    let page = officer::page(
-        &app,
-        "officer/message.html",
-        None,
-        json!({"lang": lang, "heading": t("console-error-heading"), "message": t(id)}),
-    );
-    let mut out = if page.status() == StatusCode::OK {
-        page
-    } else {
-        // No page could be made: the message alone.
-        t(id).into_response()
-    };
-    *out.status_mut() = r.status();
-    for (k, v) in r.headers() {
-        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
-            out.headers_mut().insert(k.clone(), v.clone());
+    crate::console::error::render(r, |id| {
+        let t = |id: &str| app.ui.i18n.t(lang, id, None);
+        let page = officer::page(
+            &app,
+            "officer/message.html",
+            None,
+            json!({"lang": lang, "heading": t("console-error-heading"), "message": t(id)}),
+        );
+        if page.status() == StatusCode::OK {
+            page
+        } else {
+            // No page could be made: the message alone.
+            t(id).into_response()
         }
-    }
-    out
+    })
 }
 
 async fn not_found(ctx: Ctx) -> Response {

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -23,8 +23,10 @@ use vappoint_domain::{Schedule, ScheduleError, WeeklyHours};
 use vappoint_store::{NewOfficer, Officer, StoreError};
 
 use super::auth::Me;
-use super::officer::{internal, page, store_err, with_status};
+use super::officer::{page, with_status};
+use crate::console::csrf::Empty;
 use crate::console::password::{MIN_PASSWORD, hash_password, verify_password};
+use crate::console::{AdminForm, ConsoleError, CsrfForm};
 use crate::station::app::App;
 use crate::ui::fmt_date;
 use vappoint_domain::clean_label;
@@ -288,8 +290,6 @@ fn preview(app: &App, me: &Me, s: &Schedule) -> Value {
 #[derive(Debug, Default, Deserialize)]
 struct ScheduleForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     slot_minutes: String,
     #[serde(default)]
     days_off: String,
@@ -369,53 +369,51 @@ async fn own_schedule(State(app): State<Arc<App>>, me: Me) -> Response {
 async fn save_own_schedule(
     State(app): State<Arc<App>>,
     me: Me,
-    Form(f): Form<ScheduleForm>,
-) -> Response {
-    if let Err(r) = me.check_csrf(Some(&f.csrf)) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<ScheduleForm>,
+) -> Result<Response, ConsoleError> {
     let target = me.officer.clone();
     save_schedule(&app, &me, target, f).await
 }
 
 /// An admin's page for one officer: their hours and days off, and a new password.
-async fn officer_page(State(app): State<Arc<App>>, me: Me, Path(id): Path<i64>) -> Response {
-    if let Err(r) = me.require_admin() {
-        return r;
-    }
-    match active_officer(&app, id).await {
-        Ok(target) => schedule_page(&app, &me, &target, ScheduleView::of(&target.schedule)),
-        Err(r) => r,
-    }
+async fn officer_page(
+    State(app): State<Arc<App>>,
+    me: Me,
+    Path(id): Path<i64>,
+) -> Result<Response, ConsoleError> {
+    me.require_admin()?;
+    let target = active_officer(&app, id).await?;
+    Ok(schedule_page(
+        &app,
+        &me,
+        &target,
+        ScheduleView::of(&target.schedule),
+    ))
 }
 
 async fn save_officer_schedule(
     State(app): State<Arc<App>>,
     me: Me,
     Path(id): Path<i64>,
-    Form(f): Form<ScheduleForm>,
-) -> Response {
-    if let Err(r) = me
-        .check_csrf(Some(&f.csrf))
-        .and_then(|()| me.require_admin())
-    {
-        return r;
-    }
-    match active_officer(&app, id).await {
-        Ok(target) => save_schedule(&app, &me, target, f).await,
-        Err(r) => r,
+    AdminForm(f): AdminForm<ScheduleForm>,
+) -> Result<Response, ConsoleError> {
+    let target = active_officer(&app, id).await?;
+    save_schedule(&app, &me, target, f).await
+}
+
+async fn active_officer(app: &Arc<App>, id: i64) -> Result<Officer, ConsoleError> {
+    match app.db(move |s| s.officer(id)).await? {
+        o if o.active => Ok(o),
+        _ => Err(ConsoleError::not_found()),
     }
 }
 
-async fn active_officer(app: &Arc<App>, id: i64) -> Result<Officer, Response> {
-    match app.db(move |s| s.officer(id)).await {
-        Ok(o) if o.active => Ok(o),
-        Ok(_) => Err(store_err(StoreError::NotFound)),
-        Err(e) => Err(store_err(e)),
-    }
-}
-
-async fn save_schedule(app: &Arc<App>, me: &Me, mut target: Officer, f: ScheduleForm) -> Response {
+async fn save_schedule(
+    app: &Arc<App>,
+    me: &Me,
+    mut target: Officer,
+    f: ScheduleForm,
+) -> Result<Response, ConsoleError> {
     let (rows, hours) = hours_asked(me, &f.hours, &f.controls);
     let mut problems = Problems::new();
     let hours = hours.map_err(|m| problems.insert("hours", m)).ok();
@@ -449,25 +447,21 @@ async fn save_schedule(app: &Arc<App>, me: &Me, mut target: Officer, f: Schedule
         if !view.problems.is_empty() {
             view.error = Some(me.t("console-check-fields"));
         }
-        return schedule_page(app, me, &target, view);
+        return Ok(schedule_page(app, me, &target, view));
     };
     let (id, saved) = (target.id, schedule.clone());
-    if let Err(e) = app.db(move |st| st.set_schedule(id, &saved)).await {
-        return store_err(e);
-    }
+    app.db(move |st| st.set_schedule(id, &saved)).await?;
     tracing::info!(by = me.officer.id, officer = id, "hours saved");
     target.schedule = schedule.clone();
     let mut view = ScheduleView::of(&schedule);
     view.notice = Some(me.t("console-schedule-saved"));
-    schedule_page(app, me, &target, view)
+    Ok(schedule_page(app, me, &target, view))
 }
 
 // ---- passwords ----
 
 #[derive(Debug, Default, Deserialize)]
 struct PasswordForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     current_password: String,
     #[serde(default)]
@@ -516,13 +510,10 @@ async fn change_password(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     me: Me,
-    Form(f): Form<PasswordForm>,
-) -> Response {
-    if let Err(r) = me.check_csrf(Some(&f.csrf)) {
-        return r;
-    }
+    CsrfForm(f): CsrfForm<PasswordForm>,
+) -> Result<Response, ConsoleError> {
     if !app.limits.login_from(peer.ip()) {
-        return super::console_error(StatusCode::TOO_MANY_REQUESTS, "console-too-many-tries");
+        return Err(ConsoleError::too_many_tries());
     }
     let mut problems = Problems::new();
     let (current, hash) = (f.current_password.clone(), me.officer.password_hash.clone());
@@ -535,31 +526,26 @@ async fn change_password(
     }
     new_password_problems(&me, &f.new_password, &f.new_password_again, &mut problems);
     if !problems.is_empty() {
-        return password_page(&app, &me, problems, None);
+        return Ok(password_page(&app, &me, problems, None));
     }
-    if let Err(r) = store_password(
+    store_password(
         &app,
         me.officer.id,
         f.new_password,
         Some(me.id_hash.clone()),
     )
-    .await
-    {
-        return r;
-    }
+    .await?;
     tracing::info!(officer = me.officer.id, "password changed");
-    password_page(
+    Ok(password_page(
         &app,
         &me,
         Problems::new(),
         Some(me.t("console-password-changed")),
-    )
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct ResetForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     new_password: String,
     #[serde(default)]
@@ -572,37 +558,26 @@ async fn reset_password(
     State(app): State<Arc<App>>,
     me: Me,
     Path(id): Path<i64>,
-    Form(f): Form<ResetForm>,
-) -> Response {
-    if let Err(r) = me
-        .check_csrf(Some(&f.csrf))
-        .and_then(|()| me.require_admin())
-    {
-        return r;
-    }
-    let target = match active_officer(&app, id).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    AdminForm(f): AdminForm<ResetForm>,
+) -> Result<Response, ConsoleError> {
+    let target = active_officer(&app, id).await?;
     let mut problems = Problems::new();
     new_password_problems(&me, &f.new_password, &f.new_password_again, &mut problems);
     let mut view = ScheduleView::of(&target.schedule);
     if !problems.is_empty() {
         view.problems = problems;
         view.error = Some(me.t("console-check-fields"));
-        return schedule_page(&app, &me, &target, view);
+        return Ok(schedule_page(&app, &me, &target, view));
     }
     // Resetting one's own password here keeps this session, like changing it.
     let keep = (id == me.officer.id).then(|| me.id_hash.clone());
-    if let Err(r) = store_password(&app, id, f.new_password, keep).await {
-        return r;
-    }
+    store_password(&app, id, f.new_password, keep).await?;
     tracing::info!(by = me.officer.id, officer = id, "password reset");
     view.notice = Some(me.t_args(
         "console-password-reset",
         &[("name", target.name.clone().into())],
     ));
-    schedule_page(&app, &me, &target, view)
+    Ok(schedule_page(&app, &me, &target, view))
 }
 
 async fn store_password(
@@ -610,22 +585,17 @@ async fn store_password(
     id: i64,
     password: String,
     keep: Option<Vec<u8>>,
-) -> Result<(), Response> {
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
+) -> Result<(), ConsoleError> {
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
     app.db(move |s| s.set_password(id, &hash, keep.as_deref()))
-        .await
-        .map_err(store_err)
+        .await?;
+    Ok(())
 }
 
 // ---- officers (admin) ----
 
 #[derive(Debug, Default, Deserialize)]
 struct AddOfficerForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -679,11 +649,8 @@ async fn officers_page(
     problems: Problems,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let list = match app.db(|s| s.officers()).await {
-        Ok(l) => l,
-        Err(e) => return store_err(e),
-    };
+) -> Result<Response, ConsoleError> {
+    let list = app.db(|s| s.officers()).await?;
     let rows: Vec<Value> = list
         .iter()
         .map(|o| json!({"id": o.id, "name": o.name, "rank": o.rank, "email": o.email, "is_admin": o.is_admin, "hours": o.schedule.hours.to_string(), "slot_minutes": o.schedule.slot_minutes}))
@@ -707,27 +674,19 @@ async fn officers_page(
             "here": "/officer/officers",
         }),
     );
-    with_status(r, status)
+    Ok(with_status(r, status))
 }
 
-async fn officers(State(app): State<Arc<App>>, me: Me) -> Response {
-    if let Err(r) = me.require_admin() {
-        return r;
-    }
+async fn officers(State(app): State<Arc<App>>, me: Me) -> Result<Response, ConsoleError> {
+    me.require_admin()?;
     officers_page(&app, &me, AddView::default(), Problems::new(), None, None).await
 }
 
 async fn add_officer(
     State(app): State<Arc<App>>,
     me: Me,
-    Form(f): Form<AddOfficerForm>,
-) -> Response {
-    if let Err(r) = me
-        .check_csrf(Some(&f.csrf))
-        .and_then(|()| me.require_admin())
-    {
-        return r;
-    }
+    AdminForm(f): AdminForm<AddOfficerForm>,
+) -> Result<Response, ConsoleError> {
     let mut problems = Problems::new();
     let name = clean_label(&f.name, "")
         .map_err(|_| problems.insert("name", me.t("console-label-bad")))
@@ -769,11 +728,7 @@ async fn add_officer(
         return officers_page(&app, &me, form, problems, None, None).await;
     };
     let password = f.password;
-    let password_hash = match tokio::task::spawn_blocking(move || hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        Ok(Err(e)) => return internal(e),
-        Err(e) => return internal(e),
-    };
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
     let new = NewOfficer {
         name,
         rank,
@@ -804,14 +759,12 @@ async fn add_officer(
             problems.insert("email", me.t("console-email-taken"));
             officers_page(&app, &me, form, problems, None, None).await
         }
-        Err(e) => store_err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct EditOfficerForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -824,14 +777,8 @@ async fn edit_officer(
     State(app): State<Arc<App>>,
     me: Me,
     Path(id): Path<i64>,
-    Form(f): Form<EditOfficerForm>,
-) -> Response {
-    if let Err(r) = me
-        .check_csrf(Some(&f.csrf))
-        .and_then(|()| me.require_admin())
-    {
-        return r;
-    }
+    AdminForm(f): AdminForm<EditOfficerForm>,
+) -> Result<Response, ConsoleError> {
     let saved = match (clean_label(&f.name, ""), clean_label(&f.rank, "")) {
         (Ok(name), Ok(rank)) => {
             let is_admin = f.is_admin.is_some();
@@ -843,7 +790,7 @@ async fn edit_officer(
                 Err(StoreError::Conflict("last_admin")) => {
                     Err((StatusCode::CONFLICT, me.t("console-last-admin")))
                 }
-                Err(e) => return store_err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         _ => Err((StatusCode::BAD_REQUEST, me.t("console-label-bad"))),
@@ -860,7 +807,7 @@ async fn edit_officer(
             )
             .await
         }
-        Err((status, msg)) => with_status(
+        Err((status, msg)) => Ok(with_status(
             officers_page(
                 &app,
                 &me,
@@ -869,30 +816,18 @@ async fn edit_officer(
                 None,
                 Some(msg),
             )
-            .await,
+            .await?,
             status,
-        ),
+        )),
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 async fn remove_officer(
     State(app): State<Arc<App>>,
     me: Me,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    if let Err(r) = me
-        .check_csrf(Some(&f.csrf))
-        .and_then(|()| me.require_admin())
-    {
-        return r;
-    }
+    AdminForm(Empty {}): AdminForm<Empty>,
+) -> Result<Response, ConsoleError> {
     let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
         Ok(()) => {
             tracing::info!(by = me.officer.id, officer = id, "officer removed");
@@ -909,9 +844,9 @@ async fn remove_officer(
         }
         Err(StoreError::Conflict("officer_has_bookings")) => me.t("console-officer-has-bookings"),
         Err(StoreError::Conflict("last_admin")) => me.t("console-last-admin"),
-        Err(e) => return store_err(e),
+        Err(e) => return Err(e.into()),
     };
-    with_status(
+    Ok(with_status(
         officers_page(
             &app,
             &me,
@@ -920,9 +855,9 @@ async fn remove_officer(
             None,
             Some(msg),
         )
-        .await,
+        .await?,
         StatusCode::CONFLICT,
-    )
+    ))
 }
 
 #[cfg(test)]

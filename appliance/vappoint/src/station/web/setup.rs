@@ -15,13 +15,14 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use vappoint_store::StoreError;
 
-use super::auth::{LOGIN_COOKIE, clear_cookie, pre_session_csrf};
+use super::auth::LOGIN_COOKIE;
 use super::{Ctx, Failure};
 use crate::config::{
     RelayConfig, RelayProblem, Security, parse_tz, validate_address, validate_code, validate_phone,
 };
-use crate::console::password::same;
-use crate::site::cookie;
+use crate::console::ConsoleError;
+use crate::console::cookies::{self, CookieJar};
+use crate::console::csrf::{pre_session_csrf, pre_session_matches};
 use crate::station::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
 use crate::station::setup::is_lan;
 
@@ -161,10 +162,10 @@ fn setup_page(
     if r.status() == StatusCode::OK {
         *r.status_mut() = status;
     }
-    if let Some(c) = set_cookie {
-        r.headers_mut().insert(header::SET_COOKIE, c);
+    match set_cookie {
+        Some(c) => (CookieJar::new().add(c), r).into_response(),
+        None => r,
     }
-    r
 }
 
 async fn form(ctx: Ctx, headers: HeaderMap) -> Response {
@@ -187,9 +188,8 @@ async fn submit(
     let refuse = |status, msg: String| setup_page(&ctx, &headers, status, &f, Some(msg));
     let lang = ctx.lang;
     let tr = |id: &str| say(&app, lang, id, &[]);
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     let given = f.get("csrf").map_or("", String::as_str);
-    if expected.is_empty() || !same(expected, given) {
+    if pre_session_matches(&headers, LOGIN_COOKIE, given).is_none() {
         return refuse(StatusCode::FORBIDDEN, tr("setup-err-expired"));
     }
     if !app.limits.login_from(peer.ip()) {
@@ -220,7 +220,7 @@ async fn submit(
                     &app,
                     lang,
                     "setup-err-no-code",
-                    &[("reason", format!("{e:#}"))],
+                    &[("reason", e.to_string())],
                 ),
             );
         }
@@ -309,10 +309,10 @@ async fn submit(
         Err(StoreError::Conflict(_)) => {
             return refuse(StatusCode::CONFLICT, tr("setup-err-email-taken"));
         }
-        Err(e) => return ctx.fail(Failure::Internal(e.into())),
+        Err(e) => return ConsoleError::internal(e).into_response(),
     }
     if let Err(e) = app.reload_profile() {
-        return ctx.fail(Failure::Internal(e));
+        return ConsoleError::internal(e).into_response();
     }
     app.setup.mark_done();
     app.mail_wake.notify_one();
@@ -322,25 +322,22 @@ async fn submit(
     let hub = if hub_url.is_empty() {
         Value::Null
     } else {
-        match super::officer::enroll_and_run(&app, &hub_url, &hub_code).await {
+        match super::officer::station_settings::enroll_and_run(&app, &hub_url, &hub_code).await {
             Ok(link) => json!({"ok": true, "url": link.url}),
             Err(e) => {
+                // The page gets the hub's or the network's words; the log, the whole chain.
                 tracing::warn!(error = %format!("{e:#}"), "enrolment during set-up failed");
-                json!({"ok": false, "error": format!("{e:#}")})
+                json!({"ok": false, "error": e.to_string()})
             }
         }
     };
-    let mut r = super::officer::page(
+    let r = super::officer::page(
         &app,
         "setup_done.html",
         None,
         json!({"admin_email": admin_email, "hub": hub, "takes_appointments": takes_appointments, "lang": lang}),
     );
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        clear_cookie(LOGIN_COOKIE).parse().expect("valid header"),
-    );
-    r
+    (CookieJar::new().add(cookies::cleared(LOGIN_COOKIE)), r).into_response()
 }
 
 /// Name, code, zone, time zone, phone and address from a form, as settings; fields fixed by

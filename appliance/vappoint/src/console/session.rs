@@ -1,0 +1,162 @@
+//! Console sessions, generic over who is logged in: the station's officers and the hub's
+//! admins each implement `Account` (their store, their cookie, where to send a visitor who
+//! is not logged in); `Session<A>` is the one extractor. A session lives server-side (only
+//! a hash of its id is stored), ends after the configured idle time or maximum age, and is
+//! touched on every use.
+
+use std::future::Future;
+use std::net::IpAddr;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::Response;
+use chrono::{DateTime, Duration, Utc};
+use vappoint_store::StoreError;
+
+use super::cookies;
+use crate::config::SessionConfig;
+use crate::secrets::sha256;
+
+/// A session as the store keeps it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub account_id: i64,
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// What login checks a password against.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account_id: i64,
+    pub password_hash: String,
+}
+
+type Db<T> = Result<T, StoreError>;
+
+/// Someone who logs in to a console. `State` is the site's router state.
+pub trait Account: Sized + Send + Sync + 'static {
+    type State: Send + Sync + 'static;
+    /// The `__Host-` cookie that holds the session id.
+    const SESSION_COOKIE: &'static str;
+    /// The `__Host-` cookie that holds the login form's CSRF value (no session yet).
+    const LOGIN_COOKIE: &'static str;
+
+    fn config(state: &Self::State) -> &SessionConfig;
+    fn find_session(
+        state: &Self::State,
+        hash: Vec<u8>,
+    ) -> impl Future<Output = Db<Option<Stored>>> + Send;
+    fn create_session(
+        state: &Self::State,
+        hash: Vec<u8>,
+        account_id: i64,
+        csrf: String,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Db<()>> + Send;
+    fn touch_session(
+        state: &Self::State,
+        hash: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Db<()>> + Send;
+    fn end_session(state: &Self::State, hash: Vec<u8>) -> impl Future<Output = Db<()>> + Send;
+    /// The account a live session belongs to; `None` when it may no longer log in.
+    fn load(state: &Self::State, account_id: i64) -> impl Future<Output = Db<Option<Self>>> + Send;
+    /// The password hash of the account with this email, if there is one.
+    fn by_email(
+        state: &Self::State,
+        email: String,
+    ) -> impl Future<Output = Db<Option<Credentials>>> + Send;
+    /// Whether `ip` may try a password now (the site's rate limit).
+    fn may_try(state: &Self::State, ip: IpAddr) -> bool;
+    /// The answer to a request that needs a session and has none (a redirect to the login
+    /// page, or a JSON 401 for an API).
+    fn login_required(parts: &Parts) -> Response;
+    /// Whether the account may send admin-only forms.
+    fn is_admin(&self) -> bool {
+        true
+    }
+}
+
+/// A logged-in `A` with the session's CSRF token and the hash of its id.
+pub struct Session<A> {
+    pub account: A,
+    pub csrf: String,
+    pub id_hash: Vec<u8>,
+}
+
+/// What a checked session leaves in the request for the form extractors after it.
+#[derive(Debug, Clone)]
+pub(super) struct Checked {
+    pub csrf: String,
+    pub admin: bool,
+}
+
+/// Logs a session bookkeeping failure that must not fail the request.
+fn log_failure(what: &'static str, e: &StoreError) {
+    tracing::warn!(error = %format!("{e:#}"), "{what}");
+}
+
+impl<A: Account> FromRequestParts<A::State> for Session<A> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &A::State) -> Result<Self, Response> {
+        let Some(hash) = cookies::session_id(&parts.headers, A::SESSION_COOKIE).map(sha256) else {
+            return Err(A::login_required(parts));
+        };
+        let stored = match A::find_session(state, hash.clone()).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(A::login_required(parts)),
+            Err(e) => {
+                log_failure("reading a console session", &e);
+                return Err(A::login_required(parts));
+            }
+        };
+        let now = Utc::now();
+        let cfg = A::config(state);
+        let idle = Duration::from_std(cfg.idle).unwrap_or(Duration::minutes(30));
+        let max = Duration::from_std(cfg.max).unwrap_or(Duration::hours(12));
+        if now - stored.last_seen_at > idle || now - stored.created_at > max {
+            if let Err(e) = A::end_session(state, hash).await {
+                log_failure("ending an expired console session", &e);
+            }
+            return Err(A::login_required(parts));
+        }
+        let account = match A::load(state, stored.account_id).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return Err(A::login_required(parts)),
+            Err(e) => {
+                log_failure("reading a console session's account", &e);
+                return Err(A::login_required(parts));
+            }
+        };
+        // A failed touch costs the person at most an early logout; the request goes on.
+        if let Err(e) = A::touch_session(state, hash.clone(), now).await {
+            log_failure("touching a console session", &e);
+        }
+        parts.extensions.insert(Checked {
+            csrf: stored.csrf.clone(),
+            admin: account.is_admin(),
+        });
+        Ok(Session {
+            account,
+            csrf: stored.csrf,
+            id_hash: hash,
+        })
+    }
+}
+
+impl<A: Account> Session<A> {
+    /// Ends this session (logout); the caller clears the cookie.
+    pub async fn end(&self, state: &A::State) {
+        if let Err(e) = A::end_session(state, self.id_hash.clone()).await {
+            log_failure("ending a console session", &e);
+        }
+    }
+}
+
+/// A site's router state, naming who logs in to its console (for the form extractors).
+pub trait ConsoleState: Send + Sync + 'static {
+    type Account: Account<State = Self>;
+}

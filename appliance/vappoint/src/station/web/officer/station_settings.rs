@@ -1,0 +1,276 @@
+//! The admin's Station page: the station's profile, its public address and mail relay, a
+//! test email that says what became of it, and enrolment with the commissionerate's hub.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::Utc;
+use fluent_bundle::FluentValue;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use vappoint_store::OutboxStatus;
+
+use super::{page, with_status};
+use crate::console::{AdminForm, ConsoleError};
+use crate::station::app::{App, PROFILE_FIELDS, Profile};
+use crate::station::web::auth::Me;
+
+async fn station_page(
+    app: &Arc<App>,
+    me: &Me,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Result<Response, ConsoleError> {
+    let p = app.profile();
+    let hub = match crate::station::hub_link::load_link(&app.data_dir) {
+        Ok(Some(link)) => {
+            let backlog = app
+                .db(|s| s.federation_backlog())
+                .await
+                .map(|(n, _)| n)
+                .unwrap_or(0);
+            json!({"url": link.url, "station": link.station, "backlog": backlog})
+        }
+        _ => Value::Null,
+    };
+    let value = |k: &str| match k {
+        "name" => p.name.clone(),
+        "code" => p.code.clone(),
+        "zone" => p.zone.clone(),
+        "phone" => p.phone.clone(),
+        "address" => p.address.clone(),
+        _ => p.time_zone.clone(),
+    };
+    let fields: Vec<Value> = PROFILE_FIELDS
+        .iter()
+        .map(|k| json!({"key": k, "label": me.t(&format!("station-field-{k}")), "value": value(k), "locked": Profile::locked(&app.config, k)}))
+        .collect();
+    let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
+    let relay = p.relay.as_ref();
+    let delivery = json!({
+        "public_url": p.public_url,
+        "public_host": app.db(|s| s.setting(crate::station::app::PUBLIC_URL_KEY)).await.ok().flatten()
+            .map(|u| u.trim_start_matches("https://").to_string()),
+        "url_locked": url_locked,
+        "mail_locked": mail_locked,
+        "mail_from": p.mail_from,
+        "relay_host": relay.map(|r| r.host.clone()),
+        "relay_port": relay.map(|r| r.port),
+        "relay_security": relay.map(|r| r.security),
+        "relay_username": relay.and_then(|r| r.username.clone()),
+        "relay_has_password": relay.is_some_and(|r| r.password.is_some()),
+    });
+    Ok(page(
+        app,
+        "officer/station.html",
+        Some(me),
+        json!({"fields": fields, "hub": hub, "delivery": delivery, "notice": notice, "error": error}),
+    ))
+}
+
+/// Enrols with a hub (from the Station page and from set-up); the running pusher notices
+/// the new enrolment and starts pushing to it.
+pub(crate) async fn enroll_and_run(
+    app: &Arc<App>,
+    url: &str,
+    code: &str,
+) -> anyhow::Result<crate::station::hub_link::HubLink> {
+    let station = app.profile().code;
+    let link =
+        crate::station::hub_link::enroll(&app.data_dir, &app.store, url, &station, code).await?;
+    tracing::info!(hub = %link.url, "station enrolled with a hub");
+    Ok(link)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct EnrollForm {
+    hub: String,
+    code: String,
+}
+
+pub(super) async fn enroll(
+    State(app): State<Arc<App>>,
+    me: Me,
+    AdminForm(f): AdminForm<EnrollForm>,
+) -> Result<Response, ConsoleError> {
+    match enroll_and_run(&app, &f.hub, &f.code).await {
+        Ok(_) => {
+            tracing::info!(by = me.officer.id, "enrolment from the console");
+            station_page(&app, &me, Some(&me.t("console-station-enrolled")), None).await
+        }
+        Err(e) => {
+            // The page says what went wrong in the hub's or the network's words, without
+            // the chain of causes under it (that goes to the log).
+            tracing::warn!(error = %format!("{e:#}"), "enrolment from the console failed");
+            Ok(with_status(
+                station_page(&app, &me, None, Some(e.to_string())).await?,
+                StatusCode::BAD_REQUEST,
+            ))
+        }
+    }
+}
+
+pub(super) async fn station_form(
+    State(app): State<Arc<App>>,
+    me: Me,
+) -> Result<Response, ConsoleError> {
+    me.require_admin()?;
+    station_page(&app, &me, None, None).await
+}
+
+/// The station's profile form: its fields vary with `PROFILE_FIELDS`, so it stays a map.
+pub(super) async fn save_station(
+    State(app): State<Arc<App>>,
+    me: Me,
+    AdminForm(f): AdminForm<HashMap<String, String>>,
+) -> Result<Response, ConsoleError> {
+    let updates = crate::station::web::setup::profile_settings(&f, &app, me.lang)
+        .map(|u| u.into_iter().map(|(k, v)| (k, Some(v))).collect());
+    save_settings(&app, &me, updates).await
+}
+
+/// The public address and the mail relay (also asked at set-up).
+pub(super) async fn save_delivery(
+    State(app): State<Arc<App>>,
+    me: Me,
+    AdminForm(f): AdminForm<HashMap<String, String>>,
+) -> Result<Response, ConsoleError> {
+    let r = save_settings(
+        &app,
+        &me,
+        crate::station::web::setup::delivery_settings(&f, &app, me.lang),
+    )
+    .await;
+    // The mail worker picks up a new relay on its next round.
+    app.mail_wake.notify_one();
+    r
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct TestMailForm {
+    to: String,
+}
+
+/// How long the Station page waits to tell the admin what became of a test message.
+const TEST_MAIL_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Sends a test message through the outbox and the relay, like a citizen's mail, and says
+/// honestly what became of it: delivered to the relay, only spooled, refused, or not yet.
+pub(super) async fn test_mail(
+    State(app): State<Arc<App>>,
+    me: Me,
+    AdminForm(f): AdminForm<TestMailForm>,
+) -> Result<Response, ConsoleError> {
+    let to = f.to.trim().to_string();
+    let say = |id: &str, args: &[(&'static str, String)]| {
+        let args: Vec<(&'static str, FluentValue<'static>)> = args
+            .iter()
+            .map(|(k, v)| (*k, FluentValue::from(v.clone())))
+            .collect();
+        me.t_args(id, &args)
+    };
+    let made = if vappoint_domain::booking::valid_email(&to) {
+        crate::station::mail::compose_test(&app, &to).map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "making the test email");
+            say("console-test-mail-not-made", &[("reason", e.to_string())])
+        })
+    } else {
+        Err(say("console-test-mail-bad-address", &[("to", to.clone())]))
+    };
+    let mail = match made {
+        Ok(m) => m,
+        Err(msg) => {
+            return Ok(with_status(
+                station_page(&app, &me, None, Some(msg)).await?,
+                StatusCode::BAD_REQUEST,
+            ));
+        }
+    };
+    let message_id = mail.message_id.clone();
+    app.db(move |s| s.queue_mail(&mail, Utc::now())).await?;
+    app.mail_wake.notify_one();
+    tracing::info!(by = me.officer.id, "test email queued");
+
+    // The worker takes it at once; poll its row until it leaves the queue or time is up.
+    let deadline = tokio::time::Instant::now() + TEST_MAIL_WAIT;
+    let last = loop {
+        let id = message_id.clone();
+        let row = app.db(move |s| s.mail_by_message_id(&id)).await?;
+        let settled = row
+            .as_ref()
+            .is_none_or(|m| m.status != OutboxStatus::Pending || m.attempts > 0);
+        if settled || tokio::time::Instant::now() >= deadline {
+            break row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let relay = app
+        .profile()
+        .relay
+        .map(|r| format!("{}:{}", r.host, r.port))
+        .unwrap_or_default();
+    let reason = |m: &vappoint_store::OutboxMessage| m.last_error.clone().unwrap_or_default();
+    let (notice, error) = match last {
+        Some(m) if m.status == OutboxStatus::Sent => (
+            Some(say(
+                "console-test-mail-delivered",
+                &[("relay", relay), ("to", to)],
+            )),
+            None,
+        ),
+        Some(m) if m.status == OutboxStatus::Spooled => (
+            None,
+            Some(say(
+                "console-test-mail-spooled",
+                &[("to", to), ("spool", app.spool_dir().display().to_string())],
+            )),
+        ),
+        Some(m) if m.status == OutboxStatus::Dead => (
+            None,
+            Some(say(
+                "console-test-mail-refused",
+                &[("relay", relay), ("to", to), ("reason", reason(&m))],
+            )),
+        ),
+        Some(m) if m.attempts > 0 => (
+            None,
+            Some(say("console-test-mail-retrying", &[("reason", reason(&m))])),
+        ),
+        _ => (
+            None,
+            Some(say(
+                "console-test-mail-no-answer",
+                &[("seconds", TEST_MAIL_WAIT.as_secs().to_string())],
+            )),
+        ),
+    };
+    station_page(&app, &me, notice.as_deref(), error).await
+}
+
+/// Writes checked settings (`None` clears one) and reloads the profile; or shows why not.
+async fn save_settings(
+    app: &Arc<App>,
+    me: &Me,
+    updates: Result<Vec<(String, Option<String>)>, String>,
+) -> Result<Response, ConsoleError> {
+    let updates = match updates {
+        Ok(u) => u,
+        Err(m) => {
+            return Ok(with_status(
+                station_page(app, me, None, Some(m)).await?,
+                StatusCode::BAD_REQUEST,
+            ));
+        }
+    };
+    for (k, v) in updates {
+        app.db(move |s| s.set_setting(&k, v.as_deref())).await?;
+    }
+    app.reload_profile()?;
+    tracing::info!(by = me.officer.id, "station settings saved");
+    station_page(app, me, Some(&me.t("console-saved")), None).await
+}
