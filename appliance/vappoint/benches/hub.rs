@@ -56,7 +56,7 @@ use vappoint::peer::{HubCert, fingerprint};
 use vappoint_domain::ReasonCategory;
 use vappoint_store::HubStore;
 use vappoint_wire::federation::{
-    self as fed, AvailabilityDay, Body, OfficerName, Push, PushAck, PushMessage,
+    self as fed, AvailabilityDay, Body, DayCounts, OfficerName, Push, PushAck, PushMessage,
 };
 
 const USAGE: &str = "\
@@ -729,16 +729,12 @@ fn offered_on(date: NaiveDate) -> u32 {
 
 /// One officer's figures for a day, `progress` (0..1) of the way through it.
 fn daily_body(rng: &mut u64, date: NaiveDate, officer_id: i64, progress: f64) -> String {
-    let offered = offered_on(date);
-    let booked = (offered as f64 * (0.5 + 0.45 * unit(rng))).round() as u32;
-    let seen = (booked as f64 * progress).round() as u32;
-    let no_show = (seen as f64 * 0.12 * unit(rng)).round() as u32;
+    let offered = u64::from(offered_on(date));
+    let booked = (offered as f64 * (0.5 + 0.45 * unit(rng))).round() as u64;
+    let seen = (booked as f64 * progress).round() as u64;
+    let no_show = (seen as f64 * 0.12 * unit(rng)).round() as u64;
     let completed = seen - no_show;
-    let cancelled = if offered > 0 {
-        (next_u64(rng) % 3) as u32
-    } else {
-        0
-    };
+    let cancelled = if offered > 0 { next_u64(rng) % 3 } else { 0 };
     let mut reasons = BTreeMap::new();
     for _ in 0..booked {
         let r = unit(rng);
@@ -750,7 +746,7 @@ fn daily_body(rng: &mut u64, date: NaiveDate, officer_id: i64, progress: f64) ->
             r if r < 0.90 => ReasonCategory::DomesticViolence,
             _ => ReasonCategory::Other,
         };
-        *reasons.entry(cat.as_str().to_string()).or_insert(0u32) += 1;
+        *reasons.entry(cat.as_str().to_string()).or_insert(0u64) += 1;
     }
     let wait: i64 = (0..completed)
         .map(|_| 60 + (next_u64(rng) % 540) as i64)
@@ -761,16 +757,18 @@ fn daily_body(rng: &mut u64, date: NaiveDate, officer_id: i64, progress: f64) ->
     serde_json::to_string(&Body::Daily {
         date: date.to_string(),
         officer_id,
-        offered,
-        booked,
-        completed,
-        no_show,
-        cancelled,
-        wait_seconds_sum: wait,
-        wait_count: completed,
-        call_seconds_sum: call,
-        call_count: completed,
-        reasons,
+        counts: DayCounts {
+            offered,
+            booked,
+            completed,
+            no_show,
+            cancelled,
+            wait_seconds_sum: wait,
+            wait_count: completed,
+            call_seconds_sum: call,
+            call_count: completed,
+            reasons,
+        },
     })
     .expect("bodies serialise")
 }

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use vappoint_store::{
-    Aliases, DailyFigures, HubStore, HubUpdate, PushItem, PushRefusal, StoreError,
+    Aliases, DailyFigures, DayCounts, HubStore, HubUpdate, PushItem, PushRefusal, StoreError,
 };
 use vappoint_wire::federation::{self as fed, Body, EnrollRequest, EnrollResponse, Push, PushAck};
 
@@ -257,33 +257,19 @@ fn update_of(body: Body) -> Option<HubUpdate> {
         Body::Daily {
             date: d,
             officer_id,
-            offered,
-            booked,
-            completed,
-            no_show,
-            cancelled,
-            wait_seconds_sum,
-            wait_count,
-            call_seconds_sum,
-            call_count,
-            reasons,
+            counts,
         } => HubUpdate::Daily(DailyFigures {
             day: date(&d)?,
             officer_id,
-            offered,
-            booked,
-            completed,
-            no_show,
-            cancelled,
-            wait_seconds_sum,
-            wait_count,
-            call_seconds_sum,
-            call_count,
-            // Only the known categories: free text never reaches the hub's database.
-            reasons: reasons
-                .into_iter()
-                .filter(|(k, _)| k.parse::<vappoint_domain::ReasonCategory>().is_ok())
-                .collect(),
+            counts: DayCounts {
+                // Only the known categories: free text never reaches the hub's database.
+                reasons: counts
+                    .reasons
+                    .into_iter()
+                    .filter(|(k, _)| k.parse::<vappoint_domain::ReasonCategory>().is_ok())
+                    .collect(),
+                ..counts
+            },
         }),
         Body::Heartbeat { .. } => HubUpdate::Heartbeat,
     })
