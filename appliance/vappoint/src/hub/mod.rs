@@ -32,7 +32,7 @@ use ca::Ca;
 pub use ca::station_request;
 
 use crate::cli::StationArgs;
-use crate::config::{Config, parse_tz};
+use crate::config::Config;
 use crate::limits::RateLimits;
 use crate::peer::{PeerCert, PeerCertAcceptor, fingerprint};
 use crate::ui::{LANGS, Ui, fmt_date, fmt_time};
@@ -448,7 +448,7 @@ async fn directory(
     }
     let ctx = json!({
         "lang": lang, "langs": LANGS, "here": uri.path_and_query().map_or("/", |p| p.as_str()),
-        "station": {"name": h.config.hub.name, "zone": ""}, "tz_name": h.config.hub.time_zone,
+        "station": {"name": h.config.hub.name, "zone": ""}, "tz_name": h.config.hub.time_zone.name(),
         "q": query, "count": list.len(),
         "zones": zones.into_iter().map(|(name, stations)| json!({"name": name, "stations": stations})).collect::<Vec<_>>(),
     });
@@ -527,7 +527,7 @@ pub async fn start(args: StationArgs) -> anyhow::Result<RunningHub> {
     let store = open_store(&data)?;
     let tls = crate::tls::load_or_create(&data.join("tls"))?;
     let ca = Ca::load_or_create(&data.join("ca"), &config.hub.name)?;
-    let tz = parse_tz(&config.hub.time_zone)?;
+    let tz = config.hub.time_zone;
     let (https, http) = crate::station::bind(&args)?;
     let (https_local, http_local) = (https.local_addr()?, http.local_addr()?);
     let admins = store.admin_count()?;

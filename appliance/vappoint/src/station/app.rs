@@ -65,13 +65,17 @@ impl Profile {
                     .unwrap_or_else(|| default.to_string()),
             })
         };
-        let time_zone = get(&c.time_zone, "time_zone", "Asia/Kolkata")?;
+        // The config file's zone was checked as it was read; a saved one is checked here.
+        let tz = match c.time_zone {
+            Some(tz) => tz,
+            None => parse_tz(&get(&None, "time_zone", "Asia/Kolkata")?)?,
+        };
         Ok(Profile {
             name: get(&c.name, "name", "Police Station")?,
             code: get(&c.code, "code", "PS")?,
             zone: get(&c.zone, "zone", "City")?,
-            tz: parse_tz(&time_zone)?,
-            time_zone,
+            tz,
+            time_zone: tz.name().to_string(),
             phone: get(&c.phone, "phone", "")?,
             address: get(&c.address, "address", "")?,
             public_url: get(&c.public_url, "public_url", default_url)?,
