@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-use vappoint_wire::federation::DayCounts;
+use vappoint_wire::federation::{DayCounts, OfficerName};
 
 use crate::federation::DailyFigures;
 use crate::{Db, Result, StoreError, conflict_on, from_ts, migrate, ts};
@@ -49,7 +49,7 @@ pub enum HubUpdate {
     /// The station's name and officers (names and ranks only).
     Profile {
         name: String,
-        officers: Vec<(i64, String, String)>,
+        officers: Vec<OfficerName>,
     },
     /// Offered and free slots per officer and day; replaces the station's availability.
     Availability {
@@ -451,10 +451,16 @@ impl HubStore {
     }
 
     /// The officers a station reported (names and ranks).
-    pub fn officers(&self, code: &str) -> Result<Vec<(i64, String, String)>> {
+    pub fn officers(&self, code: &str) -> Result<Vec<OfficerName>> {
         self.db.read(|c| {
             let mut st = c.prepare_cached("SELECT officer_id, name, rank FROM officers WHERE station = ?1 ORDER BY officer_id")?;
-            let rows = st.query_map([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows = st.query_map([code], |r| {
+                Ok(OfficerName {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    rank: r.get(2)?,
+                })
+            })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
@@ -573,8 +579,8 @@ fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<(
             let mut st = tx.prepare_cached(
                 "INSERT INTO officers(station, officer_id, name, rank) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for (id, name, rank) in officers {
-                st.execute(params![code, id, name, rank])?;
+            for o in officers {
+                st.execute(params![code, o.id, o.name, o.rank])?;
             }
         }
         HubUpdate::Availability { days } => {

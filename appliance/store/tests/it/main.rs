@@ -630,7 +630,7 @@ fn changes_queue_daily_figures_for_the_hub() {
 #[test]
 fn the_hub_applies_pushes_in_order_once() {
     use vappoint_store::{DailyFigures, HubStore, HubUpdate, PushItem, PushRefusal};
-    use vappoint_wire::federation::DayCounts;
+    use vappoint_wire::federation::{DayCounts, OfficerName};
     let dir = tempfile::tempdir().unwrap();
     let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
     let later = now() + Duration::days(7);
@@ -732,6 +732,20 @@ fn the_hub_applies_pushes_in_order_once() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].next_free, Some(next));
     assert!(h.directory(Some("kothrud"), now()).unwrap().is_empty());
+    let officer = OfficerName {
+        id: 1,
+        name: "Asha Patil".into(),
+        rank: "Police Inspector".into(),
+    };
+    let profile = HubUpdate::Profile {
+        name: "Deccan Gymkhana".into(),
+        officers: vec![officer.clone()],
+    };
+    h.apply_push("DGP", &[item(4, "d", profile)], now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.officers("DGP").unwrap(), [officer]);
+    assert_eq!(h.station("DGP").unwrap().unwrap().name, "Deccan Gymkhana");
     h.revoke("DGP", now()).unwrap();
     assert!(h.station_by_cert("fp").unwrap().unwrap().revoked);
     assert!(h.directory(None, now()).unwrap().is_empty());

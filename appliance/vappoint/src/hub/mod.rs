@@ -233,11 +233,7 @@ fn update_of(body: Body) -> Option<HubUpdate> {
     Some(match body {
         Body::Profile { name, officers, .. } => HubUpdate::Profile {
             name,
-            officers: officers
-                .into_iter()
-                .take(500)
-                .map(|o| (o.id, o.name, o.rank))
-                .collect(),
+            officers: officers.into_iter().take(500).collect(),
         },
         Body::Availability { days, .. } => HubUpdate::Availability {
             days: days
