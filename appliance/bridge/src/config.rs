@@ -3,7 +3,6 @@
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
-use serde::{Deserialize, Serialize};
 use webrtc::peer_connection::RTCIceServer;
 
 /// How the bridge reaches the network.
@@ -34,13 +33,9 @@ impl Default for BridgeConfig {
     }
 }
 
-/// One STUN or TURN server, as in the browser's `RTCIceServer`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IceServer {
-    pub urls: Vec<String>,
-    pub username: String,
-    pub credential: String,
-}
+/// One STUN or TURN server, as in the browser's `RTCIceServer`: the station's own type, so its
+/// configuration reaches the bridge unchanged.
+pub use vappoint_wire::signal::IceServer;
 
 /// The addresses to bind when none are configured: every non-loopback, non-link-local address
 /// of an interface that is up. Link-local addresses are skipped because a browser on another
@@ -95,8 +90,8 @@ pub(crate) fn rtc_ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
             }
             (!urls.is_empty()).then(|| RTCIceServer {
                 urls,
-                username: s.username.clone(),
-                credential: s.credential.clone(),
+                username: s.username.clone().unwrap_or_default(),
+                credential: s.credential.clone().unwrap_or_default(),
             })
         })
         .collect()
@@ -131,8 +126,8 @@ mod tests {
                     "turn:t.example.org?transport=tcp".into(),
                     "turn:t.example.org?transport=udp".into(),
                 ],
-                username: "u".into(),
-                credential: "p".into(),
+                username: Some("u".into()),
+                credential: Some("p".into()),
             },
             IceServer {
                 urls: vec!["turns:t.example.org".into()],

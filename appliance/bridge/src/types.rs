@@ -20,16 +20,9 @@ impl Role {
     }
 }
 
-/// An ICE candidate as the browser's `RTCIceCandidateInit` spells it, so it can be sent over
-/// the signalling WebSocket as JSON unchanged in either direction.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    pub candidate: String,
-    #[serde(rename = "sdpMid")]
-    pub sdp_mid: Option<String>,
-    #[serde(rename = "sdpMLineIndex")]
-    pub sdp_mline_index: Option<u16>,
-}
+/// An ICE candidate as the browser's `RTCIceCandidateInit` spells it: the signalling
+/// protocol's own type, so the station passes candidates between page and bridge unchanged.
+pub use vappoint_wire::signal::Candidate;
 
 /// What happens on one leg, delivered on the receiver returned by [`crate::Bridge::connect`].
 ///

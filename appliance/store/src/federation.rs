@@ -1,11 +1,10 @@
 //! The station's side of federation: the durable, gapless queue of messages for the hub, and
 //! the daily figures per officer computed from the appointments (counts only, never who).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use rusqlite::{OptionalExtension, params};
+use vappoint_wire::federation::DayCounts;
 
 use crate::{Result, Store, ts};
 
@@ -14,16 +13,7 @@ use crate::{Result, Store, ts};
 pub struct DailyFigures {
     pub day: NaiveDate,
     pub officer_id: i64,
-    pub offered: u32,
-    pub booked: u32,
-    pub completed: u32,
-    pub no_show: u32,
-    pub cancelled: u32,
-    pub wait_seconds_sum: i64,
-    pub wait_count: u32,
-    pub call_seconds_sum: i64,
-    pub call_count: u32,
-    pub reasons: BTreeMap<String, u32>,
+    pub counts: DayCounts,
 }
 
 /// A queued message.
@@ -40,16 +30,12 @@ fn figures(
     day: NaiveDate,
     tz: Tz,
 ) -> Result<DailyFigures> {
-    let mut f = DailyFigures {
-        day,
-        officer_id,
-        ..Default::default()
-    };
+    let mut f = DayCounts::default();
     // Slots offered that day by the officer's current schedule.
     let schedule = crate::officers::schedule_of(tx, officer_id)?;
-    f.offered = schedule.map_or(0, |s| s.slots_on(day, tz).len() as u32);
+    f.offered = schedule.map_or(0, |s| s.slots_on(day, tz).len() as u64);
     let d = day.to_string();
-    let (booked, completed, no_show, cancelled): (u32, u32, u32, u32) = tx.query_row(
+    let (booked, completed, no_show, cancelled): (u64, u64, u64, u64) = tx.query_row(
         "SELECT count(*) FILTER (WHERE a.status = 'booked'),
                 count(*) FILTER (WHERE a.status = 'booked' AND (c.ended_at IS NOT NULL AND c.started_at IS NOT NULL
                                   OR a.outcome IN ('resolved', 'fir_registered', 'referred', 'follow_up_needed'))),
@@ -78,12 +64,16 @@ fn figures(
          WHERE officer_id = ?1 AND local_day = ?2 AND status = 'booked' GROUP BY reason_category",
     )?;
     for row in st.query_map(params![officer_id, d], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+        Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?))
     })? {
         let (k, v) = row?;
         f.reasons.insert(k, v);
     }
-    Ok(f)
+    Ok(DailyFigures {
+        day,
+        officer_id,
+        counts: f,
+    })
 }
 
 fn push(tx: &rusqlite::Transaction, kind: &str, body: &str, now: DateTime<Utc>) -> Result<i64> {

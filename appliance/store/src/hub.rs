@@ -8,6 +8,8 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
+use vappoint_wire::federation::{DayCounts, OfficerName};
+
 use crate::federation::DailyFigures;
 use crate::{Db, Result, StoreError, conflict_on, from_ts, migrate, ts};
 
@@ -47,7 +49,7 @@ pub enum HubUpdate {
     /// The station's name and officers (names and ranks only).
     Profile {
         name: String,
-        officers: Vec<(i64, String, String)>,
+        officers: Vec<OfficerName>,
     },
     /// Offered and free slots per officer and day; replaces the station's availability.
     Availability {
@@ -117,16 +119,7 @@ pub struct StationFigures {
     /// Whether the station has enrolled (a registered station that has not cannot report).
     pub enrolled: bool,
     pub last_seen: Option<DateTime<Utc>>,
-    pub offered: u64,
-    pub booked: u64,
-    pub completed: u64,
-    pub no_show: u64,
-    pub cancelled: u64,
-    pub wait_seconds_sum: i64,
-    pub wait_count: u64,
-    pub call_seconds_sum: i64,
-    pub call_count: u64,
-    pub reasons: BTreeMap<String, u64>,
+    pub counts: DayCounts,
 }
 
 const STATION_COLS: &str = "code, name, zone, booking_url, localities, enrolled_at, revoked_at, cert_sha256, last_seen, last_seq, enrol_key, aliases";
@@ -178,7 +171,7 @@ fn station_row(r: &Row) -> rusqlite::Result<HubStation> {
     })
 }
 
-fn reasons_json(r: &BTreeMap<String, u32>) -> String {
+fn reasons_json(r: &BTreeMap<String, u64>) -> String {
     serde_json::to_string(r).unwrap_or_else(|_| "{}".into())
 }
 
@@ -441,6 +434,7 @@ impl HubStore {
             while let Some(r) = rows.next()? {
                 let code: String = r.get(0)?;
                 let Some(f) = index.get(&code).map(|i| &mut out[*i]) else { continue };
+                let f = &mut f.counts;
                 f.offered += r.get::<_, u64>(1)?;
                 f.booked += r.get::<_, u64>(2)?;
                 f.completed += r.get::<_, u64>(3)?;
@@ -457,10 +451,16 @@ impl HubStore {
     }
 
     /// The officers a station reported (names and ranks).
-    pub fn officers(&self, code: &str) -> Result<Vec<(i64, String, String)>> {
+    pub fn officers(&self, code: &str) -> Result<Vec<OfficerName>> {
         self.db.read(|c| {
             let mut st = c.prepare_cached("SELECT officer_id, name, rank FROM officers WHERE station = ?1 ORDER BY officer_id")?;
-            let rows = st.query_map([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows = st.query_map([code], |r| {
+                Ok(OfficerName {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    rank: r.get(2)?,
+                })
+            })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
@@ -579,8 +579,8 @@ fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<(
             let mut st = tx.prepare_cached(
                 "INSERT INTO officers(station, officer_id, name, rank) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for (id, name, rank) in officers {
-                st.execute(params![code, id, name, rank])?;
+            for o in officers {
+                st.execute(params![code, o.id, o.name, o.rank])?;
             }
         }
         HubUpdate::Availability { days } => {
@@ -599,13 +599,17 @@ fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<(
                 ])?;
             }
         }
-        HubUpdate::Daily(f) => {
+        HubUpdate::Daily(DailyFigures {
+            day,
+            officer_id,
+            counts: f,
+        }) => {
             tx.execute(
                 "INSERT OR REPLACE INTO daily(station, officer_id, day, offered, booked, completed, no_show, cancelled,
                     wait_seconds_sum, wait_count, call_seconds_sum, call_count, reasons)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
-                    code, f.officer_id, f.day.to_string(), f.offered, f.booked, f.completed, f.no_show, f.cancelled,
+                    code, officer_id, day.to_string(), f.offered, f.booked, f.completed, f.no_show, f.cancelled,
                     f.wait_seconds_sum, f.wait_count, f.call_seconds_sum, f.call_count, reasons_json(&f.reasons)
                 ],
             )?;

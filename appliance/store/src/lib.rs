@@ -30,6 +30,8 @@ pub use hub::{
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, NewReminder, OutboxMessage, OutboxStatus};
 pub use sessions::Session;
+/// The counters of a day, as they cross the federation wire and as the hub sums them.
+pub use vappoint_wire::federation::DayCounts;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

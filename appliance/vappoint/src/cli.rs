@@ -293,7 +293,7 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
             println!(
                 "station {} registered; give its admin this one-time code (valid {}):",
                 code.to_ascii_uppercase(),
-                humantime_days(config.hub.code_valid)
+                humantime::format_duration(config.hub.code_valid)
             );
             println!("enrolment code: {enrol}");
         }
@@ -311,13 +311,4 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn humantime_days(d: std::time::Duration) -> String {
-    let days = d.as_secs() / 86_400;
-    if days >= 1 {
-        format!("{days} days")
-    } else {
-        format!("{} hours", d.as_secs() / 3600)
-    }
 }

@@ -1,13 +1,17 @@
 //! The station's configuration: one optional TOML file, read and validated once at start,
 //! then carried in the app state. Unknown keys are refused so a typo never passes silently.
+//! Values are converted to their types as they are read (durations, the UDP port range, time
+//! zones), so a bad one stops the start with the key's name and no use site parses again.
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono_tz::Tz;
 use serde::Deserialize;
+use vappoint_wire::signal::IceServer;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -74,7 +78,9 @@ pub struct HubConfig {
     /// How long a one-time enrolment code stays usable.
     #[serde(with = "humantime_serde")]
     pub code_valid: Duration,
-    pub time_zone: String,
+    /// The zone of the reports' dates and of the times shown.
+    #[serde(deserialize_with = "time_zone")]
+    pub time_zone: Tz,
 }
 
 impl Default for HubConfig {
@@ -83,7 +89,7 @@ impl Default for HubConfig {
             name: "City Police".into(),
             stale_after: Duration::from_secs(3600),
             code_valid: Duration::from_secs(7 * 24 * 3600),
-            time_zone: "Asia/Kolkata".into(),
+            time_zone: chrono_tz::Asia::Kolkata,
         }
     }
 }
@@ -96,7 +102,8 @@ pub struct StationConfig {
     pub name: Option<String>,
     pub code: Option<String>,
     pub zone: Option<String>,
-    pub time_zone: Option<String>,
+    #[serde(deserialize_with = "some_time_zone")]
+    pub time_zone: Option<Tz>,
     /// The address citizens use, e.g. `https://dgp.punepolice.example`. Used in emails.
     pub public_url: Option<String>,
     /// The station's phone number and street address, shown on every citizen page and email.
@@ -307,7 +314,7 @@ impl Default for SessionConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct CallsConfig {
     /// UDP ports for media, e.g. "40000-40199": forward these on the station's router.
-    pub udp_ports: String,
+    pub udp_ports: PortRange,
     /// Addresses the bridge binds; empty means the box's LAN addresses.
     pub bind_ips: Vec<IpAddr>,
     /// The station's public address when the router forwards the UDP ports to the box.
@@ -316,7 +323,7 @@ pub struct CallsConfig {
     #[serde(with = "humantime_serde")]
     pub grace: Duration,
     /// STUN/TURN servers offered to browsers and used by the bridge.
-    pub ice_servers: Vec<IceServerConfig>,
+    pub ice_servers: Vec<IceServer>,
     /// Shared secret of a TURN server using time-limited credentials (coturn's
     /// `use-auth-secret`); TURN servers without a username get credentials made from it.
     pub turn_secret: Option<String>,
@@ -325,7 +332,7 @@ pub struct CallsConfig {
 impl Default for CallsConfig {
     fn default() -> Self {
         CallsConfig {
-            udp_ports: "40000-40199".into(),
+            udp_ports: PortRange(40000..=40199),
             bind_ips: Vec::new(),
             public_ip: None,
             grace: Duration::from_secs(15),
@@ -335,29 +342,40 @@ impl Default for CallsConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IceServerConfig {
-    pub urls: Vec<String>,
-    #[serde(default)]
-    pub username: Option<String>,
-    #[serde(default)]
-    pub credential: Option<String>,
-}
+/// A range of UDP ports, written "40000-40199" (both ends included, the first at least 1).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PortRange(RangeInclusive<u16>);
 
-impl CallsConfig {
-    /// The UDP port range as numbers.
-    pub fn port_range(&self) -> anyhow::Result<std::ops::RangeInclusive<u16>> {
-        let (a, b) = self
-            .udp_ports
+impl TryFrom<String> for PortRange {
+    type Error = anyhow::Error;
+
+    fn try_from(s: String) -> anyhow::Result<PortRange> {
+        let (a, b) = s
             .split_once('-')
             .ok_or_else(|| anyhow::anyhow!("calls.udp_ports must look like \"40000-40199\""))?;
         let (a, b): (u16, u16) = (a.trim().parse()?, b.trim().parse()?);
         if a == 0 || b < a {
             bail!("calls.udp_ports must be a range of ports like \"40000-40199\"");
         }
-        Ok(a..=b)
+        Ok(PortRange(a..=b))
     }
+}
+
+impl CallsConfig {
+    /// The UDP port range as numbers.
+    pub fn port_range(&self) -> RangeInclusive<u16> {
+        self.udp_ports.0.clone()
+    }
+}
+
+/// A time zone by its IANA name ("Asia/Kolkata").
+fn time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
+    parse_tz(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn some_time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Tz>, D::Error> {
+    time_zone(d).map(Some)
 }
 
 impl Config {
@@ -379,9 +397,6 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if let Some(tz) = &self.station.time_zone {
-            parse_tz(tz)?;
-        }
         if let Some(code) = &self.station.code {
             validate_code(code)?;
         }
@@ -416,8 +431,6 @@ impl Config {
         {
             bail!("limits must be at least 1");
         }
-        self.calls.port_range()?;
-        parse_tz(&self.hub.time_zone)?;
         if self.federation.push_interval.is_zero() || self.federation.retry_max.is_zero() {
             bail!("federation intervals must be positive");
         }
@@ -542,14 +555,26 @@ mod tests {
             "[calls]\nudp_ports = \"41000-41009\"\nbind_ips = [\"127.0.0.1\"]\ngrace = \"3s\"",
         )
         .unwrap();
-        assert_eq!(c.calls.port_range().unwrap(), 41000..=41009);
+        assert_eq!(c.calls.port_range(), 41000..=41009);
+        assert_eq!(parse("").unwrap().calls.port_range(), 40000..=40199);
         assert!(parse("[calls]\nudp_ports = \"41009-41000\"").is_err());
+        assert!(parse("[calls]\nudp_ports = \"0-10\"").is_err());
+        assert!(parse("[calls]\nudp_ports = \"41000\"").is_err());
         assert!(parse("[[calls.ice_servers]]\nurls = [\"http://x\"]").is_err());
     }
 
     #[test]
     fn bad_values_are_explained() {
-        assert!(parse("[station]\ntime_zone = \"Mars/Olympus\"").is_err());
+        let err = format!(
+            "{:#}",
+            parse("[station]\ntime_zone = \"Mars/Olympus\"").unwrap_err()
+        );
+        assert!(err.contains("unknown time zone \"Mars/Olympus\""), "{err}");
+        assert!(parse("[hub]\ntime_zone = \"Asia/Kolkatta\"").is_err());
+        let c =
+            parse("[station]\ntime_zone = \"Asia/Kolkata\"\n[hub]\ntime_zone = \"UTC\"").unwrap();
+        assert_eq!(c.station.time_zone, Some(chrono_tz::Asia::Kolkata));
+        assert_eq!(c.hub.time_zone, chrono_tz::UTC);
         assert!(parse("[station]\ncode = \"a b\"").is_err());
         assert!(parse("[limits]\nbookings_per_ip_per_minute = 0").is_err());
         assert!(parse("[booking]\nchange_cutoff = \"soon\"").is_err());

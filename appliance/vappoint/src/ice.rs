@@ -4,22 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sha1::Sha1;
+pub use vappoint_wire::signal::IceServer;
 
 use crate::config::CallsConfig;
 
 /// How long a TURN credential handed to a page stays valid.
 const TURN_CREDENTIAL_HOURS: i64 = 12;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IceServer {
-    pub urls: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential: Option<String>,
-}
 
 /// A TURN REST credential: the user name carries its expiry, the password is its HMAC-SHA1.
 pub fn turn_credential(secret: &str, now: DateTime<Utc>, who: &str) -> (String, String) {
@@ -47,11 +38,7 @@ pub fn servers(config: &CallsConfig, now: DateTime<Utc>, who: &str) -> Vec<IceSe
                         credential: Some(c),
                     }
                 }
-                _ => IceServer {
-                    urls: s.urls.clone(),
-                    username: s.username.clone(),
-                    credential: s.credential.clone(),
-                },
+                _ => s.clone(),
             }
         })
         .collect()

@@ -1,14 +1,18 @@
 //! What every site of the binary (station and hub) serves alike: HTML answers, the embedded
 //! static files, the security headers, the page language and the language switch.
 
+use std::sync::LazyLock;
+
 use axum::extract::{Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use fluent_langneg::{NegotiationStrategy, negotiate_languages, parse_accepted_languages};
 use serde::Deserialize;
+use unic_langid::LanguageIdentifier;
 
 use crate::console::cookies::CookieJar;
-use crate::ui::{Web, known_lang};
+use crate::ui::{LANGS, Web, known_lang};
 
 /// The value of the request's cookie `name` (see `console::cookies`, which sets them all).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -18,10 +22,9 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The page language: `?lang=`, else the `lang` cookie, else the browser's preference.
 pub fn lang_of(uri: &axum::http::Uri, headers: &HeaderMap) -> &'static str {
     let from_query = uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "lang")
-            .and_then(|(_, v)| known_lang(v))
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| known_lang(&v))
     });
     if let Some(l) = from_query {
         return l;
@@ -29,25 +32,35 @@ pub fn lang_of(uri: &axum::http::Uri, headers: &HeaderMap) -> &'static str {
     if let Some(l) = cookie(headers, "lang").and_then(known_lang) {
         return l;
     }
-    // Accept-Language: take the first listed language we have (browsers list in order).
     headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
-        .into_iter()
-        .flat_map(|v| v.split(','))
-        .filter_map(|item| item.split(';').next())
-        .filter_map(|tag| {
-            known_lang(
-                tag.trim()
-                    .split('-')
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase()
-                    .as_str(),
-            )
-        })
-        .next()
-        .unwrap_or("en")
+        .map_or("en", accepted_lang)
+}
+
+/// The pages' languages as language identifiers, in the order of [`LANGS`].
+static AVAILABLE: LazyLock<Vec<LanguageIdentifier>> = LazyLock::new(|| {
+    LANGS
+        .iter()
+        .map(|(code, _)| code.parse().expect("the page languages are valid tags"))
+        .collect()
+});
+
+/// The first language of an Accept-Language header that the pages have ("mr-IN" is "mr"),
+/// else English. Browsers list languages in order of preference, which is what
+/// `fluent-langneg` goes by (it ignores the q-values).
+fn accepted_lang(header: &str) -> &'static str {
+    let requested = parse_accepted_languages(header);
+    let default = &AVAILABLE[0];
+    negotiate_languages(
+        &requested,
+        &AVAILABLE,
+        Some(default),
+        NegotiationStrategy::Lookup,
+    )
+    .first()
+    .and_then(|l| known_lang(l.language.as_str()))
+    .unwrap_or("en")
 }
 
 pub fn html_response(status: StatusCode, html: String) -> Response {
@@ -82,16 +95,16 @@ pub async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Respon
         )
             .into_response();
     }
-    let mime = match path.rsplit('.').next() {
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
+    let mime = mime_guess::from_path(&path).first_or_octet_stream();
+    // Text files (scripts, style sheets) are UTF-8; say so, as browsers otherwise guess.
+    let mime = if mime.type_() == mime_guess::mime::TEXT {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
     };
     (
         [
-            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_TYPE, mime),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache.to_string()),
         ],
@@ -144,12 +157,18 @@ pub async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> R
     (StatusCode::SEE_OTHER, [(header::LOCATION, next)], jar).into_response()
 }
 
-/// Drops a `lang=` query parameter so the cookie decides after a switch.
+/// Drops a `lang` query parameter so the cookie decides after a switch. The other parameters
+/// are kept byte for byte (re-encoding them could change how the next page reads them).
 fn strip_lang_param(path: &str) -> String {
     match path.split_once('?') {
         None => path.to_string(),
         Some((p, q)) => {
-            let rest: Vec<&str> = q.split('&').filter(|kv| !kv.starts_with("lang=")).collect();
+            let is_lang = |kv: &str| {
+                form_urlencoded::parse(kv.as_bytes())
+                    .next()
+                    .is_some_and(|(k, _)| k == "lang")
+            };
+            let rest: Vec<&str> = q.split('&').filter(|kv| !is_lang(kv)).collect();
             if rest.is_empty() {
                 p.to_string()
             } else {
@@ -161,7 +180,62 @@ fn strip_lang_param(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::strip_lang_param;
+    use super::*;
+
+    fn lang(uri: &str, cookie: Option<&str>, accept: Option<&str>) -> &'static str {
+        let mut headers = HeaderMap::new();
+        if let Some(c) = cookie {
+            headers.insert(header::COOKIE, HeaderValue::from_str(c).unwrap());
+        }
+        if let Some(a) = accept {
+            headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_str(a).unwrap());
+        }
+        lang_of(&uri.parse().unwrap(), &headers)
+    }
+
+    #[test]
+    fn query_then_cookie_then_accept_language_then_english() {
+        assert_eq!(lang("/?lang=mr", Some("lang=hi"), Some("hi")), "mr");
+        assert_eq!(lang("/book?date=2026-12-01&lang=hi", None, None), "hi");
+        assert_eq!(lang("/?lang=m%72", None, None), "mr", "percent-encoded");
+        assert_eq!(lang("/?lang=xx", Some("a=1; lang=hi"), Some("mr")), "hi");
+        assert_eq!(lang("/", Some("lang=xx"), Some("mr")), "mr");
+        assert_eq!(lang("/", None, None), "en");
+        assert_eq!(lang("/", None, Some("")), "en");
+    }
+
+    #[test]
+    fn accept_language_takes_the_first_listed_language_the_pages_have() {
+        assert_eq!(accepted_lang("mr-IN"), "mr");
+        assert_eq!(accepted_lang("MR-in,en;q=0.5"), "mr");
+        assert_eq!(accepted_lang("hi;q=0.9"), "hi");
+        assert_eq!(accepted_lang("de-DE,de;q=0.9,hi;q=0.8,en;q=0.7"), "hi");
+        assert_eq!(accepted_lang("en-IN,en;q=0.9,mr;q=0.8"), "en");
+        assert_eq!(accepted_lang("hi-Latn-IN, mr;q=0.9"), "hi");
+        assert_eq!(accepted_lang("fr-FR, de;q=0.5"), "en");
+        assert_eq!(accepted_lang("*"), "en");
+        assert_eq!(accepted_lang(";;,,q=x"), "en");
+    }
+
+    #[test]
+    fn static_files_have_their_types() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ty = |path: &str| {
+            let r = rt.block_on(static_file(Path(path.to_string()), HeaderMap::new()));
+            r.headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        assert_eq!(ty("icon.svg").as_deref(), Some("image/svg+xml"));
+        assert_eq!(ty("site.css").as_deref(), Some("text/css; charset=utf-8"));
+        assert_eq!(
+            ty("book.js").as_deref(),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(ty("missing.css"), None);
+    }
 
     #[test]
     fn lang_param_is_dropped() {
@@ -171,5 +245,9 @@ mod tests {
             "/officers/1?date=2026-12-01"
         );
         assert_eq!(strip_lang_param("/book"), "/book");
+        assert_eq!(
+            strip_lang_param("/?q=Karve%20Road&lang=mr&x"),
+            "/?q=Karve%20Road&x"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The federation protocol between a station and its hub (see docs/federation.md): enrolment
 //! and pushes of versioned, sequenced messages. Only counts and officers' names cross it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -53,7 +55,10 @@ pub struct PushAck {
     pub acked: i64,
 }
 
+/// An officer as a profile message names them. Unknown fields are refused like in every
+/// other message body: a citizen's details must not slip through the hub unnoticed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OfficerName {
     pub id: i64,
     pub name: String,
@@ -68,6 +73,44 @@ pub struct AvailabilityDay {
     pub offered: u32,
     pub free: u32,
     pub next_free: Option<String>,
+}
+
+/// The nine counters of one officer's day (and the appointments per reason category), as a
+/// station reports them; also what the hub sums them into over days, officers, stations and
+/// zones (hence 64 bits: a year of a city overflows 32). Counts and sums only: no citizen.
+///
+/// It has no `deny_unknown_fields` of its own: serde ignores it on a flattened struct, and
+/// [`Body`] refuses unknown fields around it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCounts {
+    pub offered: u64,
+    pub booked: u64,
+    pub completed: u64,
+    pub no_show: u64,
+    pub cancelled: u64,
+    pub wait_seconds_sum: i64,
+    pub wait_count: u64,
+    pub call_seconds_sum: i64,
+    pub call_count: u64,
+    pub reasons: BTreeMap<String, u64>,
+}
+
+impl DayCounts {
+    /// Adds `other`'s counters and reasons to these.
+    pub fn add(&mut self, other: &DayCounts) {
+        self.offered += other.offered;
+        self.booked += other.booked;
+        self.completed += other.completed;
+        self.no_show += other.no_show;
+        self.cancelled += other.cancelled;
+        self.wait_seconds_sum += other.wait_seconds_sum;
+        self.wait_count += other.wait_count;
+        self.call_seconds_sum += other.call_seconds_sum;
+        self.call_count += other.call_count;
+        for (k, v) in &other.reasons {
+            *self.reasons.entry(k.clone()).or_default() += v;
+        }
+    }
 }
 
 /// What a message says. All kinds are snapshots: the newest one for a key wins.
@@ -86,16 +129,9 @@ pub enum Body {
     Daily {
         date: String,
         officer_id: i64,
-        offered: u32,
-        booked: u32,
-        completed: u32,
-        no_show: u32,
-        cancelled: u32,
-        wait_seconds_sum: i64,
-        wait_count: u32,
-        call_seconds_sum: i64,
-        call_count: u32,
-        reasons: std::collections::BTreeMap<String, u32>,
+        /// Flattened: on the wire the counters sit beside `date` and `officer_id`.
+        #[serde(flatten)]
+        counts: DayCounts,
     },
     Heartbeat {
         at: String,
@@ -138,6 +174,50 @@ mod tests {
         // Unknown fields (say, a citizen's name slipped into a body) are refused.
         assert!(
             serde_json::from_str::<Body>(r#"{"kind":"heartbeat","at":"x","name":"Asha"}"#).is_err()
+        );
+    }
+
+    /// The daily message's JSON is what stations and hubs of every version speak: the
+    /// counters sit beside the date, and unknown fields are still refused.
+    #[test]
+    fn daily_counts_are_flat_on_the_wire() {
+        let text = r#"{"kind":"daily","date":"2026-11-30","officer_id":3,"offered":12,"booked":5,"completed":3,"no_show":1,"cancelled":1,"wait_seconds_sum":240,"wait_count":3,"call_seconds_sum":900,"call_count":3,"reasons":{"complaint":4,"other":1}}"#;
+        let body: Body = serde_json::from_str(text).unwrap();
+        let Body::Daily {
+            date,
+            officer_id,
+            counts,
+        } = &body
+        else {
+            panic!("not daily: {body:?}")
+        };
+        assert_eq!((date.as_str(), *officer_id), ("2026-11-30", 3));
+        assert_eq!(
+            (counts.offered, counts.no_show, counts.wait_seconds_sum),
+            (12, 1, 240)
+        );
+        assert_eq!(counts.reasons["complaint"], 4);
+        assert_eq!(serde_json::to_string(&body).unwrap(), text);
+        let extra = text.replace(r#""call_count":3"#, r#""call_count":3,"name":"Asha""#);
+        assert!(serde_json::from_str::<Body>(&extra).is_err());
+        let missing = text.replace(r#""cancelled":1,"#, "");
+        assert!(serde_json::from_str::<Body>(&missing).is_err());
+        let officer = r#"{"kind":"profile","name":"S","zone":"Z","officers":[{"id":1,"name":"A","rank":"SI","phone":"9"}]}"#;
+        assert!(serde_json::from_str::<Body>(officer).is_err());
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let mut a = DayCounts {
+            offered: 2,
+            wait_seconds_sum: 10,
+            reasons: [("complaint".to_string(), 1)].into(),
+            ..Default::default()
+        };
+        a.add(&a.clone());
+        assert_eq!(
+            (a.offered, a.wait_seconds_sum, a.reasons["complaint"]),
+            (4, 20, 2)
         );
     }
 }

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 /// Largest message accepted from a browser (an SDP offer is a few KB).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
-/// An ICE candidate as browsers give it (`RTCIceCandidateInit`).
+/// An ICE candidate as browsers give it (`RTCIceCandidateInit`), so it travels over the
+/// signalling WebSocket unchanged in either direction. The bridge uses this type too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     pub candidate: String,
@@ -14,6 +15,19 @@ pub struct Candidate {
     pub sdp_mid: Option<String>,
     #[serde(rename = "sdpMLineIndex", default)]
     pub sdp_mline_index: Option<u16>,
+}
+
+/// One STUN or TURN server, as in the browser's `RTCIceServer`: what the station's
+/// configuration lists (`[[calls.ice_servers]]`), what pages are given (with made TURN
+/// credentials) and what the bridge uses. A server without credentials leaves them out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// From the citizen's page.

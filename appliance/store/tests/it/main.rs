@@ -602,7 +602,7 @@ fn changes_queue_daily_figures_for_the_hub() {
         })
         .unwrap();
     assert_eq!(n, 1, "one officer-day changed");
-    let f = bodies.lock().unwrap()[0].clone();
+    let f = bodies.lock().unwrap()[0].counts.clone();
     assert_eq!(
         (f.booked, f.cancelled, f.completed, f.no_show),
         (1, 1, 1, 0)
@@ -630,6 +630,7 @@ fn changes_queue_daily_figures_for_the_hub() {
 #[test]
 fn the_hub_applies_pushes_in_order_once() {
     use vappoint_store::{DailyFigures, HubStore, HubUpdate, PushItem, PushRefusal};
+    use vappoint_wire::federation::{DayCounts, OfficerName};
     let dir = tempfile::tempdir().unwrap();
     let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
     let later = now() + Duration::days(7);
@@ -654,13 +655,15 @@ fn the_hub_applies_pushes_in_order_once() {
     ));
     assert_eq!(h.station_by_cert("fp").unwrap().unwrap().code, "DGP");
     let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-    let daily = |booked: u32| {
+    let daily = |booked: u64| {
         HubUpdate::Daily(DailyFigures {
             day,
             officer_id: 1,
-            booked,
-            offered: 24,
-            ..Default::default()
+            counts: DayCounts {
+                booked,
+                offered: 24,
+                ..Default::default()
+            },
         })
     };
     let item = |seq: i64, digest: &str, update: HubUpdate| PushItem {
@@ -701,7 +704,7 @@ fn the_hub_applies_pushes_in_order_once() {
     );
     let r = h.report(day, day).unwrap();
     assert_eq!(
-        (r[0].booked, r[0].offered),
+        (r[0].counts.booked, r[0].counts.offered),
         (2, 24),
         "the newest snapshot counts, once"
     );
@@ -729,6 +732,20 @@ fn the_hub_applies_pushes_in_order_once() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].next_free, Some(next));
     assert!(h.directory(Some("kothrud"), now()).unwrap().is_empty());
+    let officer = OfficerName {
+        id: 1,
+        name: "Asha Patil".into(),
+        rank: "Police Inspector".into(),
+    };
+    let profile = HubUpdate::Profile {
+        name: "Deccan Gymkhana".into(),
+        officers: vec![officer.clone()],
+    };
+    h.apply_push("DGP", &[item(4, "d", profile)], now())
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.officers("DGP").unwrap(), [officer]);
+    assert_eq!(h.station("DGP").unwrap().unwrap().name, "Deccan Gymkhana");
     h.revoke("DGP", now()).unwrap();
     assert!(h.station_by_cert("fp").unwrap().unwrap().revoked);
     assert!(h.directory(None, now()).unwrap().is_empty());

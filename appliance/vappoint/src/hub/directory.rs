@@ -91,7 +91,7 @@ async fn directory(
     }
     let ctx = json!({
         "lang": lang, "langs": LANGS, "here": uri.path_and_query().map_or("/", |p| p.as_str()),
-        "station": {"name": h.config.hub.name, "zone": ""}, "tz_name": h.config.hub.time_zone,
+        "station": {"name": h.config.hub.name, "zone": ""}, "tz_name": h.config.hub.time_zone.name(),
         "q": query, "count": list.len(),
         "zones": zones.into_iter().map(|(name, stations)| json!({"name": name, "stations": stations})).collect::<Vec<_>>(),
     });

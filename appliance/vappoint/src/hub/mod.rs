@@ -24,7 +24,7 @@ use vappoint_store::{HubStore, StoreError};
 use admin::{open_store, register_with};
 use ca::Ca;
 
-use crate::config::{Config, parse_tz};
+use crate::config::Config;
 use crate::limits::RateLimits;
 use crate::server::{ClientCerts, ServeArgs};
 use crate::ui::Ui;
@@ -103,7 +103,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let store = open_store(&data)?;
     let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
     let ca = Ca::load_or_create(&data.join("ca"), &config.hub.name)?;
-    let tz = parse_tz(&config.hub.time_zone)?;
+    let tz = config.hub.time_zone;
     let listeners = crate::server::bind(&args)?;
     let admins = store.admin_count()?;
     let app = Arc::new(HubApp {

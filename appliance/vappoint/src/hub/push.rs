@@ -13,7 +13,7 @@ use axum::{Extension, Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use vappoint_store::{DailyFigures, HubUpdate, PushItem, PushRefusal, StoreError};
+use vappoint_store::{DailyFigures, DayCounts, HubUpdate, PushItem, PushRefusal, StoreError};
 use vappoint_wire::federation::{self as fed, Body, EnrollRequest, EnrollResponse, Push, PushAck};
 
 use super::{HubApp, error, internal};
@@ -127,11 +127,7 @@ fn update_of(body: Body) -> Option<HubUpdate> {
     Some(match body {
         Body::Profile { name, officers, .. } => HubUpdate::Profile {
             name,
-            officers: officers
-                .into_iter()
-                .take(500)
-                .map(|o| (o.id, o.name, o.rank))
-                .collect(),
+            officers: officers.into_iter().take(500).collect(),
         },
         Body::Availability { days, .. } => HubUpdate::Availability {
             days: days
@@ -151,33 +147,19 @@ fn update_of(body: Body) -> Option<HubUpdate> {
         Body::Daily {
             date: d,
             officer_id,
-            offered,
-            booked,
-            completed,
-            no_show,
-            cancelled,
-            wait_seconds_sum,
-            wait_count,
-            call_seconds_sum,
-            call_count,
-            reasons,
+            counts,
         } => HubUpdate::Daily(DailyFigures {
             day: date(&d)?,
             officer_id,
-            offered,
-            booked,
-            completed,
-            no_show,
-            cancelled,
-            wait_seconds_sum,
-            wait_count,
-            call_seconds_sum,
-            call_count,
-            // Only the known categories: free text never reaches the hub's database.
-            reasons: reasons
-                .into_iter()
-                .filter(|(k, _)| k.parse::<vappoint_domain::ReasonCategory>().is_ok())
-                .collect(),
+            counts: DayCounts {
+                // Only the known categories: free text never reaches the hub's database.
+                reasons: counts
+                    .reasons
+                    .into_iter()
+                    .filter(|(k, _)| k.parse::<vappoint_domain::ReasonCategory>().is_ok())
+                    .collect(),
+                ..counts
+            },
         }),
         Body::Heartbeat { .. } => HubUpdate::Heartbeat,
     })

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use vappoint_store::StationFigures;
+use vappoint_store::{DayCounts, StationFigures};
 
 /// The reason categories, in the order of the CSV columns and of the reasons chart (the order
 /// of `vappoint_domain::ReasonCategory::ALL`). A category a station reports that is not in
@@ -84,16 +84,7 @@ pub enum Table {
 /// Sums from which a row is made.
 #[derive(Default)]
 struct Acc {
-    offered: u64,
-    booked: u64,
-    completed: u64,
-    no_show: u64,
-    cancelled: u64,
-    wait_sum: i64,
-    wait_count: u64,
-    call_sum: i64,
-    call_count: u64,
-    reasons: BTreeMap<String, u64>,
+    counts: DayCounts,
     stale: bool,
     /// The earliest last push; `never` when some enrolled station never pushed.
     earliest: Option<DateTime<Utc>>,
@@ -104,23 +95,7 @@ struct Acc {
 
 impl Acc {
     fn add(&mut self, f: &StationFigures, stale: bool) {
-        self.offered += f.offered;
-        self.booked += f.booked;
-        self.completed += f.completed;
-        self.no_show += f.no_show;
-        self.cancelled += f.cancelled;
-        self.wait_sum += f.wait_seconds_sum;
-        self.wait_count += f.wait_count;
-        self.call_sum += f.call_seconds_sum;
-        self.call_count += f.call_count;
-        for (k, v) in &f.reasons {
-            let key = if REASONS.contains(&k.as_str()) {
-                k.as_str()
-            } else {
-                "other"
-            };
-            *self.reasons.entry(key.to_string()).or_default() += v;
-        }
+        self.counts.add(&f.counts);
         self.stale |= stale;
         self.not_enrolled |= !f.enrolled;
         match f.last_seen {
@@ -131,18 +106,7 @@ impl Acc {
     }
 
     fn merge(&mut self, o: &Acc) {
-        self.offered += o.offered;
-        self.booked += o.booked;
-        self.completed += o.completed;
-        self.no_show += o.no_show;
-        self.cancelled += o.cancelled;
-        self.wait_sum += o.wait_sum;
-        self.wait_count += o.wait_count;
-        self.call_sum += o.call_sum;
-        self.call_count += o.call_count;
-        for (k, v) in &o.reasons {
-            *self.reasons.entry(k.clone()).or_default() += v;
-        }
+        self.counts.add(&o.counts);
         self.stale |= o.stale;
         self.never |= o.never;
         self.not_enrolled |= o.not_enrolled;
@@ -152,22 +116,29 @@ impl Acc {
     }
 
     fn row(&self, code: &str, name: &str, zone: &str, tz: Tz) -> FigRow {
-        let avg_wait_seconds = average(self.wait_sum, self.wait_count);
-        let avg_call_seconds = average(self.call_sum, self.call_count);
+        let c = &self.counts;
+        let avg_wait_seconds = average(c.wait_seconds_sum, c.wait_count);
+        let avg_call_seconds = average(c.call_seconds_sum, c.call_count);
         let mut reasons: BTreeMap<String, u64> =
             REASONS.iter().map(|r| (r.to_string(), 0)).collect();
-        for (k, v) in &self.reasons {
-            *reasons.entry(k.clone()).or_default() += v;
+        for (k, v) in &c.reasons {
+            // A category this hub does not know (a newer station) counts as "other".
+            let key = if REASONS.contains(&k.as_str()) {
+                k.as_str()
+            } else {
+                "other"
+            };
+            *reasons.entry(key.to_string()).or_default() += v;
         }
         FigRow {
             code: code.to_string(),
             name: name.to_string(),
             zone: zone.to_string(),
-            offered: self.offered,
-            booked: self.booked,
-            completed: self.completed,
-            no_show: self.no_show,
-            cancelled: self.cancelled,
+            offered: c.offered,
+            booked: c.booked,
+            completed: c.completed,
+            no_show: c.no_show,
+            cancelled: c.cancelled,
             avg_wait_seconds,
             avg_call_seconds,
             avg_wait: avg_wait_seconds.map(min_sec),
@@ -367,33 +338,33 @@ mod tests {
             "Zone 1",
             Some("2026-11-30T05:58:00Z"),
         );
-        a.offered = 40;
-        a.booked = 10;
-        a.completed = 8;
-        a.no_show = 1;
-        a.cancelled = 1;
-        a.wait_seconds_sum = 100;
-        a.wait_count = 3; // 33.3 -> 33
-        a.call_seconds_sum = 1500;
-        a.call_count = 4; // 375 -> 6:15
-        a.reasons.insert("complaint".into(), 6);
-        a.reasons.insert("cyber_fraud".into(), 4);
+        a.counts.offered = 40;
+        a.counts.booked = 10;
+        a.counts.completed = 8;
+        a.counts.no_show = 1;
+        a.counts.cancelled = 1;
+        a.counts.wait_seconds_sum = 100;
+        a.counts.wait_count = 3; // 33.3 -> 33
+        a.counts.call_seconds_sum = 1500;
+        a.counts.call_count = 4; // 375 -> 6:15
+        a.counts.reasons.insert("complaint".into(), 6);
+        a.counts.reasons.insert("cyber_fraud".into(), 4);
         let mut b = fig(
             "SHV",
             "Shivajinagar",
             "Zone 2",
             Some("2026-11-30T05:50:00Z"),
         );
-        b.booked = 5;
-        b.wait_seconds_sum = 50;
-        b.wait_count = 1;
-        b.reasons.insert("lost_article".into(), 5);
+        b.counts.booked = 5;
+        b.counts.wait_seconds_sum = 50;
+        b.counts.wait_count = 1;
+        b.counts.reasons.insert("lost_article".into(), 5);
         let mut c = fig("ALK", "Alankar", "Zone 1", Some("2026-11-29T05:00:00Z"));
-        c.booked = 3;
-        c.completed = 2;
-        c.wait_seconds_sum = 9;
-        c.wait_count = 2;
-        c.reasons.insert("traffic".into(), 3); // unknown to this hub: counted as other
+        c.counts.booked = 3;
+        c.counts.completed = 2;
+        c.counts.wait_seconds_sum = 9;
+        c.counts.wait_count = 2;
+        c.counts.reasons.insert("traffic".into(), 3); // unknown to this hub: counted as other
         vec![a, b, c]
     }
 

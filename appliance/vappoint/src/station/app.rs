@@ -66,13 +66,17 @@ impl Profile {
                     .unwrap_or_else(|| default.to_string()),
             })
         };
-        let time_zone = get(&c.time_zone, "time_zone", "Asia/Kolkata")?;
+        // The config file's zone was checked as it was read; a saved one is checked here.
+        let tz = match c.time_zone {
+            Some(tz) => tz,
+            None => parse_tz(&get(&None, "time_zone", "Asia/Kolkata")?)?,
+        };
         Ok(Profile {
             name: get(&c.name, "name", "Police Station")?,
             code: get(&c.code, "code", "PS")?,
             zone: get(&c.zone, "zone", "City")?,
-            tz: parse_tz(&time_zone)?,
-            time_zone,
+            tz,
+            time_zone: tz.name().to_string(),
             phone: get(&c.phone, "phone", "")?,
             address: get(&c.address, "address", "")?,
             public_url: get(&c.public_url, "public_url", default_url)?,
@@ -150,17 +154,10 @@ impl App {
         let profile = Profile::load(&config, &store, &secrets, default_url)?;
         let setup = Setup::new(data.join("setup-code"), store.has_admin()?);
         let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
-            udp_ports: config.calls.port_range()?,
+            udp_ports: config.calls.port_range(),
             bind_ips: config.calls.bind_ips.clone(),
             public_ip: config.calls.public_ip,
-            ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge")
-                .into_iter()
-                .map(|s| vappoint_bridge::IceServer {
-                    urls: s.urls,
-                    username: s.username.unwrap_or_default(),
-                    credential: s.credential.unwrap_or_default(),
-                })
-                .collect(),
+            ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge"),
         });
         Ok(App {
             limits: RateLimits::new(&config.limits),

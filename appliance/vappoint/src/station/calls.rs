@@ -418,11 +418,7 @@ pub async fn offer(
                     &app2,
                     ServerMsg::Candidate {
                         appointment,
-                        candidate: Candidate {
-                            candidate: c.candidate,
-                            sdp_mid: c.sdp_mid,
-                            sdp_mline_index: c.sdp_mline_index,
-                        },
+                        candidate: c,
                     },
                 ),
                 LegEvent::Connected => leg_connected(&app2, appointment, role).await,
@@ -447,11 +443,6 @@ pub async fn candidate(
     c: Candidate,
 ) -> Result<(), CallError> {
     may_connect(app, appointment, role, officer_id)?;
-    let c = vappoint_bridge::Candidate {
-        candidate: c.candidate,
-        sdp_mid: c.sdp_mid,
-        sdp_mline_index: c.sdp_mline_index,
-    };
     app.calls
         .bridge
         .add_candidate(appointment, role, c)

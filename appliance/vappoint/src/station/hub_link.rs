@@ -179,16 +179,7 @@ async fn queue_changes(
                 encode(&Body::Daily {
                     date: f.day.to_string(),
                     officer_id: f.officer_id,
-                    offered: f.offered,
-                    booked: f.booked,
-                    completed: f.completed,
-                    no_show: f.no_show,
-                    cancelled: f.cancelled,
-                    wait_seconds_sum: f.wait_seconds_sum,
-                    wait_count: f.wait_count,
-                    call_seconds_sum: f.call_seconds_sum,
-                    call_count: f.call_count,
-                    reasons: f.reasons.clone(),
+                    counts: f.counts.clone(),
                 })
             })
         })

@@ -133,17 +133,10 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     };
     let setup = crate::station::setup::Setup::new(code_file, set_up);
     let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
-        udp_ports: config.calls.port_range()?,
+        udp_ports: config.calls.port_range(),
         bind_ips: config.calls.bind_ips.clone(),
         public_ip: config.calls.public_ip,
-        ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge")
-            .into_iter()
-            .map(|s| vappoint_bridge::IceServer {
-                urls: s.urls,
-                username: s.username.unwrap_or_default(),
-                credential: s.credential.unwrap_or_default(),
-            })
-            .collect(),
+        ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge"),
     });
     let calls = crate::station::calls::CallHub::new(bridge, config.calls.grace);
     let app = Arc::new(App {
