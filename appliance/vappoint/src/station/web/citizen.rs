@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use vappoint_domain::{AppointmentStatus, ReasonCategory};
 use vappoint_store::{Appointment, Officer};
+use vappoint_wire::ErrorCode;
 
 use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
 use super::{Ctx, Failure};
@@ -23,7 +24,6 @@ use crate::station::app::App;
 use crate::station::availability::{self, LOOKAHEAD_DAYS};
 use crate::station::booking::{self, BookRequest, BookingError};
 use crate::ui::{fmt_date, fmt_time};
-use vappoint_wire::ErrorCode;
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
