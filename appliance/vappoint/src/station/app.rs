@@ -143,8 +143,14 @@ pub struct App {
 impl App {
     /// A station's state on the data folder `data`, with no listener and no background work:
     /// what a station serves from, and what in-process tests of the services drive directly.
-    /// `default_url` is the public address when none is set.
-    pub fn open(config: Config, data: &Path, default_url: &str) -> anyhow::Result<App> {
+    /// `default_url` is the public address when none is set; `setup_code` the file that holds
+    /// the one-time set-up code.
+    pub fn open(
+        config: Config,
+        data: &Path,
+        default_url: &str,
+        setup_code: PathBuf,
+    ) -> anyhow::Result<App> {
         let store = crate::station::open_store(data)?;
         for sub in ["documents", "spool", "keys", "tls"] {
             std::fs::create_dir_all(data.join(sub))
@@ -152,7 +158,7 @@ impl App {
         }
         let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
         let profile = Profile::load(&config, &store, &secrets, default_url)?;
-        let setup = Setup::new(data.join("setup-code"), store.has_admin()?);
+        let setup = Setup::new(setup_code, store.has_admin()?);
         let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
             udp_ports: config.calls.port_range(),
             bind_ips: config.calls.bind_ips.clone(),

@@ -469,6 +469,7 @@ mod tests {
                 crate::config::Config::default(),
                 dir.path(),
                 "https://127.0.0.1",
+                dir.path().join("setup-code"),
             )
             .unwrap(),
         );

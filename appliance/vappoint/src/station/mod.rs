@@ -14,18 +14,15 @@ pub mod web;
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use vappoint_store::Store;
 
 use crate::config::Config;
-use crate::limits::RateLimits;
-use crate::secrets::Secrets;
 use crate::server::{ClientCerts, ServeArgs};
-use crate::station::app::{App, Profile};
-use crate::ui::Ui;
+use crate::station::app::App;
 
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data)
@@ -88,27 +85,9 @@ pub type Running = crate::server::Running<App>;
 pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     let config = Config::load(args.config.as_deref())?;
     let data = args.data.clone();
-    let store = open_store(&data)?;
-    for sub in ["documents", "spool", "keys", "tls"] {
-        std::fs::create_dir_all(data.join(sub))
-            .with_context(|| format!("creating {}", data.join(sub).display()))?;
-    }
-    let orphans = remove_orphan_documents(&data.join("documents"), &store)
-        .context("tidying the documents folder")?;
-    if orphans > 0 {
-        tracing::info!(
-            orphans,
-            "removed uploads of bookings that were never acknowledged"
-        );
-    }
-    let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
-    let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
-    let ui = Ui::load()?;
-
     let listeners = crate::server::bind(&args)?;
     let https_local = listeners.https_addr;
     let http_local = listeners.http_addr;
-
     let lan = lan_addresses();
     let default_url = {
         let ip = if https_local.ip().is_unspecified() {
@@ -118,40 +97,24 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         };
         url_for(ip, https_local.port())
     };
-    let profile = Profile::load(&config, &store, &secrets, &default_url)?;
-
-    let set_up = store.has_admin()?;
-    let code_file = match &args.setup_code_file {
-        Some(f) => f.clone(),
-        None => {
-            let f = data.join("setup-code");
-            if !set_up {
-                crate::station::setup::ensure_code(&f)?;
-            }
-            f
-        }
-    };
-    let setup = crate::station::setup::Setup::new(code_file, set_up);
-    let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
-        udp_ports: config.calls.port_range(),
-        bind_ips: config.calls.bind_ips.clone(),
-        public_ip: config.calls.public_ip,
-        ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge"),
-    });
-    let calls = crate::station::calls::CallHub::new(bridge, config.calls.grace);
-    let app = Arc::new(App {
-        limits: RateLimits::new(&config.limits),
-        config,
-        store: Arc::new(store),
-        secrets,
-        ui,
-        profile: RwLock::new(profile),
-        mail_wake: tokio::sync::Notify::new(),
-        data_dir: data.clone(),
-        default_url,
-        setup,
-        calls,
-    });
+    let code_file = args
+        .setup_code_file
+        .clone()
+        .unwrap_or_else(|| data.join("setup-code"));
+    let app = Arc::new(App::open(config, &data, &default_url, code_file)?);
+    let set_up = app.setup.is_done();
+    if !set_up && args.setup_code_file.is_none() {
+        crate::station::setup::ensure_code(app.setup.code_file())?;
+    }
+    let orphans = remove_orphan_documents(&data.join("documents"), &app.store)
+        .context("tidying the documents folder")?;
+    if orphans > 0 {
+        tracing::info!(
+            orphans,
+            "removed uploads of bookings that were never acknowledged"
+        );
+    }
+    let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
 
     // Before the listening lines, which tell a watching script the box is up.
     if !set_up {

@@ -29,7 +29,14 @@ fn station() -> Station {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.calls.bind_ips = vec!["127.0.0.1".parse().unwrap()];
-    let app = App::open(config, &dir.path().join("data"), "https://127.0.0.1:8443").unwrap();
+    let data = dir.path().join("data");
+    let app = App::open(
+        config,
+        &data,
+        "https://127.0.0.1:8443",
+        data.join("setup-code"),
+    )
+    .unwrap();
     Station {
         app: Arc::new(app),
         _dir: dir,
