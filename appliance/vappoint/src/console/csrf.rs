@@ -117,3 +117,48 @@ pub fn pre_session_csrf(headers: &HeaderMap, name: &str) -> (String, Option<Cook
 pub fn pre_session_matches<'a>(headers: &'a HeaderMap, name: &str, given: &str) -> Option<&'a str> {
     cookies::read(headers, name).filter(|expected| !expected.is_empty() && same(expected, given))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use axum::body::Body;
+    use axum::http::header;
+
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Sent {
+        given: Option<String>,
+        absent: Option<String>,
+        text: String,
+        #[serde(flatten)]
+        rest: BTreeMap<String, String>,
+    }
+
+    async fn parse(body: &'static str) -> WithCsrf<Sent> {
+        let req = Request::builder()
+            .method("POST")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        Form::<WithCsrf<Sent>>::from_request(req, &())
+            .await
+            .unwrap()
+            .0
+    }
+
+    #[tokio::test]
+    async fn the_token_is_taken_out_and_the_rest_typed() {
+        let w = parse("csrf=tok&given=&text=x&r0_mon=on").await;
+        assert_eq!(w.csrf, "tok");
+        assert_eq!(w.form.given.as_deref(), Some(""));
+        assert_eq!(w.form.absent, None);
+        assert_eq!(w.form.text, "x");
+        assert_eq!(w.form.rest.get("r0_mon").map(String::as_str), Some("on"));
+        assert!(!w.form.rest.contains_key("csrf"));
+        // No token at all is an empty one, which never matches a session's.
+        assert_eq!(parse("text=y").await.csrf, "");
+    }
+}

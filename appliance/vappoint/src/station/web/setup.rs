@@ -1,7 +1,6 @@
 //! The set-up page (`/setup`), the guard that keeps the rest of the site closed until set-up
 //! is done, and the rules for the settings it shares with the admin's Station page.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use vappoint_store::StoreError;
 
@@ -26,7 +26,77 @@ use crate::console::csrf::{pre_session_csrf, pre_session_matches};
 use crate::station::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
 use crate::station::setup::is_lan;
 
-type Fields = HashMap<String, String>;
+/// The station's settings as the set-up form and the Station page's forms send them. A
+/// field a form does not carry is `None` and left alone; the relay password is never shown
+/// back.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SettingsForm {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_port: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_security: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_username: Option<String>,
+    #[serde(skip_serializing)]
+    pub relay_password: Option<String>,
+}
+
+impl SettingsForm {
+    /// The profile field `key` (one of `PROFILE_FIELDS`) as sent.
+    fn profile(&mut self, key: &str) -> Option<&mut Option<String>> {
+        match key {
+            "name" => Some(&mut self.name),
+            "code" => Some(&mut self.code),
+            "zone" => Some(&mut self.zone),
+            "time_zone" => Some(&mut self.time_zone),
+            "phone" => Some(&mut self.phone),
+            "address" => Some(&mut self.address),
+            _ => None,
+        }
+    }
+}
+
+/// The set-up form: the station's settings, the first admin, the set-up code and the hub.
+/// Passwords and the codes are never shown back.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+struct SetupForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    #[serde(skip_serializing)]
+    setup_code: String,
+    #[serde(flatten)]
+    settings: SettingsForm,
+    admin_name: String,
+    admin_rank: String,
+    admin_email: String,
+    #[serde(skip_serializing)]
+    password: String,
+    #[serde(skip_serializing)]
+    password2: String,
+    takes_appointments: String,
+    hub_url: String,
+    hub_code: String,
+}
 
 /// Hours the first admin starts with when they take appointments; they change them on
 /// "My hours" like any officer.
@@ -125,21 +195,15 @@ fn setup_page(
     ctx: &Ctx,
     headers: &HeaderMap,
     status: StatusCode,
-    values: &Fields,
+    values: &SetupForm,
     error: Option<String>,
 ) -> Response {
     let (csrf, set_cookie) = pre_session_csrf(headers, LOGIN_COOKIE);
-    // Passwords and the code are never sent back into the page.
-    let mut shown: serde_json::Map<String, Value> = values
-        .iter()
-        .filter(|(k, _)| {
-            !matches!(
-                k.as_str(),
-                "password" | "password2" | "relay_password" | "setup_code" | "csrf"
-            )
-        })
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
+    // Passwords and the codes are never sent back into the page (see `SetupForm`).
+    let mut shown = match json!(values) {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
     shown.entry("time_zone").or_insert(json!("Asia/Kolkata"));
     shown.entry("relay_port").or_insert(json!("587"));
     shown.entry("relay_security").or_insert(json!("starttls"));
@@ -172,14 +236,14 @@ async fn form(ctx: Ctx, headers: HeaderMap) -> Response {
     if ctx.app.setup.is_done() {
         return ctx.fail(Failure::NotFound);
     }
-    setup_page(&ctx, &headers, StatusCode::OK, &Fields::new(), None)
+    setup_page(&ctx, &headers, StatusCode::OK, &SetupForm::default(), None)
 }
 
 async fn submit(
     ctx: Ctx,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(f): Form<Fields>,
+    Form(f): Form<SetupForm>,
 ) -> Response {
     let app = ctx.app.clone();
     if app.setup.is_done() {
@@ -188,17 +252,13 @@ async fn submit(
     let refuse = |status, msg: String| setup_page(&ctx, &headers, status, &f, Some(msg));
     let lang = ctx.lang;
     let tr = |id: &str| say(&app, lang, id, &[]);
-    let given = f.get("csrf").map_or("", String::as_str);
-    if pre_session_matches(&headers, LOGIN_COOKIE, given).is_none() {
+    if pre_session_matches(&headers, LOGIN_COOKIE, &f.csrf).is_none() {
         return refuse(StatusCode::FORBIDDEN, tr("setup-err-expired"));
     }
     if !app.limits.login_from(peer.ip()) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, tr("console-too-many-tries"));
     }
-    match app
-        .setup
-        .accepts(f.get("setup_code").map_or("", String::as_str))
-    {
+    match app.setup.accepts(&f.setup_code) {
         Ok(true) => {}
         Ok(false) => {
             tracing::warn!(ip = %peer.ip(), "wrong set-up code");
@@ -229,25 +289,27 @@ async fn submit(
     // Set-up asks every station field: one left out of the form counts as left blank.
     let mut f = f;
     for key in PROFILE_FIELDS {
-        f.entry((*key).to_string()).or_default();
+        if let Some(v) = f.settings.profile(key) {
+            v.get_or_insert_default();
+        }
     }
+    let f = f;
     let refuse = |status, msg: String| setup_page(&ctx, &headers, status, &f, Some(msg));
-    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let mut settings: Vec<(String, String)> = match profile_settings(&f, &app, lang) {
+    let mut settings: Vec<(String, String)> = match profile_settings(&f.settings, &app, lang) {
         Ok(s) => s,
         Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
     };
-    match delivery_settings(&f, &app, lang) {
+    match delivery_settings(&f.settings, &app, lang) {
         Ok(d) => settings.extend(d.into_iter().filter_map(|(k, v)| Some((k, v?)))),
         Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
     }
-    let (hub_url, hub_code) = (get("hub_url").trim().to_string(), get("hub_code"));
+    let (hub_url, hub_code) = (f.hub_url.trim().to_string(), f.hub_code.clone());
     if hub_url.is_empty() != hub_code.trim().is_empty() {
         return refuse(StatusCode::BAD_REQUEST, tr("setup-err-hub-both"));
     }
     // The first admin is listed to citizens only if they said they take appointments; an
     // officer with no weekly hours offers no slots and is not listed (see `availability.rs`).
-    let hours = match get("takes_appointments").as_str() {
+    let hours = match f.takes_appointments.as_str() {
         "yes" => FIRST_ADMIN_HOURS,
         "no" => "",
         _ => {
@@ -257,17 +319,17 @@ async fn submit(
     let takes_appointments = !hours.is_empty();
     // The admin's details, checked here to say what is wrong in the page's language;
     // `new_officer` checks them again, as for the command line.
-    let admin_problem = if vappoint_domain::clean_label(&get("admin_name"), "").is_err() {
+    let admin_problem = if vappoint_domain::clean_label(&f.admin_name, "").is_err() {
         Some("setup-err-admin-name")
-    } else if vappoint_domain::clean_label(&get("admin_rank"), "").is_err() {
+    } else if vappoint_domain::clean_label(&f.admin_rank, "").is_err() {
         Some("setup-err-admin-rank")
-    } else if !vappoint_domain::booking::valid_email(get("admin_email").trim()) {
+    } else if !vappoint_domain::booking::valid_email(f.admin_email.trim()) {
         Some("setup-err-admin-email")
-    } else if get("password").chars().count() < crate::console::password::MIN_PASSWORD
-        || get("password").len() > 1024
+    } else if f.password.chars().count() < crate::console::password::MIN_PASSWORD
+        || f.password.len() > 1024
     {
         Some("setup-err-password-short")
-    } else if get("password") != get("password2") {
+    } else if f.password != f.password2 {
         Some("setup-err-passwords-differ")
     } else {
         None
@@ -280,10 +342,10 @@ async fn submit(
         );
     }
     let fields = (
-        get("admin_name"),
-        get("admin_rank"),
-        get("admin_email"),
-        get("password"),
+        f.admin_name.clone(),
+        f.admin_rank.clone(),
+        f.admin_email.clone(),
+        f.password.clone(),
     );
     let made = tokio::task::spawn_blocking(move || {
         let (n, r, e, p) = fields;
@@ -344,13 +406,21 @@ async fn submit(
 /// the config file, and fields the form does not carry, are left alone.
 /// Messages are in `lang`.
 pub fn profile_settings(
-    f: &Fields,
+    f: &SettingsForm,
     app: &App,
     lang: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
-    for key in PROFILE_FIELDS {
-        let Some(v) = f.get(*key) else { continue };
+    let profile = [
+        ("name", &f.name),
+        ("code", &f.code),
+        ("zone", &f.zone),
+        ("time_zone", &f.time_zone),
+        ("phone", &f.phone),
+        ("address", &f.address),
+    ];
+    for (key, v) in &profile {
+        let Some(v) = v else { continue };
         if Profile::locked(&app.config, key) {
             continue;
         }
@@ -385,24 +455,25 @@ pub fn profile_settings(
 /// The public address and the mail settings from a form, as settings to write (`None`
 /// clears one). A blank relay password keeps the saved one, so the admin need not retype it.
 pub fn delivery_settings(
-    f: &Fields,
+    f: &SettingsForm,
     app: &App,
     lang: &str,
 ) -> Result<Vec<(String, Option<String>)>, String> {
     let err = |id: &str, value: &str| say(app, lang, id, &[("value", value.to_string())]);
-    let get = |k: &str| f.get(k).map_or("", |v| v.trim()).to_string();
+    let get = |v: &Option<String>| v.as_deref().map_or("", str::trim).to_string();
     let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
     let mut out = Vec::new();
-    if !url_locked && f.contains_key("public_host") {
+    if !url_locked && let Some(host) = &f.public_host {
+        let host = host.trim();
         out.push((
             PUBLIC_URL_KEY.to_string(),
-            public_url(&get("public_host")).map_err(|id| err(id, &get("public_host")))?,
+            public_url(host).map_err(|id| err(id, host))?,
         ));
     }
-    if mail_locked || !f.contains_key("relay_host") {
+    if mail_locked || f.relay_host.is_none() {
         return Ok(out);
     }
-    let from = get("mail_from");
+    let from = get(&f.mail_from);
     if !from.is_empty() {
         from.parse::<lettre::message::Mailbox>()
             .map_err(|_| err("setup-err-sender", &from))?;
@@ -411,25 +482,25 @@ pub fn delivery_settings(
         MAIL_FROM_KEY.to_string(),
         Some(from).filter(|f| !f.is_empty()),
     ));
-    let host = get("relay_host");
+    let host = get(&f.relay_host);
     if host.is_empty() {
         out.push((RELAY_KEY.to_string(), None));
         return Ok(out);
     }
-    let port = match get("relay_port").as_str() {
+    let port = match get(&f.relay_port).as_str() {
         "" => 587,
         p => p
             .parse::<u16>()
             .map_err(|_| err("setup-err-relay-port", p))?,
     };
-    let security = match get("relay_security").as_str() {
+    let security = match get(&f.relay_security).as_str() {
         "" | "starttls" => Security::Starttls,
         "tls" => Security::Tls,
         "none" => Security::None,
         other => return Err(err("setup-err-relay-security", other)),
     };
-    let username = Some(get("relay_username")).filter(|u| !u.is_empty());
-    let typed = f.get("relay_password").cloned().unwrap_or_default();
+    let username = Some(get(&f.relay_username)).filter(|u| !u.is_empty());
+    let typed = f.relay_password.clone().unwrap_or_default();
     let password = if !typed.is_empty() {
         Some(typed)
     } else {

@@ -1,7 +1,6 @@
 //! The admin's Station page: the station's profile, its public address and mail relay, a
 //! test email that says what became of it, and enrolment with the commissionerate's hub.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -17,6 +16,7 @@ use super::{page, with_status};
 use crate::console::{AdminForm, ConsoleError};
 use crate::station::app::{App, PROFILE_FIELDS, Profile};
 use crate::station::web::auth::Me;
+use crate::station::web::setup::SettingsForm;
 
 async fn station_page(
     app: &Arc<App>,
@@ -122,11 +122,10 @@ pub(super) async fn station_form(
     station_page(&app, &me, None, None).await
 }
 
-/// The station's profile form: its fields vary with `PROFILE_FIELDS`, so it stays a map.
 pub(super) async fn save_station(
     State(app): State<Arc<App>>,
     me: Me,
-    AdminForm(f): AdminForm<HashMap<String, String>>,
+    AdminForm(f): AdminForm<SettingsForm>,
 ) -> Result<Response, ConsoleError> {
     let updates = crate::station::web::setup::profile_settings(&f, &app, me.lang)
         .map(|u| u.into_iter().map(|(k, v)| (k, Some(v))).collect());
@@ -137,7 +136,7 @@ pub(super) async fn save_station(
 pub(super) async fn save_delivery(
     State(app): State<Arc<App>>,
     me: Me,
-    AdminForm(f): AdminForm<HashMap<String, String>>,
+    AdminForm(f): AdminForm<SettingsForm>,
 ) -> Result<Response, ConsoleError> {
     let r = save_settings(
         &app,
