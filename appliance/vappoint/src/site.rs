@@ -11,13 +11,8 @@ use fluent_langneg::{NegotiationStrategy, negotiate_languages, parse_accepted_la
 use serde::Deserialize;
 use unic_langid::LanguageIdentifier;
 
-use crate::console::cookies::CookieJar;
+use crate::console::cookies::{self, CookieJar};
 use crate::ui::{LANGS, Web, known_lang};
-
-/// The value of the request's cookie `name` (see `console::cookies`, which sets them all).
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    crate::console::cookies::read(headers, name)
-}
 
 /// The page language: `?lang=`, else the `lang` cookie, else the browser's preference.
 pub fn lang_of(uri: &axum::http::Uri, headers: &HeaderMap) -> &'static str {
@@ -29,7 +24,7 @@ pub fn lang_of(uri: &axum::http::Uri, headers: &HeaderMap) -> &'static str {
     if let Some(l) = from_query {
         return l;
     }
-    if let Some(l) = cookie(headers, "lang").and_then(known_lang) {
+    if let Some(l) = cookies::read(headers, "lang").and_then(known_lang) {
         return l;
     }
     headers
@@ -153,7 +148,7 @@ pub async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> R
         .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
         .unwrap_or_else(|| "/".into());
     let next = strip_lang_param(&next);
-    let jar = CookieJar::new().add(crate::console::cookies::lang(lang));
+    let jar = CookieJar::new().add(cookies::lang(lang));
     (StatusCode::SEE_OTHER, [(header::LOCATION, next)], jar).into_response()
 }
 

@@ -232,14 +232,10 @@ async fn token(
         .await
         .map_err(api_error(&app))?;
     // The join session lets this client open the waiting room's socket.
-    let cookie = super::ws::open_join_session(&app, id)
+    let jar = super::ws::open_join_session(&app, id)
         .await
         .map_err(api_error(&app))?;
-    Ok((
-        [(axum::http::header::SET_COOKIE, cookie)],
-        Json(serde_json::json!({"checked_in": true})),
-    )
-        .into_response())
+    Ok((jar, Json(serde_json::json!({"checked_in": true}))).into_response())
 }
 
 async fn new_token(State(app): State<Arc<App>>, Path(link): Path<String>) -> ApiResult {

@@ -651,12 +651,10 @@ async fn join(
 ) -> Response {
     match booking::try_token(&ctx.app, &link, &f.token, peer.ip(), Utc::now()).await {
         Ok(id) => match super::ws::open_join_session(&ctx.app, id).await {
-            Ok(cookie) => (
+            Ok(jar) => (
                 StatusCode::SEE_OTHER,
-                [
-                    (header::LOCATION, format!("/a/{link}/call")),
-                    (header::SET_COOKIE, cookie),
-                ],
+                [(header::LOCATION, format!("/a/{link}/call"))],
+                jar,
             )
                 .into_response(),
             Err(f) => ctx.fail(f),

@@ -19,29 +19,28 @@ use vappoint_domain::call::EndedBy;
 use vappoint_wire::signal::{CitizenMsg, MAX_MESSAGE_BYTES, OfficerMsg, ServerMsg};
 
 use super::auth::Me;
+use crate::console::cookies::{self, CookieJar};
 use crate::secrets::sha256;
-use crate::site::cookie;
 use crate::station::app::App;
 use crate::station::calls::{self, CallError, OUTBOX_DEPTH};
 
 pub const JOIN_COOKIE: &str = "__Host-vappoint-join";
 
-/// Opens a join session for a citizen who gave the right token; returns its `Set-Cookie`.
-pub async fn open_join_session(app: &Arc<App>, appointment: i64) -> Result<String, super::Failure> {
+/// Opens a join session for a citizen who gave the right token; returns its cookie.
+pub async fn open_join_session(
+    app: &Arc<App>,
+    appointment: i64,
+) -> Result<CookieJar, super::Failure> {
     let id = crate::secrets::random_id();
     let hash = sha256(&id);
     app.db(move |s| s.create_join_session(&hash, appointment, Utc::now()))
         .await?;
-    Ok(format!(
-        "{JOIN_COOKIE}={id}; Path=/; Secure; HttpOnly; SameSite=Strict"
-    ))
+    Ok(CookieJar::new().add(cookies::host(JOIN_COOKIE, id)))
 }
 
 /// The appointment of the join session this request carries, if any.
 pub async fn join_session_of(app: &Arc<App>, headers: &HeaderMap) -> Option<i64> {
-    let hash = cookie(headers, JOIN_COOKIE)
-        .filter(|v| !v.is_empty() && v.len() <= 64)
-        .map(sha256)?;
+    let hash = cookies::session_id(headers, JOIN_COOKIE).map(sha256)?;
     app.db(move |s| s.join_session(&hash)).await.ok().flatten()
 }
 /// A page that keeps sending nonsense is disconnected after this many refusals.
