@@ -69,15 +69,6 @@ pub struct AvailabilityRow {
     pub next_free: Option<DateTime<Utc>>,
 }
 
-/// A hub console session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminSession {
-    pub admin_id: i64,
-    pub csrf: String,
-    pub created_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-}
-
 /// One message of a push, already parsed and checked against its digest by the caller.
 #[derive(Debug, Clone)]
 pub struct PushItem {
@@ -495,57 +486,6 @@ impl HubStore {
             .read(|c| Ok(c.query_row("SELECT count(*) FROM admins", [], |r| r.get(0))?))
     }
 
-    pub fn create_admin_session(
-        &self,
-        id_hash: &[u8],
-        admin: i64,
-        csrf: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.db.write(|tx| {
-            tx.execute(
-                "INSERT INTO admin_sessions(id_hash, admin_id, csrf, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![id_hash, admin, csrf, ts(now)],
-            )?;
-            Ok(())
-        })
-    }
-
-    pub fn admin_session(&self, id_hash: &[u8]) -> Result<Option<AdminSession>> {
-        self.db.read(|c| {
-            Ok(c.query_row(
-                "SELECT admin_id, csrf, created_at, last_seen_at FROM admin_sessions WHERE id_hash = ?1",
-                [id_hash],
-                |r| {
-                    Ok(AdminSession {
-                        admin_id: r.get(0)?,
-                        csrf: r.get(1)?,
-                        created_at: from_ts(r.get(2)?),
-                        last_seen_at: from_ts(r.get(3)?),
-                    })
-                },
-            )
-            .optional()?)
-        })
-    }
-
-    pub fn touch_admin_session(&self, id_hash: &[u8], now: DateTime<Utc>) -> Result<()> {
-        self.db.write(|tx| {
-            tx.execute(
-                "UPDATE admin_sessions SET last_seen_at = ?2 WHERE id_hash = ?1",
-                params![id_hash, ts(now)],
-            )?;
-            Ok(())
-        })
-    }
-
-    pub fn delete_admin_session(&self, id_hash: &[u8]) -> Result<()> {
-        self.db.write(|tx| {
-            tx.execute("DELETE FROM admin_sessions WHERE id_hash = ?1", [id_hash])?;
-            Ok(())
-        })
-    }
-
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         self.db.read(|c| {
             Ok(
@@ -617,6 +557,35 @@ fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<(
         HubUpdate::Heartbeat => {}
     }
     Ok(())
+}
+
+const ADMINS: crate::sessions::Table = crate::sessions::Table {
+    name: "admin_sessions",
+    account: "admin_id",
+};
+
+impl crate::Sessions for HubStore {
+    fn create_session(
+        &self,
+        id_hash: &[u8],
+        admin_id: i64,
+        csrf: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        ADMINS.create(&self.db, id_hash, admin_id, csrf, now)
+    }
+
+    fn session(&self, id_hash: &[u8]) -> Result<Option<crate::Session>> {
+        ADMINS.get(&self.db, id_hash)
+    }
+
+    fn touch_session(&self, id_hash: &[u8], now: DateTime<Utc>) -> Result<()> {
+        ADMINS.touch(&self.db, id_hash, now)
+    }
+
+    fn delete_session(&self, id_hash: &[u8]) -> Result<()> {
+        ADMINS.delete(&self.db, id_hash)
+    }
 }
 
 #[cfg(test)]

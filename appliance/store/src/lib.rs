@@ -24,12 +24,12 @@ pub use appointments::{Appointment, Document, NewAppointment, NewDocument, Note,
 pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{
-    AdminSession, Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem,
-    PushRefusal, StationFigures,
+    Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
+    StationFigures,
 };
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, NewReminder, OutboxMessage, OutboxStatus};
-pub use sessions::Session;
+pub use sessions::{Session, Sessions};
 /// The counters of a day, as they cross the federation wire and as the hub sums them.
 pub use vappoint_wire::federation::DayCounts;
 

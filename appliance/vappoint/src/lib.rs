@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod console;
+mod db;
 pub mod discovery;
 pub mod federation;
 pub mod hub;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::{AppointmentStatus, ReasonCategory, Schedule, WeeklyHours};
+use vappoint_store::Sessions;
 use vappoint_store::{
     NewAppointment, NewDocument, NewMail, NewOfficer, NewReminder, OutboxStatus, Reschedule, Store,
     StoreError,

@@ -9,12 +9,14 @@ use std::sync::LazyLock;
 use axum::http::HeaderMap;
 use chrono::Utc;
 use serde::Deserialize;
+use vappoint_store::Sessions;
 
 use super::cookies::{self, CookieJar};
 use super::csrf::pre_session_matches;
 use super::error::ConsoleError;
 use super::password::{hash_password, verify_password};
 use super::session::{Account, Session};
+use crate::db;
 use crate::secrets::{random_id, sha256};
 
 /// The login form as sent.
@@ -79,18 +81,18 @@ pub async fn log_in<A: Account>(
     };
     // Rotate: whatever session this browser had ends; the new one gets a new id.
     if let Some(old) = cookies::session_id(headers, A::SESSION_COOKIE)
-        && let Err(e) = A::end_session(state, sha256(old)).await
+        && let Err(e) = {
+            let h = sha256(old);
+            db::blocking(A::store(state), move |s| s.delete_session(&h)).await
+        }
     {
         tracing::warn!(error = %e, "ending the session a login replaces");
     }
     let id = random_id();
-    A::create_session(
-        state,
-        sha256(&id),
-        account.account_id,
-        random_id(),
-        Utc::now(),
-    )
+    let (hash, account_id, csrf) = (sha256(&id), account.account_id, random_id());
+    db::blocking(A::store(state), move |s| {
+        s.create_session(&hash, account_id, &csrf, Utc::now())
+    })
     .await?;
     let cookies = CookieJar::new()
         .add(cookies::host(A::SESSION_COOKIE, id))

@@ -6,25 +6,18 @@
 
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::Response;
-use chrono::{DateTime, Duration, Utc};
-use vappoint_store::StoreError;
+use chrono::{Duration, Utc};
+use vappoint_store::{Sessions, StoreError};
 
 use super::cookies;
 use crate::config::SessionConfig;
+use crate::db;
 use crate::secrets::sha256;
-
-/// A session as the store keeps it.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub account_id: i64,
-    pub csrf: String,
-    pub created_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-}
 
 /// What login checks a password against.
 #[derive(Debug, Clone)]
@@ -44,23 +37,9 @@ pub trait Account: Sized + Send + Sync + 'static {
     const LOGIN_COOKIE: &'static str;
 
     fn config(state: &Self::State) -> &SessionConfig;
-    fn find_session(
-        state: &Self::State,
-        hash: Vec<u8>,
-    ) -> impl Future<Output = Db<Option<Stored>>> + Send;
-    fn create_session(
-        state: &Self::State,
-        hash: Vec<u8>,
-        account_id: i64,
-        csrf: String,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Db<()>> + Send;
-    fn touch_session(
-        state: &Self::State,
-        hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Db<()>> + Send;
-    fn end_session(state: &Self::State, hash: Vec<u8>) -> impl Future<Output = Db<()>> + Send;
+    /// The database that holds this console's sessions.
+    type Store: Sessions;
+    fn store(state: &Self::State) -> &Arc<Self::Store>;
     /// The account a live session belongs to; `None` when it may no longer log in.
     fn load(state: &Self::State, account_id: i64) -> impl Future<Output = Db<Option<Self>>> + Send;
     /// The password hash of the account with this email, if there is one.
@@ -105,7 +84,12 @@ impl<A: Account> FromRequestParts<A::State> for Session<A> {
         let Some(hash) = cookies::session_id(&parts.headers, A::SESSION_COOKIE).map(sha256) else {
             return Err(A::login_required(parts));
         };
-        let stored = match A::find_session(state, hash.clone()).await {
+        let stored = match db::blocking(A::store(state), {
+            let h = hash.clone();
+            move |s| s.session(&h)
+        })
+        .await
+        {
             Ok(Some(s)) => s,
             Ok(None) => return Err(A::login_required(parts)),
             Err(e) => {
@@ -118,7 +102,7 @@ impl<A: Account> FromRequestParts<A::State> for Session<A> {
         let idle = Duration::from_std(cfg.idle).unwrap_or(Duration::minutes(30));
         let max = Duration::from_std(cfg.max).unwrap_or(Duration::hours(12));
         if now - stored.last_seen_at > idle || now - stored.created_at > max {
-            if let Err(e) = A::end_session(state, hash).await {
+            if let Err(e) = db::blocking(A::store(state), move |s| s.delete_session(&hash)).await {
                 log_failure("ending an expired console session", &e);
             }
             return Err(A::login_required(parts));
@@ -132,7 +116,12 @@ impl<A: Account> FromRequestParts<A::State> for Session<A> {
             }
         };
         // A failed touch costs the person at most an early logout; the request goes on.
-        if let Err(e) = A::touch_session(state, hash.clone(), now).await {
+        if let Err(e) = db::blocking(A::store(state), {
+            let h = hash.clone();
+            move |s| s.touch_session(&h, now)
+        })
+        .await
+        {
             log_failure("touching a console session", &e);
         }
         parts.extensions.insert(Checked {
@@ -150,7 +139,10 @@ impl<A: Account> FromRequestParts<A::State> for Session<A> {
 impl<A: Account> Session<A> {
     /// Ends this session (logout); the caller clears the cookie.
     pub async fn end(&self, state: &A::State) {
-        if let Err(e) = A::end_session(state, self.id_hash.clone()).await {
+        if let Err(e) = {
+            let h = self.id_hash.clone();
+            db::blocking(A::store(state), move |s| s.delete_session(&h)).await
+        } {
             log_failure("ending a console session", &e);
         }
     }

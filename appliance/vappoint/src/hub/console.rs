@@ -11,10 +11,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use vappoint_store::StoreError;
+use vappoint_store::{HubStore, StoreError};
 
 use super::report::{self, Table};
 use super::{HubApp, error};
@@ -22,7 +22,7 @@ use crate::config::SessionConfig;
 use crate::console::cookies::CookieJar;
 use crate::console::csrf::{Empty, pre_session_csrf};
 use crate::console::login::{Login, LoginForm, log_in, log_out};
-use crate::console::session::{ConsoleState, Credentials, Stored};
+use crate::console::session::{ConsoleState, Credentials};
 use crate::console::{Account, ConsoleError, CsrfForm, Session};
 use crate::site::html_response;
 
@@ -71,37 +71,10 @@ impl Account for HubAdmin {
         &h.config.sessions
     }
 
-    async fn find_session(h: &Arc<HubApp>, hash: Vec<u8>) -> Result<Option<Stored>, StoreError> {
-        let s = h.db(move |s| s.admin_session(&hash)).await?;
-        Ok(s.map(|s| Stored {
-            account_id: s.admin_id,
-            csrf: s.csrf,
-            created_at: s.created_at,
-            last_seen_at: s.last_seen_at,
-        }))
-    }
+    type Store = HubStore;
 
-    async fn create_session(
-        h: &Arc<HubApp>,
-        hash: Vec<u8>,
-        admin: i64,
-        csrf: String,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        h.db(move |s| s.create_admin_session(&hash, admin, &csrf, now))
-            .await
-    }
-
-    async fn touch_session(
-        h: &Arc<HubApp>,
-        hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        h.db(move |s| s.touch_admin_session(&hash, now)).await
-    }
-
-    async fn end_session(h: &Arc<HubApp>, hash: Vec<u8>) -> Result<(), StoreError> {
-        h.db(move |s| s.delete_admin_session(&hash)).await
+    fn store(state: &Self::State) -> &Arc<HubStore> {
+        &state.store
     }
 
     async fn load(_: &Arc<HubApp>, id: i64) -> Result<Option<HubAdmin>, StoreError> {

@@ -47,11 +47,7 @@ impl HubApp {
         T: Send + 'static,
         F: FnOnce(&HubStore) -> Result<T, StoreError> + Send + 'static,
     {
-        let store = self.store.clone();
-        match tokio::task::spawn_blocking(move || f(&store)).await {
-            Ok(r) => r,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
+        crate::db::blocking(&self.store, f).await
     }
 }
 

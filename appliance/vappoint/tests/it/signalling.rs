@@ -16,7 +16,7 @@ use vappoint::server::ServeArgs;
 use vappoint::station::{Running, start};
 use vappoint_bridge::{Candidate, LegEvent};
 use vappoint_domain::{AppointmentStatus, ReasonCategory};
-use vappoint_store::{NewAppointment, NewMail, NewOfficer};
+use vappoint_store::{NewAppointment, NewMail, NewOfficer, Sessions};
 use vappoint_wire::signal::{self, ServerMsg};
 
 use crate::client::{CHROME, Client, FIREFOX};

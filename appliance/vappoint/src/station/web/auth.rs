@@ -11,16 +11,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use fluent_bundle::{FluentArgs, FluentValue};
 use serde_json::json;
-use vappoint_store::{Officer, StoreError};
+use vappoint_store::{Officer, Store, StoreError};
 
 use super::officer::{page, see_other, with_status};
 use crate::config::SessionConfig;
 use crate::console::csrf::{Empty, pre_session_csrf};
 use crate::console::login::{Login, LoginForm, log_in, log_out};
-use crate::console::session::{ConsoleState, Credentials, Stored};
+use crate::console::session::{ConsoleState, Credentials};
 use crate::console::{Account, ConsoleError, CsrfForm, Session};
 use crate::site::lang_of;
 use crate::station::app::App;
@@ -49,37 +48,10 @@ impl Account for Officer {
         &app.config.sessions
     }
 
-    async fn find_session(app: &Arc<App>, hash: Vec<u8>) -> Result<Option<Stored>, StoreError> {
-        let s = app.db(move |s| s.session(&hash)).await?;
-        Ok(s.map(|s| Stored {
-            account_id: s.officer_id,
-            csrf: s.csrf,
-            created_at: s.created_at,
-            last_seen_at: s.last_seen_at,
-        }))
-    }
+    type Store = Store;
 
-    async fn create_session(
-        app: &Arc<App>,
-        hash: Vec<u8>,
-        officer: i64,
-        csrf: String,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        app.db(move |s| s.create_session(&hash, officer, &csrf, now))
-            .await
-    }
-
-    async fn touch_session(
-        app: &Arc<App>,
-        hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        app.db(move |s| s.touch_session(&hash, now)).await
-    }
-
-    async fn end_session(app: &Arc<App>, hash: Vec<u8>) -> Result<(), StoreError> {
-        app.db(move |s| s.delete_session(&hash)).await
+    fn store(state: &Self::State) -> &Arc<Store> {
+        &state.store
     }
 
     async fn load(app: &Arc<App>, id: i64) -> Result<Option<Officer>, StoreError> {
