@@ -298,18 +298,8 @@ pub async fn cancel(app: &Arc<App>, link: &str, now: DateTime<Utc>) -> Result<()
     let mail = compose(
         app,
         &Compose {
-            kind: MailKind::Cancelled,
-            reference: &a.reference,
-            name: &a.name,
-            email: &a.email,
-            lang: &a.lang,
-            category: a.reason_category,
-            start: a.start,
-            end: a.end,
             sequence: a.sequence + 1,
-            officer: &officer,
-            link,
-            token: None,
+            ..Compose::about(MailKind::Cancelled, &a, &officer, link)
         },
     )?;
     app.db(move |s| s.cancel(a.id, &mail, now)).await?;
@@ -331,18 +321,11 @@ pub async fn reschedule(
     let token = Secrets::new_token();
     let hash = link_hash(link);
     let about = Compose {
-        kind: MailKind::Moved,
-        reference: &a.reference,
-        name: &a.name,
-        email: &a.email,
-        lang: &a.lang,
-        category: a.reason_category,
         start: slot.start,
         end: slot.end,
         sequence: a.sequence + 1,
-        officer: &officer,
-        link,
         token: Some(&token),
+        ..Compose::about(MailKind::Moved, &a, &officer, link)
     };
     let mail = compose(app, &about)?;
     let to = Reschedule {
@@ -415,18 +398,8 @@ pub async fn new_token(app: &Arc<App>, link: &str, now: DateTime<Utc>) -> Result
     let mail = compose(
         app,
         &Compose {
-            kind: MailKind::Token,
-            reference: &a.reference,
-            name: &a.name,
-            email: &a.email,
-            lang: &a.lang,
-            category: a.reason_category,
-            start: a.start,
-            end: a.end,
-            sequence: a.sequence,
-            officer: &officer,
-            link,
             token: Some(&token),
+            ..Compose::about(MailKind::Token, &a, &officer, link)
         },
     )?;
     app.db(move |s| s.reissue_token(id, &mac, &mail, now))

@@ -8,7 +8,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use serde_json::json;
 use vappoint_domain::ReasonCategory;
-use vappoint_store::{NewMail, Officer};
+use vappoint_store::{Appointment, NewMail, Officer};
 
 use crate::station::app::App;
 use crate::ui::{fmt_date, fmt_time};
@@ -52,6 +52,27 @@ pub struct Compose<'a> {
     /// The citizen's link id (from the booking or the request carrying it).
     pub link: &'a str,
     pub token: Option<&'a str>,
+}
+
+impl<'a> Compose<'a> {
+    /// A message of `kind` about the stored appointment `a` as it stands (its time, its
+    /// calendar sequence), with no token; callers change what the message changes.
+    pub fn about(kind: MailKind, a: &'a Appointment, officer: &'a Officer, link: &'a str) -> Self {
+        Compose {
+            kind,
+            reference: &a.reference,
+            name: &a.name,
+            email: &a.email,
+            lang: &a.lang,
+            category: a.reason_category,
+            start: a.start,
+            end: a.end,
+            sequence: a.sequence,
+            officer,
+            link,
+            token: None,
+        }
+    }
 }
 
 fn host_of(url: &str) -> &str {

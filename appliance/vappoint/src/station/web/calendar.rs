@@ -28,23 +28,7 @@ async fn ics(ctx: Ctx, Path(link): Path<String>) -> Response {
         AppointmentStatus::Cancelled => MailKind::Cancelled,
         _ => MailKind::Booked,
     };
-    let (text, method) = calendar(
-        &ctx.app,
-        &Compose {
-            kind,
-            reference: &a.reference,
-            name: &a.name,
-            email: &a.email,
-            lang: &a.lang,
-            category: a.reason_category,
-            start: a.start,
-            end: a.end,
-            sequence: a.sequence,
-            officer: &officer,
-            link: &link,
-            token: None,
-        },
-    );
+    let (text, method) = calendar(&ctx.app, &Compose::about(kind, &a, &officer, &link));
     (
         [
             (
