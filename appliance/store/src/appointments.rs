@@ -5,13 +5,13 @@ use rusqlite::{OptionalExtension, Row, params};
 use vappoint_domain::{AppointmentStatus, DocumentKind, Outcome, ReasonCategory};
 
 use crate::outbox::{NewMail, NewReminder, drop_reminder, insert_mail, insert_reminder};
-use crate::{Result, Store, StoreError, conflict_on, from_ts, ts};
+use crate::{AppointmentId, OfficerId, Result, Store, StoreError, conflict_on, from_ts, ts};
 
 #[derive(Debug, Clone)]
 pub struct Appointment {
-    pub id: i64,
+    pub id: AppointmentId,
     pub reference: String,
-    pub officer_id: i64,
+    pub officer_id: OfficerId,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub local_day: NaiveDate,
@@ -42,7 +42,7 @@ impl Appointment {
 pub struct NewAppointment {
     pub reference: String,
     pub link_hash: Vec<u8>,
-    pub officer_id: i64,
+    pub officer_id: OfficerId,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub local_day: NaiveDate,
@@ -70,7 +70,7 @@ pub struct NewDocument {
 #[derive(Debug, Clone)]
 pub struct Document {
     pub id: i64,
-    pub appointment_id: i64,
+    pub appointment_id: AppointmentId,
     pub file_name: String,
     pub kind: DocumentKind,
     pub size: u64,
@@ -172,7 +172,7 @@ impl Store {
     ) -> Result<(Appointment, bool)> {
         self.write(|tx| {
             if let Some(key) = idempotency_key {
-                let seen: Option<i64> = tx
+                let seen: Option<AppointmentId> = tx
                     .query_row("SELECT appointment_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
                     .optional()?;
                 if let Some(id) = seen {
@@ -190,7 +190,7 @@ impl Store {
                 ],
             )
             .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))?;
-            let id = tx.last_insert_rowid();
+            let id = AppointmentId(tx.last_insert_rowid());
             tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
             let mut st = tx.prepare_cached(
                 "INSERT INTO documents(appointment_id, ordinal, file_name, kind, size, sha256, stored_name)
@@ -213,7 +213,7 @@ impl Store {
         })
     }
 
-    pub fn appointment(&self, id: i64) -> Result<Appointment> {
+    pub fn appointment(&self, id: AppointmentId) -> Result<Appointment> {
         self.read(|c| one(c, "id = ?1", [id]))
     }
 
@@ -229,7 +229,7 @@ impl Store {
     pub fn day_appointments(
         &self,
         day: NaiveDate,
-        officer_id: Option<i64>,
+        officer_id: Option<OfficerId>,
     ) -> Result<Vec<Appointment>> {
         self.read(|c| {
             let sql = format!(
@@ -245,7 +245,7 @@ impl Store {
     /// Start times of the officer's booked slots in `from..to`.
     pub fn booked_starts(
         &self,
-        officer_id: i64,
+        officer_id: OfficerId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<DateTime<Utc>>> {
@@ -264,7 +264,7 @@ impl Store {
     }
 
     /// Cancels a booked appointment and queues the mail saying so.
-    pub fn cancel(&self, id: i64, mail: &NewMail, now: DateTime<Utc>) -> Result<()> {
+    pub fn cancel(&self, id: AppointmentId, mail: &NewMail, now: DateTime<Utc>) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE appointments SET status = 'cancelled', cancelled_at = ?2, sequence = sequence + 1
@@ -282,7 +282,7 @@ impl Store {
     /// Moves a booked appointment to another slot with a fresh token, and queues the mail.
     pub fn reschedule(
         &self,
-        id: i64,
+        id: AppointmentId,
         to: &Reschedule,
         mail: &NewMail,
         now: DateTime<Utc>,
@@ -311,7 +311,7 @@ impl Store {
 
     /// Takes one try of the token, atomically, before the token is checked: `None` once all
     /// tries are used, else the number of tries taken (so parallel guesses cannot exceed it).
-    pub fn take_token_try(&self, id: i64, max_tries: u32) -> Result<Option<u32>> {
+    pub fn take_token_try(&self, id: AppointmentId, max_tries: u32) -> Result<Option<u32>> {
         self.write(|tx| {
             Ok(tx
                 .query_row(
@@ -326,7 +326,7 @@ impl Store {
 
     /// Marks the citizen as arrived (the right token was given): keeps the first arrival
     /// time and gives back the tries.
-    pub fn check_in(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub fn check_in(&self, id: AppointmentId, now: DateTime<Utc>) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE appointments SET checked_in_at = coalesce(checked_in_at, ?2), token_tries = 0 WHERE id = ?1",
@@ -337,7 +337,7 @@ impl Store {
     }
 
     /// When tokens were issued for an appointment, newest first.
-    pub fn token_issues(&self, id: i64) -> Result<Vec<DateTime<Utc>>> {
+    pub fn token_issues(&self, id: AppointmentId) -> Result<Vec<DateTime<Utc>>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT issued_at FROM token_issues WHERE appointment_id = ?1 ORDER BY issued_at DESC LIMIT 20",
@@ -350,7 +350,7 @@ impl Store {
     /// Replaces the token (the old one stops working) and queues the mail carrying the new one.
     pub fn reissue_token(
         &self,
-        id: i64,
+        id: AppointmentId,
         token_mac: &[u8],
         mail: &NewMail,
         now: DateTime<Utc>,
@@ -367,9 +367,9 @@ impl Store {
 
     pub fn set_outcome(
         &self,
-        id: i64,
+        id: AppointmentId,
         outcome: Option<Outcome>,
-        officer_id: i64,
+        officer_id: OfficerId,
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(|tx| {
@@ -381,7 +381,13 @@ impl Store {
         })
     }
 
-    pub fn add_note(&self, id: i64, officer_id: i64, body: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn add_note(
+        &self,
+        id: AppointmentId,
+        officer_id: OfficerId,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO notes(appointment_id, officer_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -391,7 +397,7 @@ impl Store {
         })
     }
 
-    pub fn notes(&self, id: i64) -> Result<Vec<Note>> {
+    pub fn notes(&self, id: AppointmentId) -> Result<Vec<Note>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT o.name, n.body, n.created_at FROM notes n JOIN officers o ON o.id = n.officer_id
@@ -404,7 +410,7 @@ impl Store {
         })
     }
 
-    pub fn documents(&self, appointment_id: i64) -> Result<Vec<Document>> {
+    pub fn documents(&self, appointment_id: AppointmentId) -> Result<Vec<Document>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT id, appointment_id, file_name, kind, size, stored_name FROM documents

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use vappoint_domain::AppointmentStatus;
 
-use crate::{Result, Store, from_ts, ts};
+use crate::{AppointmentId, OfficerId, Result, Store, from_ts, ts};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
-    pub appointment_id: i64,
-    pub officer_id: i64,
+    pub appointment_id: AppointmentId,
+    pub officer_id: OfficerId,
     pub admitted_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -32,7 +32,7 @@ pub struct CallEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallStep {
     Admitted {
-        officer_id: i64,
+        officer_id: OfficerId,
         planned_seconds: i64,
     },
     Started,
@@ -53,7 +53,7 @@ impl Store {
     pub fn create_join_session(
         &self,
         id_hash: &[u8],
-        appointment_id: i64,
+        appointment_id: AppointmentId,
         now: DateTime<Utc>,
     ) -> Result<()> {
         self.write(|tx| {
@@ -66,7 +66,7 @@ impl Store {
     }
 
     /// The appointment a join session belongs to.
-    pub fn join_session(&self, id_hash: &[u8]) -> Result<Option<i64>> {
+    pub fn join_session(&self, id_hash: &[u8]) -> Result<Option<AppointmentId>> {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT appointment_id FROM join_sessions WHERE id_hash = ?1",
@@ -80,7 +80,7 @@ impl Store {
     /// Records one step of an appointment's call, and logs it.
     pub fn record_call(
         &self,
-        appointment_id: i64,
+        appointment_id: AppointmentId,
         step: &CallStep,
         actor: &str,
         now: DateTime<Utc>,
@@ -136,7 +136,7 @@ impl Store {
         })
     }
 
-    pub fn call(&self, appointment_id: i64) -> Result<Option<CallRecord>> {
+    pub fn call(&self, appointment_id: AppointmentId) -> Result<Option<CallRecord>> {
         self.read(|c| {
             Ok(c.query_row(
                 "SELECT appointment_id, officer_id, admitted_at, started_at, ended_at, planned_seconds, adjusted_seconds,
@@ -160,7 +160,7 @@ impl Store {
         })
     }
 
-    pub fn call_events(&self, appointment_id: i64) -> Result<Vec<CallEvent>> {
+    pub fn call_events(&self, appointment_id: AppointmentId) -> Result<Vec<CallEvent>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT at, kind, actor, detail FROM call_events WHERE appointment_id = ?1 ORDER BY at, id",

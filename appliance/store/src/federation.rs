@@ -6,12 +6,13 @@ use chrono_tz::Tz;
 use rusqlite::{OptionalExtension, params};
 use vappoint_wire::federation::DayCounts;
 
-use crate::{Result, Store, ts};
+use crate::{OfficerId, Result, Store, ts};
 
 /// One officer's figures for one local day. Counts and sums only: no citizen appears here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DailyFigures {
     pub day: NaiveDate,
+    /// An `i64`, not an `OfficerId`: the hub keeps these figures for other stations' officers.
     pub officer_id: i64,
     pub counts: DayCounts,
 }
@@ -26,7 +27,7 @@ pub struct QueuedMessage {
 
 fn figures(
     tx: &rusqlite::Transaction,
-    officer_id: i64,
+    officer_id: OfficerId,
     day: NaiveDate,
     tz: Tz,
 ) -> Result<DailyFigures> {
@@ -71,7 +72,7 @@ fn figures(
     }
     Ok(DailyFigures {
         day,
-        officer_id,
+        officer_id: officer_id.0,
         counts: f,
     })
 }
@@ -105,7 +106,7 @@ impl Store {
         encode: impl Fn(&DailyFigures) -> String,
     ) -> Result<usize> {
         self.write(|tx| {
-            let dirty: Vec<(i64, String)> = {
+            let dirty: Vec<(OfficerId, String)> = {
                 let mut st = tx.prepare_cached(
                     "SELECT officer_id, day FROM federation_dirty ORDER BY day, officer_id",
                 )?;
@@ -136,7 +137,12 @@ impl Store {
     }
 
     /// The figures of one officer's day as they are now.
-    pub fn daily_figures(&self, officer_id: i64, day: NaiveDate, tz: Tz) -> Result<DailyFigures> {
+    pub fn daily_figures(
+        &self,
+        officer_id: OfficerId,
+        day: NaiveDate,
+        tz: Tz,
+    ) -> Result<DailyFigures> {
         self.write(|tx| figures(tx, officer_id, day, tz))
     }
 

@@ -9,6 +9,7 @@ mod appointments;
 mod calls;
 mod federation;
 mod hub;
+mod ids;
 mod migrate;
 mod officers;
 mod outbox;
@@ -27,6 +28,7 @@ pub use hub::{
     Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
     StationFigures,
 };
+pub use ids::{AppointmentId, OfficerId};
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, NewReminder, OutboxMessage, OutboxStatus};
 pub use sessions::{Session, Sessions};

@@ -6,11 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Row, params};
 use vappoint_domain::{Schedule, WeeklyHours};
 
-use crate::{Result, Store, StoreError, conflict_on, from_ts, ts};
+use crate::{OfficerId, Result, Store, StoreError, conflict_on, from_ts, ts};
 
 #[derive(Debug, Clone)]
 pub struct Officer {
-    pub id: i64,
+    pub id: OfficerId,
     pub name: String,
     pub rank: String,
     pub email: String,
@@ -94,7 +94,7 @@ fn load(
 }
 
 impl Store {
-    pub fn add_officer(&self, o: &NewOfficer, now: DateTime<Utc>) -> Result<i64> {
+    pub fn add_officer(&self, o: &NewOfficer, now: DateTime<Utc>) -> Result<OfficerId> {
         self.write(|tx| insert_officer(tx, o, now))
     }
 
@@ -111,7 +111,7 @@ impl Store {
         admin: &NewOfficer,
         settings: &[(String, String)],
         now: DateTime<Utc>,
-    ) -> Result<i64> {
+    ) -> Result<OfficerId> {
         self.write(|tx| {
             if admins(tx)? > 0 {
                 return Err(StoreError::Conflict("already_set_up"));
@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// An officer by id, removed ones included (old appointments still name them).
-    pub fn officer(&self, id: i64) -> Result<Officer> {
+    pub fn officer(&self, id: OfficerId) -> Result<Officer> {
         self.read(|c| load(c, "id = ?1", [id])?.pop().ok_or(StoreError::NotFound))
     }
 
@@ -153,7 +153,13 @@ impl Store {
     }
 
     /// Changes name, rank and admin rights. Refuses to leave the station without an admin.
-    pub fn update_officer(&self, id: i64, name: &str, rank: &str, is_admin: bool) -> Result<()> {
+    pub fn update_officer(
+        &self,
+        id: OfficerId,
+        name: &str,
+        rank: &str,
+        is_admin: bool,
+    ) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE officers SET name = ?2, rank = ?3, is_admin = ?4 WHERE id = ?1 AND active = 1",
@@ -168,7 +174,12 @@ impl Store {
 
     /// Sets an active officer's password and ends their sessions, all but `keep` (the
     /// session the officer changed it from, so they stay logged in there).
-    pub fn set_password(&self, id: i64, password_hash: &str, keep: Option<&[u8]>) -> Result<()> {
+    pub fn set_password(
+        &self,
+        id: OfficerId,
+        password_hash: &str,
+        keep: Option<&[u8]>,
+    ) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE officers SET password_hash = ?2 WHERE id = ?1 AND active = 1",
@@ -186,7 +197,7 @@ impl Store {
         })
     }
 
-    pub fn set_schedule(&self, id: i64, schedule: &Schedule) -> Result<()> {
+    pub fn set_schedule(&self, id: OfficerId, schedule: &Schedule) -> Result<()> {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE officers SET hours = ?2, slot_minutes = ?3 WHERE id = ?1 AND active = 1",
@@ -208,7 +219,7 @@ impl Store {
     /// Removes an officer from the station. Refused while they still have booked
     /// appointments ahead (those citizens would be left waiting for nobody) and when they
     /// are the last admin.
-    pub fn remove_officer(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub fn remove_officer(&self, id: OfficerId, now: DateTime<Utc>) -> Result<()> {
         self.write(|tx| {
             let ahead: i64 = tx.query_row(
                 "SELECT count(*) FROM appointments WHERE officer_id = ?1 AND status = 'booked' AND end_at > ?2",
@@ -229,7 +240,10 @@ impl Store {
 }
 
 /// The schedule of an officer, inside a transaction (for the figures of a day).
-pub(crate) fn schedule_of(tx: &rusqlite::Transaction, officer_id: i64) -> Result<Option<Schedule>> {
+pub(crate) fn schedule_of(
+    tx: &rusqlite::Transaction,
+    officer_id: OfficerId,
+) -> Result<Option<Schedule>> {
     Ok(load(tx, "id = ?1", [officer_id])?.pop().map(|o| o.schedule))
 }
 
@@ -245,14 +259,18 @@ fn ensure_admin_left(tx: &rusqlite::Transaction) -> Result<()> {
     Ok(())
 }
 
-fn insert_officer(tx: &rusqlite::Transaction, o: &NewOfficer, now: DateTime<Utc>) -> Result<i64> {
+fn insert_officer(
+    tx: &rusqlite::Transaction,
+    o: &NewOfficer,
+    now: DateTime<Utc>,
+) -> Result<OfficerId> {
     tx.execute(
         "INSERT INTO officers(name, rank, email, password_hash, is_admin, hours, slot_minutes, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![o.name, o.rank, o.email, o.password_hash, o.is_admin, o.hours.to_string(), o.slot_minutes, ts(now)],
     )
     .map_err(|e| conflict_on(e, &[("officers.email", "email_taken")]))?;
-    Ok(tx.last_insert_rowid())
+    Ok(OfficerId(tx.last_insert_rowid()))
 }
 
 fn admins(c: &rusqlite::Connection) -> Result<u32> {

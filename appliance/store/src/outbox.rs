@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Row, params};
 
-use crate::{Result, Store, StoreError, from_ts, ts};
+use crate::{AppointmentId, Result, Store, StoreError, from_ts, ts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxStatus {
@@ -57,7 +57,7 @@ pub struct NewReminder {
 pub struct OutboxMessage {
     pub id: i64,
     pub message_id: String,
-    pub appointment_id: Option<i64>,
+    pub appointment_id: Option<AppointmentId>,
     pub kind: String,
     pub to_addr: String,
     pub sealed: Option<Vec<u8>>,
@@ -71,7 +71,7 @@ pub struct OutboxMessage {
 pub(crate) fn insert_mail(
     tx: &rusqlite::Transaction,
     m: &NewMail,
-    appointment: Option<i64>,
+    appointment: Option<AppointmentId>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     tx.execute(
@@ -84,7 +84,7 @@ pub(crate) fn insert_mail(
 
 pub(crate) fn insert_reminder(
     tx: &rusqlite::Transaction,
-    appointment: i64,
+    appointment: AppointmentId,
     r: &NewReminder,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -105,7 +105,7 @@ pub(crate) fn insert_reminder(
 
 /// Drops an appointment's reminder, whether still waiting or already released into the
 /// outbox but not yet delivered: it names a time that no longer holds.
-pub(crate) fn drop_reminder(tx: &rusqlite::Transaction, appointment: i64) -> Result<()> {
+pub(crate) fn drop_reminder(tx: &rusqlite::Transaction, appointment: AppointmentId) -> Result<()> {
     tx.execute(
         "DELETE FROM reminders WHERE appointment_id = ?1",
         [appointment],
@@ -218,7 +218,7 @@ impl Store {
 
     /// When an appointment's reminder is due, if one is waiting (for the officer's view and
     /// tests).
-    pub fn reminder_due(&self, appointment: i64) -> Result<Option<DateTime<Utc>>> {
+    pub fn reminder_due(&self, appointment: AppointmentId) -> Result<Option<DateTime<Utc>>> {
         use rusqlite::OptionalExtension;
         self.read(|c| {
             let t: Option<i64> = c

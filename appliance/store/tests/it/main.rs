@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::{AppointmentStatus, ReasonCategory, Schedule, WeeklyHours};
 use vappoint_store::Sessions;
 use vappoint_store::{
-    NewAppointment, NewDocument, NewMail, NewOfficer, NewReminder, OutboxStatus, Reschedule, Store,
-    StoreError,
+    NewAppointment, NewDocument, NewMail, NewOfficer, NewReminder, OfficerId, OutboxStatus,
+    Reschedule, Store, StoreError,
 };
 
 fn now() -> DateTime<Utc> {
@@ -21,7 +21,7 @@ fn store() -> (tempfile::TempDir, Store) {
     (dir, s)
 }
 
-fn officer(s: &Store, email: &str, admin: bool) -> i64 {
+fn officer(s: &Store, email: &str, admin: bool) -> OfficerId {
     s.add_officer(
         &NewOfficer {
             name: "Vijay Patil".into(),
@@ -37,7 +37,7 @@ fn officer(s: &Store, email: &str, admin: bool) -> i64 {
     .unwrap()
 }
 
-fn appointment(officer_id: i64, start: &str, email: &str, n: u8) -> NewAppointment {
+fn appointment(officer_id: OfficerId, start: &str, email: &str, n: u8) -> NewAppointment {
     let start: DateTime<Utc> = start.parse().unwrap();
     NewAppointment {
         reference: format!("PS-REF{n:03}"),
@@ -443,7 +443,7 @@ fn schedules_round_trip_with_days_off() {
 fn sessions_expire_by_purge() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", false);
-    s.create_session(b"h1", o, "csrf", now()).unwrap();
+    s.create_session(b"h1", o.0, "csrf", now()).unwrap();
     assert_eq!(s.session(b"h1").unwrap().unwrap().csrf, "csrf");
     s.purge_sessions(now() + Duration::seconds(1), now() - Duration::hours(1))
         .unwrap();
@@ -456,9 +456,9 @@ fn a_new_password_ends_every_other_session() {
     let o = officer(&s, "a@x.in", true);
     let other = officer(&s, "b@x.in", false);
     for h in [b"mine".as_slice(), b"phone", b"laptop"] {
-        s.create_session(h, o, "csrf", now()).unwrap();
+        s.create_session(h, o.0, "csrf", now()).unwrap();
     }
-    s.create_session(b"theirs", other, "csrf", now()).unwrap();
+    s.create_session(b"theirs", other.0, "csrf", now()).unwrap();
 
     s.set_password(o, "new-hash", Some(b"mine")).unwrap();
     assert!(s.session(b"mine").unwrap().is_some());
@@ -471,7 +471,7 @@ fn a_new_password_ends_every_other_session() {
     s.set_password(o, "reset-hash", None).unwrap();
     assert!(s.session(b"mine").unwrap().is_none());
     assert!(matches!(
-        s.set_password(9999, "h", None),
+        s.set_password(OfficerId(9999), "h", None),
         Err(StoreError::NotFound)
     ));
 }

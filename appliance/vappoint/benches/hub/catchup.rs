@@ -47,7 +47,7 @@ pub(crate) fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
     let app = station.app.clone();
     let mut officers = Vec::new();
     for i in 0..n_officers {
-        officers.push(app.store.add_officer(
+        let id = app.store.add_officer(
             &vappoint_store::NewOfficer {
                 name: format!("Officer {}", i + 1),
                 rank: RANKS[i % RANKS.len()].into(),
@@ -58,7 +58,9 @@ pub(crate) fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
                 slot_minutes: 15,
             },
             Utc::now(),
-        )?);
+        )?;
+        // The federation bodies below carry the wire's plain ids.
+        officers.push(id.0);
     }
     let code = vappoint::hub::admin::add_station(
         &hub_data,

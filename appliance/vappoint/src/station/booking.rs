@@ -12,7 +12,8 @@ use vappoint_domain::schedule::{SlotRefusal, bookable_slot};
 use vappoint_domain::token::{MAX_TRIES, TokenRefusal, may_reissue, may_try};
 use vappoint_domain::{AppointmentStatus, BookingForm, Slot};
 use vappoint_store::{
-    Appointment, Document, NewAppointment, NewReminder, Officer, Reschedule, StoreError,
+    Appointment, AppointmentId, Document, NewAppointment, NewReminder, Officer, OfficerId,
+    Reschedule, StoreError,
 };
 
 use crate::secrets::{Secrets, is_link, link_hash, new_link, new_reference};
@@ -131,7 +132,7 @@ fn parse_start(s: &str) -> Result<DateTime<Utc>, BookingError> {
 }
 
 /// The active officer with this id, or `UnknownOfficer`.
-pub async fn active_officer(app: &Arc<App>, id: i64) -> Result<Officer, BookingError> {
+pub async fn active_officer(app: &Arc<App>, id: OfficerId) -> Result<Officer, BookingError> {
     match app.db(move |s| s.officer(id)).await {
         Ok(o) if o.active => Ok(o),
         Ok(_) | Err(StoreError::NotFound) => Err(BookingError::UnknownOfficer),
@@ -175,7 +176,7 @@ async fn book_drawing(
     {
         return Err(invalid_field("idempotency_key", "invalid"));
     }
-    let officer_id: i64 = req
+    let officer_id: OfficerId = req
         .officer_id
         .trim()
         .parse()
@@ -348,7 +349,7 @@ pub async fn try_token(
     token: &str,
     ip: IpAddr,
     now: DateTime<Utc>,
-) -> Result<i64, BookingError> {
+) -> Result<AppointmentId, BookingError> {
     if !app.limits.token_try_from(ip) {
         return Err(BookingError::TooMany);
     }
@@ -416,7 +417,7 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
-    fn request(officer: i64, start: &str, email: &str) -> BookRequest {
+    fn request(officer: OfficerId, start: &str, email: &str) -> BookRequest {
         BookRequest {
             officer_id: officer.to_string(),
             start: start.into(),

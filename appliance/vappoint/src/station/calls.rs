@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use vappoint_bridge::{Bridge, LegEvent, Role};
 use vappoint_domain::AppointmentStatus;
 use vappoint_domain::call::{CallClock, EndedBy, after_call, estimate, presence};
-use vappoint_store::{Appointment, CallStep};
+use vappoint_store::{Appointment, AppointmentId, CallStep, OfficerId};
 use vappoint_wire::signal::{Candidate, QueueDocument, QueueEntry, ServerMsg, Timer};
 
 use crate::station::app::App;
@@ -56,7 +56,7 @@ struct Citizen {
 }
 
 struct Call {
-    officer_id: i64,
+    officer_id: OfficerId,
     /// The time the call gets when it connects: the slot's length, or what was left when
     /// the citizen was sent back to the waiting room.
     length: Duration,
@@ -72,11 +72,11 @@ struct Call {
 #[derive(Default)]
 struct State {
     next_conn: u64,
-    officers: HashMap<i64, Vec<(u64, Outbox)>>,
-    citizens: HashMap<i64, Citizen>,
-    calls: HashMap<i64, Call>,
+    officers: HashMap<OfficerId, Vec<(u64, Outbox)>>,
+    citizens: HashMap<AppointmentId, Citizen>,
+    calls: HashMap<AppointmentId, Call>,
     /// Time left of calls whose citizen was sent back to the waiting room, by appointment.
-    left: HashMap<i64, Duration>,
+    left: HashMap<AppointmentId, Duration>,
 }
 
 pub struct CallHub {
@@ -102,7 +102,7 @@ impl CallHub {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn send_officer(&self, officer_id: i64, msg: ServerMsg) {
+    fn send_officer(&self, officer_id: OfficerId, msg: ServerMsg) {
         if let Some(conns) = self.state().officers.get(&officer_id) {
             for (_, tx) in conns {
                 let _ = tx.try_send(msg.clone());
@@ -110,13 +110,13 @@ impl CallHub {
         }
     }
 
-    fn send_citizen(&self, appointment: i64, msg: ServerMsg) {
+    fn send_citizen(&self, appointment: AppointmentId, msg: ServerMsg) {
         if let Some(c) = self.state().citizens.get(&appointment) {
             let _ = c.tx.try_send(msg);
         }
     }
 
-    pub fn officer_joined(&self, officer_id: i64, tx: Outbox) -> u64 {
+    pub fn officer_joined(&self, officer_id: OfficerId, tx: Outbox) -> u64 {
         let mut s = self.state();
         s.next_conn += 1;
         let conn = s.next_conn;
@@ -124,7 +124,7 @@ impl CallHub {
         conn
     }
 
-    pub fn officer_left(&self, officer_id: i64, conn: u64) {
+    pub fn officer_left(&self, officer_id: OfficerId, conn: u64) {
         let mut s = self.state();
         if let Some(list) = s.officers.get_mut(&officer_id) {
             list.retain(|(c, _)| *c != conn);
@@ -135,7 +135,12 @@ impl CallHub {
     }
 
     /// A checked-in citizen opened the waiting room. A second tab replaces the first.
-    pub fn citizen_joined(&self, appointment: i64, tx: Outbox, now: DateTime<Utc>) -> u64 {
+    pub fn citizen_joined(
+        &self,
+        appointment: AppointmentId,
+        tx: Outbox,
+        now: DateTime<Utc>,
+    ) -> u64 {
         let mut s = self.state();
         s.next_conn += 1;
         let conn = s.next_conn;
@@ -145,7 +150,7 @@ impl CallHub {
     }
 
     /// Returns whether this connection was the citizen's current one.
-    pub fn citizen_left(&self, appointment: i64, conn: u64) -> bool {
+    pub fn citizen_left(&self, appointment: AppointmentId, conn: u64) -> bool {
         let mut s = self.state();
         if s.citizens.get(&appointment).is_some_and(|c| c.conn == conn) {
             s.citizens.remove(&appointment);
@@ -156,16 +161,27 @@ impl CallHub {
     }
 
     /// Tells the officer's console that someone started waiting (it plays a signal).
-    pub fn announce_arrival(&self, officer_id: i64, appointment: i64, name: String) {
-        self.send_officer(officer_id, ServerMsg::Arrived { appointment, name });
+    pub fn announce_arrival(
+        &self,
+        officer_id: OfficerId,
+        appointment: AppointmentId,
+        name: String,
+    ) {
+        self.send_officer(
+            officer_id,
+            ServerMsg::Arrived {
+                appointment: appointment.0,
+                name,
+            },
+        );
     }
 
     /// Officers with the console open.
-    pub fn officers_online(&self) -> Vec<i64> {
+    pub fn officers_online(&self) -> Vec<OfficerId> {
         self.state().officers.keys().copied().collect()
     }
 
-    fn end_time(&self, officer_id: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    fn end_time(&self, officer_id: OfficerId, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let s = self.state();
         s.calls
             .values()
@@ -181,7 +197,7 @@ impl CallHub {
 /// goes on when the database refuses; the gap in the record is logged, not dropped.
 async fn record(
     app: &Arc<App>,
-    appointment: i64,
+    appointment: AppointmentId,
     step: CallStep,
     by: &'static str,
     at: DateTime<Utc>,
@@ -190,13 +206,13 @@ async fn record(
         .db(move |s| s.record_call(appointment, &step, by, at))
         .await
     {
-        tracing::warn!(appointment, by, error = %e, "could not record a step of a call");
+        tracing::warn!(appointment = appointment.0, by, error = %e, "could not record a step of a call");
     }
 }
 
 /// Sends each waiting citizen of `officer_id` their place and estimate, and the officer the
 /// live list.
-pub async fn refresh(app: &Arc<App>, officer_id: i64) {
+pub async fn refresh(app: &Arc<App>, officer_id: OfficerId) {
     let now = Utc::now();
     let tz = app.tz();
     let today = now.with_timezone(&tz).date_naive();
@@ -207,14 +223,14 @@ pub async fn refresh(app: &Arc<App>, officer_id: i64) {
         Ok(day) => day,
         Err(e) => {
             // The pages keep their last list; the next change refreshes them again.
-            tracing::warn!(officer_id, error = %e, "could not refresh the waiting list");
+            tracing::warn!(officer_id = officer_id.0, error = %e, "could not refresh the waiting list");
             return;
         }
     };
     let hub = &app.calls;
     // Citizens who wait from an earlier day (the officer ran very late) are listed too.
     let mut appointments: Vec<Appointment> = day;
-    let waiting_elsewhere: Vec<i64> = {
+    let waiting_elsewhere: Vec<AppointmentId> = {
         let s = hub.state();
         s.citizens
             .keys()
@@ -282,12 +298,12 @@ pub async fn refresh(app: &Arc<App>, officer_id: i64) {
         let docs = match app.db(move |s| s.documents(id)).await {
             Ok(d) => d,
             Err(e) => {
-                tracing::warn!(appointment = id, error = %e, "could not list an appointment's documents");
+                tracing::warn!(appointment = id.0, error = %e, "could not list an appointment's documents");
                 Vec::new()
             }
         };
         entries.push(QueueEntry {
-            appointment: id,
+            appointment: id.0,
             reference: a.reference.clone(),
             name: a.name.clone(),
             time: a.start.with_timezone(&tz).format("%H:%M").to_string(),
@@ -309,7 +325,11 @@ pub async fn refresh(app: &Arc<App>, officer_id: i64) {
 }
 
 /// The officer calls a waiting citizen in.
-pub async fn admit(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<(), CallError> {
+pub async fn admit(
+    app: &Arc<App>,
+    officer_id: OfficerId,
+    appointment: AppointmentId,
+) -> Result<(), CallError> {
     let a = app
         .db(move |s| s.appointment(appointment))
         .await
@@ -355,9 +375,17 @@ pub async fn admit(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<
         planned_seconds: length.num_seconds(),
     };
     record(app, appointment, step, "officer", Utc::now()).await;
-    tracing::info!(appointment, officer_id, "citizen admitted");
-    app.calls
-        .send_citizen(appointment, ServerMsg::Admitted { appointment });
+    tracing::info!(
+        appointment = appointment.0,
+        officer_id = officer_id.0,
+        "citizen admitted"
+    );
+    app.calls.send_citizen(
+        appointment,
+        ServerMsg::Admitted {
+            appointment: appointment.0,
+        },
+    );
     refresh(app, officer_id).await;
     Ok(())
 }
@@ -365,9 +393,9 @@ pub async fn admit(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<
 /// Checks that `role` may send media for `appointment` now.
 fn may_connect(
     app: &App,
-    appointment: i64,
+    appointment: AppointmentId,
     role: Role,
-    officer_id: Option<i64>,
+    officer_id: Option<OfficerId>,
 ) -> Result<(), CallError> {
     let s = app.calls.state();
     let call = s.calls.get(&appointment).ok_or(match role {
@@ -384,29 +412,31 @@ fn may_connect(
 /// are passed on to that side's page.
 pub async fn offer(
     app: &Arc<App>,
-    appointment: i64,
+    appointment: AppointmentId,
     role: Role,
-    officer_id: Option<i64>,
+    officer_id: Option<OfficerId>,
     sdp: &str,
 ) -> Result<(), CallError> {
     may_connect(app, appointment, role, officer_id)?;
     let (answer, mut events) = app
         .calls
         .bridge
-        .connect(appointment, role, sdp)
+        .connect(appointment.0, role, sdp)
         .await
         .map_err(|e| {
-            tracing::warn!(appointment, ?role, error = %e, "bridge refused an offer");
+            tracing::warn!(appointment = appointment.0, ?role, error = %e, "bridge refused an offer");
             CallError::Bridge
         })?;
     let send = move |app: &App, msg: ServerMsg| match role {
-        Role::Officer => app.calls.send_officer(officer_id.unwrap_or_default(), msg),
+        Role::Officer => app
+            .calls
+            .send_officer(officer_id.unwrap_or(OfficerId(0)), msg),
         Role::Citizen => app.calls.send_citizen(appointment, msg),
     };
     send(
         app,
         ServerMsg::Answer {
-            appointment,
+            appointment: appointment.0,
             sdp: answer,
         },
     );
@@ -417,14 +447,14 @@ pub async fn offer(
                 LegEvent::Candidate(c) => send(
                     &app2,
                     ServerMsg::Candidate {
-                        appointment,
+                        appointment: appointment.0,
                         candidate: c,
                     },
                 ),
                 LegEvent::Connected => leg_connected(&app2, appointment, role).await,
                 LegEvent::Failed => {
                     // A failed leg still holds its UDP port; free it. The page may offer again.
-                    app2.calls.bridge.disconnect(appointment, role).await;
+                    app2.calls.bridge.disconnect(appointment.0, role).await;
                     break;
                 }
                 LegEvent::Closed => break,
@@ -437,21 +467,21 @@ pub async fn offer(
 
 pub async fn candidate(
     app: &Arc<App>,
-    appointment: i64,
+    appointment: AppointmentId,
     role: Role,
-    officer_id: Option<i64>,
+    officer_id: Option<OfficerId>,
     c: Candidate,
 ) -> Result<(), CallError> {
     may_connect(app, appointment, role, officer_id)?;
     app.calls
         .bridge
-        .add_candidate(appointment, role, c)
+        .add_candidate(appointment.0, role, c)
         .await
         .map_err(|_| CallError::Bridge)
 }
 
 /// When both legs are connected the countdown starts.
-async fn leg_connected(app: &Arc<App>, appointment: i64, role: Role) {
+async fn leg_connected(app: &Arc<App>, appointment: AppointmentId, role: Role) {
     let started = {
         let mut s = app.calls.state();
         let Some(call) = s.calls.get_mut(&appointment) else {
@@ -469,19 +499,27 @@ async fn leg_connected(app: &Arc<App>, appointment: i64, role: Role) {
         }
     };
     if let Some(officer_id) = started {
-        tracing::info!(appointment, "call connected");
+        tracing::info!(appointment = appointment.0, "call connected");
         record(app, appointment, CallStep::Started, "bridge", Utc::now()).await;
-        app.calls
-            .send_officer(officer_id, ServerMsg::Connected { appointment });
-        app.calls
-            .send_citizen(appointment, ServerMsg::Connected { appointment });
+        app.calls.send_officer(
+            officer_id,
+            ServerMsg::Connected {
+                appointment: appointment.0,
+            },
+        );
+        app.calls.send_citizen(
+            appointment,
+            ServerMsg::Connected {
+                appointment: appointment.0,
+            },
+        );
         arm_timer(app, appointment);
         refresh(app, officer_id).await;
     }
 }
 
 /// Sends the countdown to both sides and starts a timer task for the current end time.
-fn arm_timer(app: &Arc<App>, appointment: i64) {
+fn arm_timer(app: &Arc<App>, appointment: AppointmentId) {
     let (officer_id, clock, generation) = {
         let mut s = app.calls.state();
         let Some(call) = s.calls.get_mut(&appointment) else {
@@ -500,12 +538,17 @@ fn arm_timer(app: &Arc<App>, appointment: i64) {
     app.calls.send_officer(
         officer_id,
         ServerMsg::Timer {
-            appointment,
+            appointment: appointment.0,
             timer: timer.clone(),
         },
     );
-    app.calls
-        .send_citizen(appointment, ServerMsg::Timer { appointment, timer });
+    app.calls.send_citizen(
+        appointment,
+        ServerMsg::Timer {
+            appointment: appointment.0,
+            timer,
+        },
+    );
     let app = app.clone();
     tokio::spawn(async move {
         let current = |app: &App| {
@@ -524,14 +567,14 @@ fn arm_timer(app: &Arc<App>, appointment: i64) {
         app.calls.send_officer(
             officer_id,
             ServerMsg::Ending {
-                appointment,
+                appointment: appointment.0,
                 grace_seconds,
             },
         );
         app.calls.send_citizen(
             appointment,
             ServerMsg::Ending {
-                appointment,
+                appointment: appointment.0,
                 grace_seconds,
             },
         );
@@ -545,8 +588,8 @@ fn arm_timer(app: &Arc<App>, appointment: i64) {
 /// The officer adds or takes away minutes of a running call.
 pub async fn adjust(
     app: &Arc<App>,
-    officer_id: i64,
-    appointment: i64,
+    officer_id: OfficerId,
+    appointment: AppointmentId,
     minutes: i64,
 ) -> Result<(), CallError> {
     {
@@ -568,7 +611,11 @@ pub async fn adjust(
 
 /// Back to the waiting room: both legs close; the officer can admit again later, and the
 /// call then resumes with the time that was left (not the whole slot again).
-pub async fn send_back(app: &Arc<App>, officer_id: i64, appointment: i64) -> Result<(), CallError> {
+pub async fn send_back(
+    app: &Arc<App>,
+    officer_id: OfficerId,
+    appointment: AppointmentId,
+) -> Result<(), CallError> {
     {
         let mut s = app.calls.state();
         let left = match s.calls.get(&appointment) {
@@ -581,22 +628,31 @@ pub async fn send_back(app: &Arc<App>, officer_id: i64, appointment: i64) -> Res
         s.calls.remove(&appointment);
         s.left.insert(appointment, left);
     }
-    app.calls.bridge.end_call(appointment).await;
+    app.calls.bridge.end_call(appointment.0).await;
     record(app, appointment, CallStep::SentBack, "officer", Utc::now()).await;
-    app.calls
-        .send_citizen(appointment, ServerMsg::BackToWaiting { appointment });
+    app.calls.send_citizen(
+        appointment,
+        ServerMsg::BackToWaiting {
+            appointment: appointment.0,
+        },
+    );
     refresh(app, officer_id).await;
     Ok(())
 }
 
 /// Ends a call (by the officer, the timer or the citizen) on both sides, and with it the
 /// appointment (done, or ended early).
-pub async fn end(app: &Arc<App>, appointment: i64, ended_by: EndedBy, message: Option<String>) {
+pub async fn end(
+    app: &Arc<App>,
+    appointment: AppointmentId,
+    ended_by: EndedBy,
+    message: Option<String>,
+) {
     let Some(call) = app.calls.state().calls.remove(&appointment) else {
         return;
     };
     app.calls.state().left.remove(&appointment);
-    app.calls.bridge.end_call(appointment).await;
+    app.calls.bridge.end_call(appointment.0).await;
     let now = Utc::now();
     let status = after_call(ended_by, call.clock.map(|c| c.remaining(now)));
     let by = ended_by.as_str();
@@ -606,9 +662,9 @@ pub async fn end(app: &Arc<App>, appointment: i64, ended_by: EndedBy, message: O
         status,
     };
     record(app, appointment, step, by, now).await;
-    tracing::info!(appointment, by, "call ended");
+    tracing::info!(appointment = appointment.0, by, "call ended");
     let ended = ServerMsg::Ended {
-        appointment,
+        appointment: appointment.0,
         by: by.to_string(),
         message,
     };
@@ -620,8 +676,8 @@ pub async fn end(app: &Arc<App>, appointment: i64, ended_by: EndedBy, message: O
 /// The officer ends a call of theirs.
 pub async fn officer_end(
     app: &Arc<App>,
-    officer_id: i64,
-    appointment: i64,
+    officer_id: OfficerId,
+    appointment: AppointmentId,
     message: Option<String>,
 ) -> Result<(), CallError> {
     match app.calls.state().calls.get(&appointment) {
@@ -634,7 +690,11 @@ pub async fn officer_end(
 }
 
 /// The citizen stopped (or started again) sending video; their officer is told.
-pub fn citizen_audio_only(app: &App, appointment: i64, on: bool) -> Result<(), CallError> {
+pub fn citizen_audio_only(
+    app: &App,
+    appointment: AppointmentId,
+    on: bool,
+) -> Result<(), CallError> {
     let officer_id = {
         let mut s = app.calls.state();
         let call = s
@@ -644,7 +704,12 @@ pub fn citizen_audio_only(app: &App, appointment: i64, on: bool) -> Result<(), C
         call.citizen_audio_only = on;
         call.officer_id
     };
-    app.calls
-        .send_officer(officer_id, ServerMsg::AudioOnly { appointment, on });
+    app.calls.send_officer(
+        officer_id,
+        ServerMsg::AudioOnly {
+            appointment: appointment.0,
+            on,
+        },
+    );
     Ok(())
 }

@@ -192,7 +192,7 @@ async fn queue_changes(
         officers: officers
             .iter()
             .map(|o| OfficerName {
-                id: o.id,
+                id: o.id.0,
                 name: o.name.clone(),
                 rank: o.rank.clone(),
             })
@@ -227,7 +227,7 @@ async fn queue_changes(
                     .find(|(_, free)| *free)
                     .map(|(s, _)| s.start.with_timezone(&tz).to_rfc3339());
                 days.push(AvailabilityDay {
-                    officer_id: o.id,
+                    officer_id: o.id.0,
                     date: date.to_string(),
                     offered: slots.len() as u32,
                     free: slots.iter().filter(|(_, free)| *free).count() as u32,

@@ -386,13 +386,13 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     assert_eq!(calls::adjust(app, a.id, x, 5).await, Err(CallError::NoCall));
 
     calls::admit(app, a.id, x).await.unwrap();
-    assert!(drain(&mut x_rx).contains(&ServerMsg::Admitted { appointment: x }));
+    assert!(drain(&mut x_rx).contains(&ServerMsg::Admitted { appointment: x.0 }));
     assert_eq!(calls::admit(app, a.id, y).await, Err(CallError::Busy));
     // Not connected yet: there is no countdown to change.
     assert_eq!(calls::adjust(app, a.id, x, 5).await, Err(CallError::NoCall));
     calls::citizen_audio_only(app, x, true).unwrap();
     assert!(drain(&mut officer_rx).contains(&ServerMsg::AudioOnly {
-        appointment: x,
+        appointment: x.0,
         on: true
     }));
     assert_eq!(
@@ -405,7 +405,7 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
         Err(CallError::NotYours)
     );
     calls::send_back(app, a.id, x).await.unwrap();
-    assert!(drain(&mut x_rx).contains(&ServerMsg::BackToWaiting { appointment: x }));
+    assert!(drain(&mut x_rx).contains(&ServerMsg::BackToWaiting { appointment: x.0 }));
     assert_eq!(
         calls::officer_end(app, a.id, x, None).await,
         Err(CallError::NoCall)
@@ -419,7 +419,7 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     assert!(drain(&mut y_rx).iter().any(|m| matches!(
         m,
         ServerMsg::Ended { appointment, by, message }
-            if *appointment == y && by == "officer" && message.as_deref() == Some("Bring the bill.")
+            if *appointment == y.0 && by == "officer" && message.as_deref() == Some("Bring the bill.")
     )));
     let ended = app.store.appointment(y).unwrap();
     assert_eq!(ended.status, AppointmentStatus::Done);

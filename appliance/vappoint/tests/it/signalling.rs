@@ -16,7 +16,7 @@ use vappoint::server::ServeArgs;
 use vappoint::station::{Running, start};
 use vappoint_bridge::{Candidate, LegEvent};
 use vappoint_domain::{AppointmentStatus, ReasonCategory};
-use vappoint_store::{NewAppointment, NewMail, NewOfficer, Sessions};
+use vappoint_store::{AppointmentId, NewAppointment, NewMail, NewOfficer, OfficerId, Sessions};
 use vappoint_wire::signal::{self, ServerMsg};
 
 use crate::client::{CHROME, Client, FIREFOX};
@@ -54,7 +54,7 @@ async fn station_on(dir: &std::path::Path, udp_ports: &str) -> Running {
 }
 
 /// An officer with a logged-in session; returns (officer id, session cookie).
-fn officer(st: &Running, n: u8) -> (i64, String) {
+fn officer(st: &Running, n: u8) -> (OfficerId, String) {
     let id = st
         .app
         .store
@@ -75,13 +75,13 @@ fn officer(st: &Running, n: u8) -> (i64, String) {
     let session = format!("session-{n}");
     st.app
         .store
-        .create_session(&sha(&session), id, "csrf", Utc::now())
+        .create_session(&sha(&session), id.0, "csrf", Utc::now())
         .unwrap();
     (id, format!("__Host-vappoint={session}"))
 }
 
 /// A booked, checked-in citizen of `officer` today; returns (appointment id, join cookie).
-fn citizen(st: &Running, officer: i64, n: u8) -> (i64, String) {
+fn citizen(st: &Running, officer: OfficerId, n: u8) -> (AppointmentId, String) {
     let start: DateTime<Utc> = Utc::now() + chrono::Duration::minutes(1);
     let (appointment, _) = st
         .app
@@ -280,7 +280,7 @@ impl Side {
 }
 
 /// Sets up one call: officer and citizen sockets, admission, media both ways.
-async fn call(st: &Running, n: u8) -> (i64, Arc<Side>, Arc<Side>) {
+async fn call(st: &Running, n: u8) -> (AppointmentId, Arc<Side>, Arc<Side>) {
     let (officer_id, officer_cookie) = officer(st, n);
     let (appointment, join_cookie) = citizen(st, officer_id, n);
     let citizen = Side::open(st, "/ws/citizen", &join_cookie, 10 + n, FIREFOX).await;
@@ -292,7 +292,7 @@ async fn call(st: &Running, n: u8) -> (i64, Arc<Side>, Arc<Side>) {
         "the citizen gets a place in the queue"
     );
     assert!(
-        wait_until(DEADLINE, || desk.saw(|m| matches!(m, ServerMsg::Waiting { entries } if entries.iter().any(|e| e.appointment == appointment && e.status == "waiting")))).await,
+        wait_until(DEADLINE, || desk.saw(|m| matches!(m, ServerMsg::Waiting { entries } if entries.iter().any(|e| e.appointment == appointment.0 && e.status == "waiting")))).await,
         "the officer sees the citizen waiting"
     );
     desk.send(serde_json::json!({"type": "admit", "appointment": appointment}));
@@ -302,7 +302,7 @@ async fn call(st: &Running, n: u8) -> (i64, Arc<Side>, Arc<Side>) {
         .await,
         "admitted"
     );
-    desk.connect_media(Some(appointment)).await;
+    desk.connect_media(Some(appointment.0)).await;
     citizen.connect_media(None).await;
     (appointment, desk, citizen)
 }
@@ -324,7 +324,7 @@ async fn media_crosses_within_a_call_only_and_keyframe_requests_cross_over() {
     for side in [&desk1, &citizen1] {
         assert!(
             wait_until(DEADLINE, || side.saw(
-                |m| matches!(m, ServerMsg::Timer { appointment, .. } if *appointment == first)
+                |m| matches!(m, ServerMsg::Timer { appointment, .. } if *appointment == first.0)
             ))
             .await
         );
@@ -385,7 +385,7 @@ async fn media_crosses_within_a_call_only_and_keyframe_requests_cross_over() {
             .count(),
         0
     );
-    let stats = st.app.calls.bridge.stats(first).unwrap();
+    let stats = st.app.calls.bridge.stats(first.0).unwrap();
     assert!(
         stats.officer_to_citizen > 0 && stats.citizen_to_officer > 0,
         "{stats:?}"
@@ -441,7 +441,7 @@ async fn a_citizen_who_leaves_ends_the_appointment_early_and_does_not_wait_again
     let citizen = Side::open(&st, "/ws/citizen", &join_cookie, 17, FIREFOX).await;
     let desk = Side::open(&st, "/ws/officer", &officer_cookie, 27, CHROME).await;
     let listed = |desk: &Side, status: &'static str| {
-        desk.saw(|m| matches!(m, ServerMsg::Waiting { entries } if entries.iter().any(|e| e.appointment == appointment && e.status == status)))
+        desk.saw(|m| matches!(m, ServerMsg::Waiting { entries } if entries.iter().any(|e| e.appointment == appointment.0 && e.status == status)))
     };
     assert!(wait_until(DEADLINE, || listed(&desk, "waiting")).await);
     // The estimate comes as the station says its times, not only as a number for the phone.

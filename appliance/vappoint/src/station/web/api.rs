@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use vappoint_domain::BookingForm;
-use vappoint_store::{Appointment, Officer};
+use vappoint_store::{Appointment, Officer, OfficerId};
 use vappoint_wire as wire;
 use vappoint_wire::ErrorCode;
 
@@ -43,7 +43,7 @@ type ApiResult = Result<Response, Response>;
 
 fn officer_summary(o: &Officer) -> wire::OfficerSummary {
     wire::OfficerSummary {
-        id: o.id,
+        id: o.id.0,
         name: o.name.clone(),
         rank: o.rank.clone(),
     }
@@ -73,7 +73,7 @@ struct DateQuery {
 
 async fn slots(
     State(app): State<Arc<App>>,
-    Path(id): Path<i64>,
+    Path(id): Path<OfficerId>,
     Query(q): Query<DateQuery>,
 ) -> ApiResult {
     let fail = api_error::<Failure>(&app);
@@ -92,7 +92,7 @@ async fn slots(
         .await
         .map_err(api_error(&app))?;
     Ok(Json(wire::DaySlots {
-        officer_id: id,
+        officer_id: id.0,
         date: date.to_string(),
         slot_minutes: officer.schedule.slot_minutes,
         slots: day
@@ -158,7 +158,7 @@ async fn book(
     let a = &booked.appointment;
     let body = wire::Booked {
         reference: a.reference.clone(),
-        officer_id: a.officer_id,
+        officer_id: a.officer_id.0,
         start: rfc3339(a.start, tz),
         end: rfc3339(a.end, tz),
         status: a.status.to_string(),

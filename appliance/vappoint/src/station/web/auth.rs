@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use fluent_bundle::{FluentArgs, FluentValue};
 use serde_json::json;
-use vappoint_store::{Officer, Store, StoreError};
+use vappoint_store::{Officer, OfficerId, Store, StoreError};
 
 use super::officer::{page, see_other, with_status};
 use crate::config::SessionConfig;
@@ -55,7 +55,7 @@ impl Account for Officer {
     }
 
     async fn load(app: &Arc<App>, id: i64) -> Result<Option<Officer>, StoreError> {
-        match app.db(move |s| s.officer(id)).await {
+        match app.db(move |s| s.officer(OfficerId(id))).await {
             Ok(o) => Ok(Some(o).filter(|o| o.active)),
             Err(StoreError::NotFound) => Ok(None),
             Err(e) => Err(e),
@@ -65,7 +65,7 @@ impl Account for Officer {
     async fn by_email(app: &Arc<App>, email: String) -> Result<Option<Credentials>, StoreError> {
         let o = app.db(move |s| s.officer_by_email(&email)).await?;
         Ok(o.map(|o| Credentials {
-            account_id: o.id,
+            account_id: o.id.0,
             password_hash: o.password_hash,
         }))
     }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use vappoint_domain::{AppointmentStatus, ReasonCategory};
-use vappoint_store::{Appointment, Officer};
+use vappoint_store::{Appointment, Officer, OfficerId};
 use vappoint_wire::ErrorCode;
 
 use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
@@ -129,7 +129,7 @@ async fn day_slots_json(
         .collect())
 }
 
-async fn officer_day(ctx: Ctx, Path(id): Path<i64>, Query(q): Query<DateQuery>) -> Response {
+async fn officer_day(ctx: Ctx, Path(id): Path<OfficerId>, Query(q): Query<DateQuery>) -> Response {
     let run = async {
         let officer = booking::active_officer(&ctx.app, id)
             .await
@@ -198,7 +198,7 @@ fn form_page(ctx: &Ctx, officer: &Officer, start: DateTime<Utc>, p: FormPage) ->
 
 async fn book_form(ctx: Ctx, Query(q): Query<BookQuery>) -> Response {
     let run = async {
-        let id: i64 = q
+        let id: OfficerId = q
             .officer
             .as_deref()
             .unwrap_or("")
@@ -316,7 +316,7 @@ async fn form_again(
         offer_others,
     } = again;
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let officer = match get("officer_id").trim().parse::<i64>() {
+    let officer = match get("officer_id").trim().parse::<OfficerId>() {
         Ok(id) => booking::active_officer(&ctx.app, id).await.ok(),
         Err(_) => None,
     };

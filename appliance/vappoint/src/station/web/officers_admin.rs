@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use vappoint_domain::schedule::{DAYS, SLOT_MINUTES_RANGE};
 use vappoint_domain::{Schedule, ScheduleError, WeeklyHours};
-use vappoint_store::{NewOfficer, Officer, StoreError};
+use vappoint_store::{NewOfficer, Officer, OfficerId, StoreError};
 
 use super::auth::Me;
 use super::officer::{page, with_status};
@@ -379,7 +379,7 @@ async fn save_own_schedule(
 async fn officer_page(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<OfficerId>,
 ) -> Result<Response, ConsoleError> {
     me.require_admin()?;
     let target = active_officer(&app, id).await?;
@@ -394,14 +394,14 @@ async fn officer_page(
 async fn save_officer_schedule(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<OfficerId>,
     AdminForm(f): AdminForm<ScheduleForm>,
 ) -> Result<Response, ConsoleError> {
     let target = active_officer(&app, id).await?;
     save_schedule(&app, &me, target, f).await
 }
 
-async fn active_officer(app: &Arc<App>, id: i64) -> Result<Officer, ConsoleError> {
+async fn active_officer(app: &Arc<App>, id: OfficerId) -> Result<Officer, ConsoleError> {
     match app.db(move |s| s.officer(id)).await? {
         o if o.active => Ok(o),
         _ => Err(ConsoleError::not_found()),
@@ -451,7 +451,7 @@ async fn save_schedule(
     };
     let (id, saved) = (target.id, schedule.clone());
     app.db(move |st| st.set_schedule(id, &saved)).await?;
-    tracing::info!(by = me.officer.id, officer = id, "hours saved");
+    tracing::info!(by = me.officer.id.0, officer = id.0, "hours saved");
     target.schedule = schedule.clone();
     let mut view = ScheduleView::of(&schedule);
     view.notice = Some(me.t("console-schedule-saved"));
@@ -521,7 +521,7 @@ async fn change_password(
         .await
         .unwrap_or(false);
     if !right {
-        tracing::info!(officer = me.officer.id, ip = %peer.ip(), "password change: wrong current password");
+        tracing::info!(officer = me.officer.id.0, ip = %peer.ip(), "password change: wrong current password");
         problems.insert("current_password", me.t("console-password-wrong"));
     }
     new_password_problems(&me, &f.new_password, &f.new_password_again, &mut problems);
@@ -535,7 +535,7 @@ async fn change_password(
         Some(me.id_hash.clone()),
     )
     .await?;
-    tracing::info!(officer = me.officer.id, "password changed");
+    tracing::info!(officer = me.officer.id.0, "password changed");
     Ok(password_page(
         &app,
         &me,
@@ -557,7 +557,7 @@ struct ResetForm {
 async fn reset_password(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<OfficerId>,
     AdminForm(f): AdminForm<ResetForm>,
 ) -> Result<Response, ConsoleError> {
     let target = active_officer(&app, id).await?;
@@ -572,7 +572,7 @@ async fn reset_password(
     // Resetting one's own password here keeps this session, like changing it.
     let keep = (id == me.officer.id).then(|| me.id_hash.clone());
     store_password(&app, id, f.new_password, keep).await?;
-    tracing::info!(by = me.officer.id, officer = id, "password reset");
+    tracing::info!(by = me.officer.id.0, officer = id.0, "password reset");
     view.notice = Some(me.t_args(
         "console-password-reset",
         &[("name", target.name.clone().into())],
@@ -582,7 +582,7 @@ async fn reset_password(
 
 async fn store_password(
     app: &Arc<App>,
-    id: i64,
+    id: OfficerId,
     password: String,
     keep: Option<Vec<u8>>,
 ) -> Result<(), ConsoleError> {
@@ -740,7 +740,7 @@ async fn add_officer(
     };
     match app.db(move |s| s.add_officer(&new, Utc::now())).await {
         Ok(id) => {
-            tracing::info!(by = me.officer.id, officer = id, "officer added");
+            tracing::info!(by = me.officer.id.0, officer = id.0, "officer added");
             let notice = me.t_args(
                 "console-officer-added",
                 &[("name", form.name.trim().to_string().into())],
@@ -776,7 +776,7 @@ struct EditOfficerForm {
 async fn edit_officer(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<OfficerId>,
     AdminForm(f): AdminForm<EditOfficerForm>,
 ) -> Result<Response, ConsoleError> {
     let saved = match (clean_label(&f.name, ""), clean_label(&f.rank, "")) {
@@ -825,12 +825,12 @@ async fn edit_officer(
 async fn remove_officer(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<OfficerId>,
     AdminForm(Empty {}): AdminForm<Empty>,
 ) -> Result<Response, ConsoleError> {
     let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
         Ok(()) => {
-            tracing::info!(by = me.officer.id, officer = id, "officer removed");
+            tracing::info!(by = me.officer.id.0, officer = id.0, "officer removed");
             let notice = me.t("console-officer-removed");
             return officers_page(
                 &app,

@@ -363,7 +363,7 @@ async fn submit(
         .db(move |s| s.finish_setup(&admin, &settings, Utc::now()))
         .await
     {
-        Ok(id) => tracing::info!(officer = id, ip = %peer.ip(), "station set up"),
+        Ok(id) => tracing::info!(officer = id.0, ip = %peer.ip(), "station set up"),
         Err(StoreError::Conflict("already_set_up")) => {
             app.setup.mark_done();
             return ctx.fail(Failure::NotFound);

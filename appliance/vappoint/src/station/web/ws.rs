@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use vappoint_bridge::Role;
 use vappoint_domain::AppointmentStatus;
 use vappoint_domain::call::EndedBy;
+use vappoint_store::{AppointmentId, OfficerId};
 use vappoint_wire::signal::{CitizenMsg, MAX_MESSAGE_BYTES, OfficerMsg, ServerMsg};
 
 use super::auth::Me;
@@ -29,7 +30,7 @@ pub const JOIN_COOKIE: &str = "__Host-vappoint-join";
 /// Opens a join session for a citizen who gave the right token; returns its cookie.
 pub async fn open_join_session(
     app: &Arc<App>,
-    appointment: i64,
+    appointment: AppointmentId,
 ) -> Result<CookieJar, super::Failure> {
     let id = crate::secrets::random_id();
     let hash = sha256(&id);
@@ -39,7 +40,7 @@ pub async fn open_join_session(
 }
 
 /// The appointment of the join session this request carries, if any.
-pub async fn join_session_of(app: &Arc<App>, headers: &HeaderMap) -> Option<i64> {
+pub async fn join_session_of(app: &Arc<App>, headers: &HeaderMap) -> Option<AppointmentId> {
     let hash = cookies::session_id(headers, JOIN_COOKIE).map(sha256)?;
     app.db(move |s| s.join_session(&hash)).await.ok().flatten()
 }
@@ -98,7 +99,7 @@ async fn officer_ws(
         .on_upgrade(move |socket| officer_loop(app, me.officer.id, socket))
 }
 
-async fn officer_loop(app: Arc<App>, officer_id: i64, socket: WebSocket) {
+async fn officer_loop(app: Arc<App>, officer_id: OfficerId, socket: WebSocket) {
     let (tx, rx) = mpsc::channel(OUTBOX_DEPTH);
     let conn = app.calls.officer_joined(officer_id, tx.clone());
     calls::refresh(&app, officer_id).await;
@@ -113,10 +114,17 @@ async fn officer_loop(app: Arc<App>, officer_id: i64, socket: WebSocket) {
                     Ok(())
                 }
                 OfficerMsg::Admit { appointment } => {
-                    calls::admit(&app, officer_id, appointment).await
+                    calls::admit(&app, officer_id, AppointmentId(appointment)).await
                 }
                 OfficerMsg::Offer { appointment, sdp } => {
-                    calls::offer(&app, appointment, Role::Officer, Some(officer_id), &sdp).await
+                    calls::offer(
+                        &app,
+                        AppointmentId(appointment),
+                        Role::Officer,
+                        Some(officer_id),
+                        &sdp,
+                    )
+                    .await
                 }
                 OfficerMsg::Candidate {
                     appointment,
@@ -124,7 +132,7 @@ async fn officer_loop(app: Arc<App>, officer_id: i64, socket: WebSocket) {
                 } => {
                     calls::candidate(
                         &app,
-                        appointment,
+                        AppointmentId(appointment),
                         Role::Officer,
                         Some(officer_id),
                         candidate,
@@ -134,9 +142,9 @@ async fn officer_loop(app: Arc<App>, officer_id: i64, socket: WebSocket) {
                 OfficerMsg::Adjust {
                     appointment,
                     minutes,
-                } => calls::adjust(&app, officer_id, appointment, minutes).await,
+                } => calls::adjust(&app, officer_id, AppointmentId(appointment), minutes).await,
                 OfficerMsg::SendBack { appointment } => {
-                    calls::send_back(&app, officer_id, appointment).await
+                    calls::send_back(&app, officer_id, AppointmentId(appointment)).await
                 }
                 OfficerMsg::End {
                     appointment,
@@ -145,7 +153,7 @@ async fn officer_loop(app: Arc<App>, officer_id: i64, socket: WebSocket) {
                     let message = message
                         .map(|m| m.chars().take(1000).collect::<String>())
                         .filter(|m| !m.trim().is_empty());
-                    calls::officer_end(&app, officer_id, appointment, message).await
+                    calls::officer_end(&app, officer_id, AppointmentId(appointment), message).await
                 }
             };
             result.map_err(|e| error(&e))
@@ -178,7 +186,7 @@ async fn citizen_ws(
     ) {
         let record = app.db(move |s| s.call(appointment)).await.ok().flatten();
         let ended = ServerMsg::Ended {
-            appointment,
+            appointment: appointment.0,
             by: record
                 .as_ref()
                 .and_then(|r| r.ended_by.clone())
@@ -203,7 +211,12 @@ async fn citizen_ws(
         .on_upgrade(move |socket| citizen_loop(app, appointment, officer_id, socket))
 }
 
-async fn citizen_loop(app: Arc<App>, appointment: i64, officer_id: i64, socket: WebSocket) {
+async fn citizen_loop(
+    app: Arc<App>,
+    appointment: AppointmentId,
+    officer_id: OfficerId,
+    socket: WebSocket,
+) {
     let (tx, rx) = mpsc::channel(OUTBOX_DEPTH);
     let conn = app
         .calls
@@ -247,7 +260,7 @@ async fn citizen_loop(app: Arc<App>, appointment: i64, officer_id: i64, socket: 
         // A citizen who drops out of a running call leaves its media leg; the officer sees it.
         app.calls
             .bridge
-            .disconnect(appointment, Role::Citizen)
+            .disconnect(appointment.0, Role::Citizen)
             .await;
         calls::refresh(&app, officer_id).await;
     }

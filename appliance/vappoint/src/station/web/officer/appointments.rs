@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use vappoint_domain::booking::NOTE_MAX;
 use vappoint_domain::{AppointmentStatus, Outcome};
-use vappoint_store::Appointment;
+use vappoint_store::{Appointment, AppointmentId, OfficerId};
 
 use super::{page, see_other, with_status};
 use crate::console::{ConsoleError, CsrfForm};
@@ -79,7 +79,7 @@ pub(super) async fn day(
     let all = me.officer.is_admin && q.all.is_some_and(|v| v == "1");
     let who = if all { None } else { Some(me.officer.id) };
     let rows = app.db(move |s| s.day_appointments(date, who)).await?;
-    let officers: HashMap<i64, String> = app
+    let officers: HashMap<OfficerId, String> = app
         .db(|s| s.officers())
         .await?
         .into_iter()
@@ -115,7 +115,7 @@ pub(super) async fn day(
 }
 
 /// Loads an appointment the officer may see: their own, or any for an admin.
-async fn visible(app: &Arc<App>, me: &Me, id: i64) -> Result<Appointment, ConsoleError> {
+async fn visible(app: &Arc<App>, me: &Me, id: AppointmentId) -> Result<Appointment, ConsoleError> {
     let a = app.db(move |s| s.appointment(id)).await?;
     if a.officer_id != me.officer.id && !me.officer.is_admin {
         return Err(ConsoleError::forbidden("console-not-yours"));
@@ -126,7 +126,7 @@ async fn visible(app: &Arc<App>, me: &Me, id: i64) -> Result<Appointment, Consol
 async fn appointment_page(
     app: &Arc<App>,
     me: &Me,
-    id: i64,
+    id: AppointmentId,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Result<Response, ConsoleError> {
@@ -183,7 +183,7 @@ fn human_size(n: u64) -> String {
 pub(super) async fn appointment(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<AppointmentId>,
 ) -> Result<Response, ConsoleError> {
     appointment_page(&app, &me, id, None, None).await
 }
@@ -197,7 +197,7 @@ pub(super) struct NoteForm {
 pub(super) async fn add_note(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<AppointmentId>,
     CsrfForm(f): CsrfForm<NoteForm>,
 ) -> Result<Response, ConsoleError> {
     visible(&app, &me, id).await?;
@@ -221,7 +221,7 @@ pub(super) struct OutcomeForm {
 pub(super) async fn set_outcome(
     State(app): State<Arc<App>>,
     me: Me,
-    Path(id): Path<i64>,
+    Path(id): Path<AppointmentId>,
     CsrfForm(f): CsrfForm<OutcomeForm>,
 ) -> Result<Response, ConsoleError> {
     visible(&app, &me, id).await?;

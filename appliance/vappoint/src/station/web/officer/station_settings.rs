@@ -99,7 +99,7 @@ pub(super) async fn enroll(
 ) -> Result<Response, ConsoleError> {
     match enroll_and_run(&app, &f.hub, &f.code).await {
         Ok(_) => {
-            tracing::info!(by = me.officer.id, "enrolment from the console");
+            tracing::info!(by = me.officer.id.0, "enrolment from the console");
             station_page(&app, &me, Some(&me.t("console-station-enrolled")), None).await
         }
         Err(e) => {
@@ -193,7 +193,7 @@ pub(super) async fn test_mail(
     let message_id = mail.message_id.clone();
     app.db(move |s| s.queue_mail(&mail, Utc::now())).await?;
     app.mail_wake.notify_one();
-    tracing::info!(by = me.officer.id, "test email queued");
+    tracing::info!(by = me.officer.id.0, "test email queued");
 
     // The worker takes it at once; poll its row until it leaves the queue or time is up.
     let deadline = tokio::time::Instant::now() + TEST_MAIL_WAIT;
@@ -270,6 +270,6 @@ async fn save_settings(
         app.db(move |s| s.set_setting(&k, v.as_deref())).await?;
     }
     app.reload_profile()?;
-    tracing::info!(by = me.officer.id, "station settings saved");
+    tracing::info!(by = me.officer.id.0, "station settings saved");
     station_page(app, me, Some(&me.t("console-saved")), None).await
 }
