@@ -5,8 +5,14 @@
 # debugfs, check the units with systemd-analyze and boot it in qemu.
 IMAGE_PACKAGES=(mmdebstrap genimage qemu-user-static qemu-system-arm binfmt-support arch-test
     mtools dosfstools e2fsprogs xz-utils fdisk systemd file)
-# The black-box tests drive Debian's Chromium with its driver; npm installs axe-core.
-TEST_PACKAGES=(chromium chromium-driver npm)
+# The black-box tests drive Debian's Chromium with its driver.
+TEST_PACKAGES=(chromium chromium-driver)
+# npm installs axe-core. Machines that already have Node.js from NodeSource carry their own npm,
+# and Debian's npm conflicts with that nodejs ("held broken packages"), so only ask for it when
+# no npm is there at all.
+npm_install_if_missing() {
+    command -v npm >/dev/null || apt_install npm
+}
 
 apt_install() {
     apt-get update -qq
