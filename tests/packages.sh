@@ -5,8 +5,10 @@
 # debugfs, check the units with systemd-analyze and boot it in qemu.
 IMAGE_PACKAGES=(mmdebstrap genimage qemu-user-static qemu-system-arm binfmt-support arch-test
     mtools dosfstools e2fsprogs xz-utils fdisk systemd file)
-# The black-box tests drive Debian's Chromium with its driver.
-TEST_PACKAGES=(chromium chromium-driver)
+# The black-box tests drive Debian's Chromium with its driver (certutil gives it a test CA);
+# the reachability tests run Pebble (ACME), coturn (TURN) and NAT routers (nftables) in
+# network namespaces.
+TEST_PACKAGES=(chromium chromium-driver libnss3-tools pebble coturn nftables)
 # npm installs axe-core. Machines that already have Node.js from NodeSource carry their own npm,
 # and Debian's npm conflicts with that nodejs ("held broken packages"), so only ask for it when
 # no npm is there at all.

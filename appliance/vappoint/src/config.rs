@@ -25,6 +25,122 @@ pub struct Config {
     pub federation: FederationConfig,
     pub hub: HubConfig,
     pub discovery: DiscoveryConfig,
+    pub public: PublicConfig,
+    pub acme: AcmeConfig,
+    pub relay: HubRelayConfig,
+    pub turn: TurnConfig,
+}
+
+/// How citizens reach this box from the internet (see README, "Reaching a station").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublicMode {
+    /// The station's LAN only, with the self-signed certificate (today's behaviour).
+    #[default]
+    Lan,
+    /// The router forwards ports 443/80 (and the media ports) to the box, which gets a
+    /// certificate for `[public] host` over ACME itself.
+    Direct,
+    /// No inbound ports: the box keeps a tunnel to its hub, which relays the connections for
+    /// `<code>.<relay domain>` without decrypting them; the box gets that name's certificate.
+    Relay,
+}
+
+/// `[public]`: set here, the mode (and host) are fixed; left out, set-up or the admin's
+/// Station page chooses (a box with no choice stays `lan`). On a hub, `host` is the hub's
+/// own public name, for which it gets its own ACME certificate.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublicConfig {
+    pub mode: Option<PublicMode>,
+    /// The box's public DNS name in `direct` mode (e.g. `dgp.punepolice.example`).
+    pub host: Option<String>,
+}
+
+/// The ACME server a box asks for certificates of its public name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AcmeConfig {
+    /// The ACME directory URL; Let's Encrypt's by default.
+    pub directory: String,
+    /// The account's contact, e.g. `mailto:it@punepolice.example`.
+    pub contact: Option<String>,
+    /// PEM roots to trust the ACME server's own HTTPS with (a private CA; Pebble in tests).
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A certificate is renewed when it has less than this left.
+    #[serde(with = "humantime_serde")]
+    pub renew_before: Duration,
+}
+
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+impl Default for AcmeConfig {
+    fn default() -> Self {
+        AcmeConfig {
+            directory: LETS_ENCRYPT.into(),
+            contact: None,
+            ca_file: None,
+            renew_before: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// `[relay]` (hubs): with a domain, the hub relays `<code>.<domain>` to each enrolled,
+/// non-revoked station's tunnel; a wildcard DNS record `*.<domain>` points at the hub.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubRelayConfig {
+    pub domain: Option<String>,
+}
+
+impl HubRelayConfig {
+    /// The public name of station `code` under the relay domain, if the hub relays.
+    pub fn station_host(&self, code: &str) -> Option<String> {
+        self.domain
+            .as_ref()
+            .map(|d| format!("{}.{d}", code.to_ascii_lowercase()))
+    }
+}
+
+/// `[turn]` (hubs): the TURN servers (coturn with `use-auth-secret`) stations and citizens
+/// use when no direct path works. Stations learn them from the hub and get short-lived
+/// credentials from it; the secret never leaves the hub.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TurnConfig {
+    /// e.g. `["turn:turn.v.punepolice.example:3478?transport=udp"]`.
+    pub urls: Vec<String>,
+    pub secret: Option<String>,
+    /// How long a credential stays valid beyond the call's own length.
+    #[serde(with = "humantime_serde")]
+    pub grace: Duration,
+}
+
+impl Default for TurnConfig {
+    fn default() -> Self {
+        TurnConfig {
+            urls: Vec::new(),
+            secret: None,
+            grace: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// A DNS name as a certificate can carry it: lowercase labels of letters, digits and dashes.
+pub fn validate_dns_name(what: &str, name: &str) -> anyhow::Result<()> {
+    let ok = (3..=253).contains(&name.len())
+        && name.contains('.')
+        && name.split('.').all(|l| {
+            (1..=63).contains(&l.len())
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if !ok {
+        bail!("{what} must be a DNS name in lowercase like dgp.punepolice.example, not {name:?}");
+    }
+    Ok(())
 }
 
 /// LAN discovery: the box announces itself over mDNS (`_vappoint._tcp`) so laptops on the
@@ -446,6 +562,34 @@ impl Config {
         if self.sessions.idle.is_zero() || self.sessions.max.is_zero() {
             bail!("session lengths must be positive");
         }
+        if let Some(host) = &self.public.host {
+            validate_dns_name("public.host", host)?;
+        }
+        if self.public.mode == Some(PublicMode::Direct) && self.public.host.is_none() {
+            bail!("public.mode = \"direct\" needs public.host, the box's public DNS name");
+        }
+        if !self.acme.directory.starts_with("https://") {
+            bail!("acme.directory must start with https://");
+        }
+        if let Some(contact) = &self.acme.contact
+            && !contact.starts_with("mailto:")
+        {
+            bail!("acme.contact must look like mailto:it@punepolice.example");
+        }
+        if let Some(domain) = &self.relay.domain {
+            validate_dns_name("relay.domain", domain)?;
+        }
+        if !self
+            .turn
+            .urls
+            .iter()
+            .all(|u| u.starts_with("turn:") || u.starts_with("turns:") || u.starts_with("stun:"))
+        {
+            bail!("turn.urls must start with turn:, turns: or stun:");
+        }
+        if self.turn.urls.iter().any(|u| u.starts_with("turn")) && self.turn.secret.is_none() {
+            bail!("turn.urls needs turn.secret, coturn's static-auth-secret");
+        }
         Ok(())
     }
 }
@@ -561,6 +705,12 @@ mod tests {
         assert!(parse("[calls]\nudp_ports = \"0-10\"").is_err());
         assert!(parse("[calls]\nudp_ports = \"41000\"").is_err());
         assert!(parse("[[calls.ice_servers]]\nurls = [\"http://x\"]").is_err());
+        assert!(parse("[public]\nmode = \"direct\"").is_err());
+        assert!(parse("[public]\nmode = \"direct\"\nhost = \"dgp.punepolice.example\"").is_ok());
+        assert!(parse("[public]\nhost = \"DGP.example\"").is_err());
+        assert!(parse("[relay]\ndomain = \"v.punepolice.example\"").is_ok());
+        assert!(parse("[turn]\nurls = [\"turn:t.example:3478\"]").is_err());
+        assert!(parse("[acme]\ncontact = \"it@example\"").is_err());
     }
 
     #[test]

@@ -28,7 +28,12 @@ pub struct EnrollResponse {
     pub certificate: String,
     pub ca: String,
     pub hub_tls_sha256: String,
-    /// HMAC-SHA256(K, "hub" || certificate || ca || hub_tls_sha256), hex.
+    /// The station's public name under the hub's relay domain (`<code>.<domain>`), when the
+    /// hub relays; citizens reach a relay-mode station there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_host: Option<String>,
+    /// HMAC-SHA256(K, "hub" || certificate || ca || hub_tls_sha256 || public_host), hex
+    /// (public_host as "" when there is none).
     pub mac: String,
 }
 

@@ -62,11 +62,22 @@ async fn enroll(State(h): State<Arc<HubApp>>, body: Bytes) -> Response {
     {
         Ok((station, key)) => {
             tracing::info!(station = %station.code, "station enrolled");
-            let answer = mac(&key, &["hub", &cert, &h.ca.cert_pem, &h.tls_sha256]);
+            let public_host = h.config.relay.station_host(&station.code);
+            let answer = mac(
+                &key,
+                &[
+                    "hub",
+                    &cert,
+                    &h.ca.cert_pem,
+                    &h.tls_sha256,
+                    public_host.as_deref().unwrap_or(""),
+                ],
+            );
             Json(EnrollResponse {
                 certificate: cert,
                 ca: h.ca.cert_pem.clone(),
                 hub_tls_sha256: h.tls_sha256.clone(),
+                public_host,
                 mac: answer,
             })
             .into_response()

@@ -30,6 +30,9 @@ pub struct HubLink {
     pub station: String,
     /// SHA-256 (hex) of the hub's TLS certificate: the only one this station talks to.
     pub pinned: String,
+    /// The name the hub relays to this station (`<code>.<relay domain>`), if it relays.
+    #[serde(default)]
+    pub public_host: Option<String>,
 }
 
 fn dir(data: &Path) -> PathBuf {
@@ -125,6 +128,7 @@ pub async fn enroll(
             &answer.certificate,
             &answer.ca,
             &answer.hub_tls_sha256,
+            answer.public_host.as_deref().unwrap_or(""),
         ],
         &answer.mac,
     ) {
@@ -145,6 +149,7 @@ pub async fn enroll(
         url,
         station: station.to_string(),
         pinned: answer.hub_tls_sha256,
+        public_host: answer.public_host,
     };
     write_private(
         &d.join("hub.json"),
