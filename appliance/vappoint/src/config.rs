@@ -376,6 +376,9 @@ pub struct Limits {
     pub bookings_per_email_per_hour: u32,
     pub token_tries_per_ip_per_minute: u32,
     pub logins_per_ip_per_minute: u32,
+    /// Tries at one account's password, from any addresses: rotating addresses does not buy
+    /// more guesses.
+    pub logins_per_account_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -385,6 +388,7 @@ impl Default for Limits {
             bookings_per_email_per_hour: 10,
             token_tries_per_ip_per_minute: 30,
             logins_per_ip_per_minute: 20,
+            logins_per_account_per_hour: 30,
         }
     }
 }
@@ -544,6 +548,7 @@ impl Config {
             || l.bookings_per_email_per_hour == 0
             || l.token_tries_per_ip_per_minute == 0
             || l.logins_per_ip_per_minute == 0
+            || l.logins_per_account_per_hour == 0
         {
             bail!("limits must be at least 1");
         }

@@ -142,14 +142,25 @@ pub struct NextQuery {
 
 pub async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let lang = known_lang(&code).unwrap_or("en");
-    // Only paths on this site, never `//other.host`.
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into());
-    let next = strip_lang_param(&next);
+    let next = strip_lang_param(&same_site_path(q.next.as_deref()));
     let jar = CookieJar::new().add(cookies::lang(lang));
     (StatusCode::SEE_OTHER, [(header::LOCATION, next)], jar).into_response()
+}
+
+/// `next` as a path on this site, or `/`. It is resolved the way a browser would resolve it
+/// (a URL parser: tabs and newlines dropped, `\\` read as `/`), and kept only when it stays on
+/// this site, so `/%09/evil.example` (which browsers read as `//evil.example`) is refused.
+fn same_site_path(next: Option<&str>) -> String {
+    const BASE: &str = "https://this.site.invalid/";
+    let base = url::Url::parse(BASE).expect("a valid base");
+    next.filter(|n| n.starts_with('/'))
+        .and_then(|n| base.join(n).ok())
+        .filter(|u| u.origin() == base.origin())
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        })
+        .unwrap_or_else(|| "/".into())
 }
 
 /// Drops a `lang` query parameter so the cookie decides after a switch. The other parameters
@@ -176,6 +187,23 @@ fn strip_lang_param(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_same_site_paths_are_followed() {
+        for (next, to) in [
+            (Some("/a/xyz/manage?x=1"), "/a/xyz/manage?x=1"),
+            (Some("/\t/evil.example"), "/"),
+            (Some("/\n/evil.example"), "/"),
+            (Some("//evil.example"), "/"),
+            (Some("/\\evil.example"), "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some("evil.example"), "/"),
+            (Some("/officer/../officer/calls"), "/officer/calls"),
+            (None, "/"),
+        ] {
+            assert_eq!(same_site_path(next), to, "{next:?}");
+        }
+    }
 
     fn lang(uri: &str, cookie: Option<&str>, accept: Option<&str>) -> &'static str {
         let mut headers = HeaderMap::new();

@@ -89,8 +89,8 @@ impl Account for HubAdmin {
         }))
     }
 
-    fn may_try(h: &Arc<HubApp>, ip: IpAddr) -> bool {
-        h.limits.login_from(ip)
+    fn may_try(h: &Arc<HubApp>, ip: IpAddr, email: &str) -> bool {
+        h.limits.login(ip, email)
     }
 
     fn login_required(parts: &Parts) -> Response {

@@ -1,0 +1,63 @@
+"""Attacks from the open internet (issue 11), each reproduced against the real binary and shown
+to fail."""
+
+import requests
+from conftest import csrf_of, new_session, station_config
+from hubkit import make_hub  # noqa: F401 (a fixture)
+
+# Browsers drop tabs and newlines from URLs and read `\` as `/`: each of these, followed as a
+# Location, would leave the site.
+OFF_SITE = ["/%09/evil.example", "/%0a/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example/"]
+
+
+def test_the_language_switch_never_redirects_off_site(station, make_hub):
+    hub = make_hub()
+    for base in (station, hub):
+        for next_ in OFF_SITE:
+            r = requests.get(base.url(f"/lang/mr?next={next_}"), allow_redirects=False, verify=False, timeout=30)
+            assert r.status_code == 303, r.status_code
+            assert r.headers["Location"] == "/", (next_, r.headers["Location"])
+        # A path on the site is kept, with its query.
+        r = requests.get(base.url("/lang/hi?next=/officer/login%3Fx%3D1"), allow_redirects=False, verify=False, timeout=30)
+        assert r.headers["Location"] == "/officer/login?x=1"
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one loopback address (127.0.0.0/8 is all ours), as from another host."""
+
+    def __init__(self, ip: str):
+        self.ip = ip
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.ip, 0)
+        super().init_poolmanager(*args, **kw)
+
+
+def try_login(st, email: str, password: str, ip: str) -> requests.Response:
+    s = new_session()
+    s.mount("https://", FromAddress(ip))
+    page = s.get(st.url("/officer/login"), timeout=30)
+    return s.post(
+        st.url("/officer/login"),
+        data={"csrf": csrf_of(page.text), "email": email, "password": password},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def test_rotating_addresses_buys_no_more_password_guesses(smtp, make_station):
+    st = make_station(station_config(smtp, limits={"logins_per_account_per_hour": 4}), start=False)
+    admin = st.add_officer(name="Inspector Sharmila Jadhav", rank="PI", admin=True)
+    st.start()
+    # Four wrong guesses, each from another address: each is told "wrong password".
+    for i in range(4):
+        r = try_login(st, admin.email, f"guess-{i}-wrong", f"127.0.0.{10 + i}")
+        assert r.status_code == 401, r.status_code
+    # The fifth, from yet another address, is refused before any check, even with the right
+    # password: the account has had its tries for the hour.
+    r = try_login(st, admin.email, admin.password, "127.0.0.20")
+    assert r.status_code == 429, r.status_code
+    # Other accounts are untouched.
+    other = try_login(st, "nobody@example.test", "whatever-wrong", "127.0.0.21")
+    assert other.status_code == 401, other.status_code
