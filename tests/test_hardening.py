@@ -3,7 +3,7 @@ to fail."""
 
 import requests
 from conftest import csrf_of, new_session, station_config
-from hubkit import make_hub  # noqa: F401 (a fixture)
+from hubkit import HUB_CONFIG, make_hub  # noqa: F401 (a fixture)
 
 # Browsers drop tabs and newlines from URLs and read `\` as `/`: each of these, followed as a
 # Location, would leave the site.
@@ -61,3 +61,16 @@ def test_rotating_addresses_buys_no_more_password_guesses(smtp, make_station):
     # Other accounts are untouched.
     other = try_login(st, "nobody@example.test", "whatever-wrong", "127.0.0.21")
     assert other.status_code == 401, other.status_code
+
+
+def test_the_hub_checks_the_enrolment_code_before_signing_anything(make_hub):
+    hub = make_hub({**HUB_CONFIG, "limits": {"logins_per_ip_per_minute": 5}})
+    hub.add_station("DGP", "Deccan Gymkhana Police Station", "Zone 1", "https://dgp.punepolice.example")
+    request = {"version": 1, "station": "DGP", "csr": "not a certificate request", "mac": "00" * 32}
+    s = new_session()
+    # A wrong code is refused as such: the CSR (garbage here) was never handed to the CA.
+    r = s.post(hub.url("/federation/v1/enroll"), json=request, timeout=30)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "code_unusable", r.text
+    # Guessing codes is limited like guessing passwords.
+    codes = [s.post(hub.url("/federation/v1/enroll"), json=request, timeout=30).status_code for _ in range(6)]
+    assert codes[-1] == 429, codes
