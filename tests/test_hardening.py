@@ -2,7 +2,7 @@
 to fail."""
 
 import requests
-from conftest import csrf_of, new_session, station_config
+from conftest import citizen_email, csrf_of, new_session, station_config
 from hubkit import HUB_CONFIG, make_hub  # noqa: F401 (a fixture)
 
 # Browsers drop tabs and newlines from URLs and read `\` as `/`: each of these, followed as a
@@ -74,3 +74,17 @@ def test_the_hub_checks_the_enrolment_code_before_signing_anything(make_hub):
     # Guessing codes is limited like guessing passwords.
     codes = [s.post(hub.url("/federation/v1/enroll"), json=request, timeout=30).status_code for _ in range(6)]
     assert codes[-1] == 429, codes
+
+
+def test_the_name_field_cannot_carry_a_message(station, smtp):
+    """The name is echoed as "Dear …" in a police-branded mail to any address: only a name."""
+    officer = station.admin
+    for name in ("pay your e-challan fine at http://pay.example", "Asha\u202eliatP", "Asha 9876543210"):
+        slot = station.free_slot(officer.id)
+        r = station.book(officer.id, slot["start"], name=name)
+        assert r.status_code == 400, (name, r.status_code, r.text)
+        assert [(f["field"], f["code"]) for f in r.json()["error"]["fields"]] == [("name", "invalid_name")]
+    # Names in Devanagari, with marks and joiners, and with the usual punctuation still book.
+    for name in ("आशा पाटील", "श्रीकृष्ण D'Souza-Kulkarni", "Dr. R. K. Narayan"):
+        slot = station.free_slot(officer.id)
+        station.book_ok(officer.id, slot["start"], citizen_email(), name=name)

@@ -83,6 +83,7 @@ join-new-token-sent = We sent a new token to your email. The old one no longer w
 err-invalid = Please check the form.
 err-required = This is needed.
 err-too_long = This is too long.
+err-invalid_name = Use letters only, with spaces, dots, dashes or apostrophes.
 err-invalid_email = This does not look like an email address.
 err-invalid_mobile = Use 7 to 15 digits, e.g. +91 98220 12345.
 err-required_for_other = Please describe your reason.

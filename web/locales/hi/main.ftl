@@ -83,6 +83,7 @@ join-new-token-sent = हमने आपके ईमेल पर नया �
 err-invalid = कृपया फ़ॉर्म जाँच लें।
 err-required = यह भरना ज़रूरी है।
 err-too_long = यह बहुत लंबा है।
+err-invalid_name = केवल अक्षर लिखें; रिक्त स्थान, बिंदु, डैश या अपॉस्ट्रॉफ़ी चल सकते हैं।
 err-invalid_email = यह सही ईमेल पता नहीं लगता।
 err-invalid_mobile = 7 से 15 अंक लिखें, जैसे +91 98220 12345।
 err-required_for_other = कृपया अपना कारण लिखें।

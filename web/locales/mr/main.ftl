@@ -83,6 +83,7 @@ join-new-token-sent = आम्ही तुमच्या ईमेलवर �
 err-invalid = कृपया फॉर्म तपासा.
 err-required = ही माहिती आवश्यक आहे.
 err-too_long = हे खूप मोठे आहे.
+err-invalid_name = फक्त अक्षरे लिहा; जागा, पूर्णविराम, डॅश किंवा अपॉस्ट्रॉफी चालतील.
 err-invalid_email = हा ईमेल पत्ता योग्य वाटत नाही.
 err-invalid_mobile = 7 ते 15 अंक लिहा, उदा. +91 98220 12345.
 err-required_for_other = कृपया तुमचे कारण लिहा.
