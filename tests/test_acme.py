@@ -432,3 +432,48 @@ def test_a_hub_moves_to_a_trusted_certificate_without_re_enrolling_stations(
     page = hub.admin_session().get(hub.url("/hub/stations"), timeout=30)
     assert page.status_code == 200
     assert "Pebble" in page.text and "hub.acme.test" in page.text
+
+
+def test_set_up_chooses_the_direct_mode_and_links_follow_its_name(make_station, smtp):
+    import html
+
+    from test_setup import setup_code, setup_form
+
+    # Set up in direct mode, the box asks an ACME server (here one that is not there, rather
+    # than Let's Encrypt) at once.
+    st = make_station({"acme": {"directory": f"https://127.0.0.1:{free_port()}/dir"}})
+    browser = new_session()
+    fields = {
+        "name": "Kothrud Police Station", "code": "KTD", "zone": "Zone 3", "time_zone": "Asia/Kolkata",
+        "phone": "020 2538 1234", "address": "Paud Road, Kothrud, Pune 411038",
+        "admin_name": "Vijay Patil", "admin_rank": "Senior Police Inspector",
+        "admin_email": "spi.kothrud@police.example",
+        "password": "a long password 1", "password2": "a long password 1",
+        "takes_appointments": "yes", "public_mode": "direct", "public_host": "10.0.0.5:8443",
+        "mail_from": "", "relay_host": "127.0.0.1", "relay_port": str(smtp.port),
+        "relay_security": "none", "relay_username": "", "relay_password": "", "hub_url": "", "hub_code": "",
+        "setup_code": setup_code(st),
+    }
+    page = browser.get(st.url("/setup"), timeout=30).text
+    assert 'name="public_mode" value="direct"' in page
+
+    # The direct mode needs a DNS name (an address cannot get a certificate).
+    r = browser.post(st.url("/setup"), data={**fields, "csrf": setup_form(st, browser)}, timeout=30)
+    assert r.status_code == 400, r.text[:300]
+    assert "DNS name" in html.unescape(r.text)
+
+    fields["public_host"] = "ktd.acme.test"
+    r = browser.post(st.url("/setup"), data={**fields, "csrf": setup_form(st, browser)}, timeout=30)
+    assert r.status_code == 200, r.text[:300]
+
+    s = new_session()
+    login_page = s.get(st.url("/officer/login"), timeout=30)
+    s.post(st.url("/officer/login"), data={"csrf": csrf_of(login_page.text), "email": fields["admin_email"],
+                                           "password": fields["password"]}, timeout=30)
+    station = s.get(st.url("/officer/station"), timeout=30)
+    assert station.status_code == 200
+    text = html.unescape(station.text)
+    assert 'value="direct" checked' in text
+    assert 'value="ktd.acme.test"' in text
+    # Links in citizens' mail start with the mode's public name.
+    assert "<code>https://ktd.acme.test</code>" in text
