@@ -70,6 +70,18 @@ pub struct AcmeConfig {
     /// A certificate is renewed when it has less than this left.
     #[serde(with = "humantime_serde")]
     pub renew_before: Duration,
+    /// How the ACME server checks that the box holds the name: `tls-alpn-01` on 443 (the
+    /// default; the only one that works through the hub's relay) or `http-01` on 80.
+    pub challenge: AcmeChallenge,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum AcmeChallenge {
+    #[default]
+    #[serde(rename = "tls-alpn-01")]
+    TlsAlpn01,
+    #[serde(rename = "http-01")]
+    Http01,
 }
 
 pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
@@ -81,6 +93,7 @@ impl Default for AcmeConfig {
             contact: None,
             ca_file: None,
             renew_before: Duration::from_secs(30 * 24 * 3600),
+            challenge: AcmeChallenge::default(),
         }
     }
 }
@@ -716,6 +729,8 @@ mod tests {
         assert!(parse("[relay]\ndomain = \"v.punepolice.example\"").is_ok());
         assert!(parse("[turn]\nurls = [\"turn:t.example:3478\"]").is_err());
         assert!(parse("[acme]\ncontact = \"it@example\"").is_err());
+        assert!(parse("[acme]\nchallenge = \"http-01\"").is_ok());
+        assert!(parse("[acme]\nchallenge = \"dns-01\"").is_err());
     }
 
     #[test]

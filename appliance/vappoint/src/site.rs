@@ -117,6 +117,14 @@ pub async fn favicon(headers: HeaderMap) -> Response {
 /// Headers on every answer. Pages carry personal data and secret links, so they are never
 /// cached and never leak the URL in a Referer.
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    // HSTS only where the browser saw a certificate it trusts: sent under the self-signed
+    // one (LAN names, addresses) it would lock people out of the box after a certificate
+    // warning they clicked through.
+    let trusted = req
+        .extensions()
+        .get::<std::sync::Arc<crate::server::certs::Certs>>()
+        .zip(request_host(&req))
+        .is_some_and(|(certs, host)| certs.is_trusted(&host));
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     let set = |h: &mut HeaderMap, k: header::HeaderName, v: &'static str| {
@@ -132,7 +140,25 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
          connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
     );
     set(h, header::CACHE_CONTROL, "no-store");
+    if trusted {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
     r
+}
+
+/// The name the request was addressed to (HTTP/2's authority or HTTP/1's Host), without a
+/// port, lowercase.
+fn request_host(req: &Request) -> Option<String> {
+    let host = match req.uri().host() {
+        Some(h) => h.to_string(),
+        None => {
+            let h = req.headers().get(header::HOST)?.to_str().ok()?;
+            // No IPv6 literal is a name with a trusted certificate, so the port split can
+            // be naive.
+            h.rsplit_once(':').map_or(h, |(h, _)| h).to_string()
+        }
+    };
+    Some(host.to_ascii_lowercase())
 }
 
 #[derive(Deserialize)]

@@ -582,3 +582,34 @@ console-js-error-bad-message = The station could not read a message from this pa
 # a citizen who checked in but was never called
 status-not_called = Not called
 final-not_called = You waited, but the officer could not call you in. We are sorry. Please book another appointment, or call the station.
+
+## Reaching the box: the mode, the certificate (Station page, set-up, hub console)
+reach-heading = How citizens reach the station
+reach-mode-legend = Reached from
+reach-mode-lan = Only the station's own network (the box's own certificate)
+reach-mode-direct = The internet directly: the router forwards ports 443 and 80 to this box
+reach-mode-relay = The internet through the hub: no ports to open (needs enrolment with the hub)
+reach-mode-now = Citizens reach the station from:
+reach-direct-host = Public host name, for the direct mode (a DNS name pointing at the router)
+reach-relay-needs-hub = Through the hub only once this station is enrolled with it.
+reach-relay-name = Through the hub, citizens open
+reach-relay-no-domain = The hub this station reports to does not relay stations.
+setup-reach-help = For the direct mode, give the public host name below; for the hub, enrol with it below.
+setup-err-direct-host = For the direct mode, the public host name must be a DNS name in lowercase like dgp.punepolice.example, not "{ $value }".
+setup-err-public-mode = "{ $value }" is not a way to reach the station.
+cert-heading = Certificate
+cert-names = Names
+cert-issuer = Issued by
+cert-expires = Valid until
+cert-self-signed = Only the box's own self-signed certificate: browsers warn before the first visit.
+cert-acme-for = A trusted certificate is requested automatically for
+cert-last-success = Last obtained
+cert-next-attempt = Next renewal or retry
+cert-last-error = The last attempt failed:
+cert-import-heading = Your own certificate
+cert-imported = Imported certificate for
+cert-import-cert = Certificate and chain (PEM)
+cert-import-key = Private key (PEM)
+cert-import-submit = Import
+cert-import-done = Certificate imported. It is used for its names from now on.
+cert-import-refused = This certificate cannot be used: { $reason }

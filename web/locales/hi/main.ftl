@@ -576,3 +576,34 @@ console-js-error-bad-message = थाना इस पेज का संदे
 # नागरिक ने हाज़िरी लगाई पर उन्हें बुलाया नहीं गया
 status-not_called = बुलाया नहीं गया
 final-not_called = आपने इंतज़ार किया, पर अधिकारी आपको कॉल पर नहीं ले सके। हमें खेद है। कृपया नई मुलाकात बुक करें या थाने को फ़ोन करें।
+
+## Reaching the box: the mode, the certificate (Station page, set-up, hub console)
+reach-heading = नागरिक थाने तक कैसे पहुँचते हैं
+reach-mode-legend = कहाँ से पहुँचा जा सकता है
+reach-mode-lan = केवल थाने का अपना नेटवर्क (बॉक्स का अपना प्रमाणपत्र)
+reach-mode-direct = सीधे इंटरनेट से: राउटर पोर्ट 443 और 80 इस बॉक्स को भेजता है
+reach-mode-relay = हब के ज़रिए इंटरनेट से: कोई पोर्ट खोलना नहीं पड़ता (हब में नामांकन ज़रूरी)
+reach-mode-now = नागरिक थाने तक यहाँ से पहुँचते हैं:
+reach-direct-host = सार्वजनिक होस्ट नाम, सीधे तरीके के लिए (राउटर की ओर इशारा करने वाला DNS नाम)
+reach-relay-needs-hub = यह थाना हब में नामांकित होने के बाद ही हब के ज़रिए।
+reach-relay-name = हब के ज़रिए नागरिक यह खोलते हैं
+reach-relay-no-domain = यह थाना जिस हब को रिपोर्ट करता है वह थानों को रिले नहीं करता।
+setup-reach-help = सीधे तरीके के लिए नीचे सार्वजनिक होस्ट नाम दें; हब के लिए नीचे उसमें नामांकन करें।
+setup-err-direct-host = सीधे तरीके के लिए सार्वजनिक होस्ट नाम dgp.punepolice.example जैसा छोटे अक्षरों वाला DNS नाम होना चाहिए, "{ $value }" नहीं।
+setup-err-public-mode = "{ $value }" थाने तक पहुँचने का तरीका नहीं है।
+cert-heading = प्रमाणपत्र
+cert-names = नाम
+cert-issuer = जारीकर्ता
+cert-expires = मान्य तिथि तक
+cert-self-signed = केवल बॉक्स का अपना स्व-हस्ताक्षरित प्रमाणपत्र: पहली बार खोलने से पहले ब्राउज़र चेतावनी देते हैं।
+cert-acme-for = विश्वसनीय प्रमाणपत्र अपने आप माँगा जाता है इसके लिए
+cert-last-success = पिछली बार मिला
+cert-next-attempt = अगला नवीनीकरण या दोबारा प्रयास
+cert-last-error = पिछला प्रयास विफल रहा:
+cert-import-heading = आपका अपना प्रमाणपत्र
+cert-imported = आयात किया गया प्रमाणपत्र इसके लिए
+cert-import-cert = प्रमाणपत्र और शृंखला (PEM)
+cert-import-key = निजी कुंजी (PEM)
+cert-import-submit = आयात करें
+cert-import-done = प्रमाणपत्र आयात हो गया। अब से इसके नामों के लिए यही इस्तेमाल होता है।
+cert-import-refused = यह प्रमाणपत्र इस्तेमाल नहीं हो सकता: { $reason }

@@ -576,3 +576,34 @@ console-js-error-bad-message = या पानावरील संदेश �
 # नागरिकाने हजेरी लावली पण त्यांना बोलावले गेले नाही
 status-not_called = बोलावले नाही
 final-not_called = तुम्ही वाट पाहिली, पण अधिकारी तुम्हाला कॉलवर घेऊ शकले नाहीत. आम्ही दिलगीर आहोत. कृपया नवीन भेटीची वेळ बुक करा किंवा पोलीस ठाण्याला फोन करा.
+
+## Reaching the box: the mode, the certificate (Station page, set-up, hub console)
+reach-heading = नागरिक ठाण्यापर्यंत कसे पोहोचतात
+reach-mode-legend = कुठून पोहोचता येते
+reach-mode-lan = फक्त ठाण्याचे स्वतःचे नेटवर्क (बॉक्सचे स्वतःचे प्रमाणपत्र)
+reach-mode-direct = थेट इंटरनेटवरून: राउटर पोर्ट 443 आणि 80 या बॉक्सकडे पाठवतो
+reach-mode-relay = हबमार्फत इंटरनेटवरून: कोणतेही पोर्ट उघडावे लागत नाहीत (हबकडे नोंदणी आवश्यक)
+reach-mode-now = नागरिक ठाण्यापर्यंत येथून पोहोचतात:
+reach-direct-host = सार्वजनिक होस्ट नाव, थेट पद्धतीसाठी (राउटरकडे निर्देश करणारे DNS नाव)
+reach-relay-needs-hub = हे ठाणे हबकडे नोंदवल्यानंतरच हबमार्फत.
+reach-relay-name = हबमार्फत नागरिक हे उघडतात
+reach-relay-no-domain = हे ठाणे ज्या हबला अहवाल देते तो ठाण्यांचे रिले करत नाही.
+setup-reach-help = थेट पद्धतीसाठी खाली सार्वजनिक होस्ट नाव द्या; हबसाठी खाली त्याच्याकडे नोंदणी करा.
+setup-err-direct-host = थेट पद्धतीसाठी सार्वजनिक होस्ट नाव dgp.punepolice.example सारखे लहान अक्षरांतील DNS नाव असावे, "{ $value }" नाही.
+setup-err-public-mode = "{ $value }" हा ठाण्यापर्यंत पोहोचण्याचा मार्ग नाही.
+cert-heading = प्रमाणपत्र
+cert-names = नावे
+cert-issuer = देणारे
+cert-expires = वैध तारखेपर्यंत
+cert-self-signed = फक्त बॉक्सचे स्वतःचे स्व-स्वाक्षरित प्रमाणपत्र: पहिल्या भेटीपूर्वी ब्राउझर इशारा देतात.
+cert-acme-for = विश्वसनीय प्रमाणपत्र आपोआप मागवले जाते यासाठी
+cert-last-success = शेवटचे मिळाले
+cert-next-attempt = पुढील नूतनीकरण किंवा पुन्हा प्रयत्न
+cert-last-error = शेवटचा प्रयत्न अयशस्वी झाला:
+cert-import-heading = तुमचे स्वतःचे प्रमाणपत्र
+cert-imported = आयात केलेले प्रमाणपत्र यासाठी
+cert-import-cert = प्रमाणपत्र आणि साखळी (PEM)
+cert-import-key = खाजगी की (PEM)
+cert-import-submit = आयात करा
+cert-import-done = प्रमाणपत्र आयात झाले. आतापासून त्याच्या नावांसाठी तेच वापरले जाते.
+cert-import-refused = हे प्रमाणपत्र वापरता येत नाही: { $reason }

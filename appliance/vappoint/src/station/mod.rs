@@ -1,5 +1,5 @@
-//! Starting a station: the data dir, database, keys and certificate, the HTTPS and redirect
-//! listeners, and the background work (mail outbox, tidying).
+//! Starting a station: the data dir, database, keys and certificates, the HTTPS and redirect
+//! listeners, and the background work (mail outbox, tidying, ACME).
 
 pub mod app;
 pub mod availability;
@@ -115,7 +115,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
             "removed uploads of bookings that were never acknowledged"
         );
     }
-    let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
+    let tls = &app.tls;
 
     // Before the listening lines, which tell a watching script the box is up.
     if !set_up {
@@ -178,9 +178,13 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         ),
     }
     tokio::spawn(crate::station::hub_link::run(app.clone()));
+    // The trusted certificate follows the mode: none on the LAN, `[public] host` in direct
+    // mode, the hub's name for the box once enrolled in relay mode.
+    let reach = app.clone();
+    tokio::spawn(app.acme.clone().run(move || reach.public_host()));
 
     let router = crate::station::web::router(app.clone());
-    let mut running = listeners.serve(app.clone(), router, &tls, ClientCerts::Ignored)?;
+    let mut running = listeners.serve(app.clone(), router, &app.certs, ClientCerts::Ignored)?;
     // Announced once the listeners are bound, with the port actually bound (tests ask for
     // port 0). The profile is read again later: the admin may set the code in the console.
     let current = app.clone();
