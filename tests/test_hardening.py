@@ -88,3 +88,11 @@ def test_the_name_field_cannot_carry_a_message(station, smtp):
     for name in ("आशा पाटील", "श्रीकृष्ण D'Souza-Kulkarni", "Dr. R. K. Narayan"):
         slot = station.free_slot(officer.id)
         station.book_ok(officer.id, slot["start"], citizen_email(), name=name)
+
+
+def test_pages_allow_camera_and_microphone_to_this_site_only(station, make_hub):
+    for base in (station, make_hub()):
+        r = new_session().get(base.url("/"), timeout=30)
+        policy = {p.split("=")[0].strip(): p.split("=")[1].strip() for p in r.headers["Permissions-Policy"].split(",")}
+        assert policy["camera"] == "(self)" and policy["microphone"] == "(self)", policy
+        assert policy["geolocation"] == "()", policy

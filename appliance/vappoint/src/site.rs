@@ -140,6 +140,12 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
          connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
     );
     set(h, header::CACHE_CONTROL, "no-store");
+    // Camera and microphone for the call pages on this site only; nothing else may ask.
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()",
+    );
     if trusted {
         set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
