@@ -1,8 +1,10 @@
 """Attacks from the open internet (issue 11), each reproduced against the real binary and shown
 to fail."""
 
+import stat
+
 import requests
-from conftest import citizen_email, csrf_of, new_session, station_config
+from conftest import citizen_email, csrf_of, new_session, pdf_bytes, station_config
 from hubkit import HUB_CONFIG, make_hub  # noqa: F401 (a fixture)
 
 # Browsers drop tabs and newlines from URLs and read `\` as `/`: each of these, followed as a
@@ -96,3 +98,16 @@ def test_pages_allow_camera_and_microphone_to_this_site_only(station, make_hub):
         policy = {p.split("=")[0].strip(): p.split("=")[1].strip() for p in r.headers["Permissions-Policy"].split(",")}
         assert policy["camera"] == "(self)" and policy["microphone"] == "(self)", policy
         assert policy["geolocation"] == "()", policy
+
+
+def test_the_data_folder_and_its_files_are_private_outside_systemd(station):
+    """Started by hand (no StateDirectoryMode, umask 022), the box still keeps its data to itself."""
+    slot = station.free_slot(station.admin.id)
+    station.book_ok(station.admin.id, slot["start"], citizen_email(), documents=[("fir.pdf", pdf_bytes("x"), "application/pdf")])
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(station.data) == 0o700
+    for sub in ("documents", "spool", "keys", "tls"):
+        assert mode(station.data / sub) == 0o700, sub
+    assert mode(station.data / "vappoint.db") == 0o600
+    docs = list((station.data / "documents").iterdir())
+    assert docs and all(mode(d) == 0o600 for d in docs), [(d.name, oct(mode(d))) for d in docs]

@@ -185,8 +185,7 @@ impl App {
     ) -> anyhow::Result<App> {
         let store = crate::station::open_store(data)?;
         for sub in ["documents", "spool", "keys", "tls"] {
-            std::fs::create_dir_all(data.join(sub))
-                .with_context(|| format!("creating {}", data.join(sub).display()))?;
+            crate::secrets::private_dir(&data.join(sub))?;
         }
         let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
         let tls = crate::server::tls::load_or_create(&data.join("tls"))?;

@@ -26,10 +26,12 @@ use crate::server::{ClientCerts, ServeArgs};
 use crate::station::app::App;
 
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("creating the data folder {}", data.display()))?;
+    crate::secrets::private_dir(data)?;
     let path = data.join("vappoint.db");
-    Store::open(&path).with_context(|| format!("opening the database {}", path.display()))
+    let store =
+        Store::open(&path).with_context(|| format!("opening the database {}", path.display()))?;
+    crate::secrets::private_db_files(&path)?;
+    Ok(store)
 }
 
 /// Deletes uploaded files that no booking names: left behind when the box stopped between
