@@ -221,5 +221,10 @@ async fn tidy(app: Arc<App>) {
         {
             tracing::warn!(error = %e, "purging sessions");
         }
+        // A day after its appointment, a citizen's join cookie opens nothing.
+        let ended = now - chrono::Duration::days(1);
+        if let Err(e) = app.db(move |s| s.purge_join_sessions(ended)).await {
+            tracing::warn!(error = %e, "purging join sessions");
+        }
     }
 }
