@@ -5,6 +5,7 @@
 
 pub mod acme;
 pub mod certs;
+mod limit;
 pub mod peer;
 mod redirect;
 mod systemd;
