@@ -4,6 +4,8 @@
 
 pub mod peer;
 mod redirect;
+pub mod sni;
+pub mod stream;
 mod systemd;
 pub mod tls;
 
@@ -20,6 +22,7 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use crate::config::DiscoveryConfig;
 use crate::discovery::{Announcer, Identity};
 use crate::server::peer::PeerCertAcceptor;
+use crate::server::sni::SniAcceptor;
 use tls::Tls;
 
 // The options `vappoint station` and `vappoint hub` share (clap flattens them into both).
@@ -51,6 +54,8 @@ pub struct Listeners {
     /// The addresses actually bound (tests ask for port 0).
     pub https_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// Who takes connections by server name before the HTTPS server's TLS (the hub's relay).
+    passthrough: Option<Arc<dyn sni::Passthrough>>,
 }
 
 /// Binds the HTTPS and HTTP listeners (before anything is printed, so a port in use is the
@@ -67,6 +72,7 @@ pub fn bind(args: &ServeArgs) -> anyhow::Result<Listeners> {
         http_addr: http.local_addr()?,
         https,
         http,
+        passthrough: None,
     })
 }
 
@@ -81,6 +87,13 @@ pub enum ClientCerts {
 }
 
 impl Listeners {
+    /// Offers every HTTPS connection to `passthrough` by its ClientHello's server name first
+    /// (with [`ClientCerts::Optional`], the hub's listener).
+    pub fn with_passthrough(mut self, passthrough: Arc<dyn sni::Passthrough>) -> Self {
+        self.passthrough = Some(passthrough);
+        self
+    }
+
     /// Starts serving: the HTTP port redirects to HTTPS, the HTTPS port serves `router`
     /// with `tls`. `app` is kept in the returned handle for whoever started the server.
     pub fn serve<A>(
@@ -93,8 +106,8 @@ impl Listeners {
         let redirect = redirect::serve(self.http, self.https_addr.port())?;
         let handle = axum_server::Handle::new();
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let config =
-            RustlsConfig::from_config(tls.server_config(client_certs == ClientCerts::Optional)?);
+        let tls_config = tls.server_config(client_certs == ClientCerts::Optional)?;
+        let config = RustlsConfig::from_config(tls_config.clone());
         let server = match client_certs {
             ClientCerts::Ignored => {
                 let server = axum_server::from_tcp_rustls(self.https, config)
@@ -104,7 +117,10 @@ impl Listeners {
             }
             ClientCerts::Optional => {
                 let server = axum_server::from_tcp(self.https)
-                    .acceptor(PeerCertAcceptor::new(RustlsAcceptor::new(config)))
+                    .acceptor(SniAcceptor::new(
+                        self.passthrough,
+                        PeerCertAcceptor::new(RustlsAcceptor::new(config)),
+                    ))
                     .handle(handle.clone())
                     .serve(service);
                 tokio::spawn(async move { server.await.context("the HTTPS server stopped") })
@@ -114,6 +130,7 @@ impl Listeners {
             https: self.https_addr,
             http: self.http_addr,
             app,
+            tls_config,
             handle,
             server,
             redirect,
@@ -127,6 +144,9 @@ pub struct Running<A> {
     pub https: SocketAddr,
     pub http: SocketAddr,
     pub app: Arc<A>,
+    /// The TLS configuration the HTTPS listener uses (a station serves its tunnel's
+    /// connections with it too).
+    pub tls_config: Arc<rustls::ServerConfig>,
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     redirect: tokio::task::JoinHandle<()>,

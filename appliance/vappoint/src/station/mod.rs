@@ -10,6 +10,7 @@ pub mod hub_link;
 pub mod mail;
 pub mod officers;
 pub mod setup;
+pub mod tunnel;
 pub mod web;
 
 use std::net::IpAddr;
@@ -179,7 +180,10 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     tokio::spawn(crate::station::hub_link::run(app.clone()));
 
     let router = crate::station::web::router(app.clone());
-    let mut running = listeners.serve(app.clone(), router, &tls, ClientCerts::Ignored)?;
+    let mut running = listeners.serve(app.clone(), router.clone(), &tls, ClientCerts::Ignored)?;
+    // In relay mode, citizens also arrive through the hub: the same TLS, the same router.
+    let site = crate::server::stream::Site::new(running.tls_config.clone(), router);
+    tokio::spawn(crate::station::tunnel::run(app.clone(), site));
     // Announced once the listeners are bound, with the port actually bound (tests ask for
     // port 0). The profile is read again later: the admin may set the code in the console.
     let current = app.clone();
