@@ -319,14 +319,13 @@ impl Relay {
             return None;
         }
         connections.fetch_add(1, Ordering::Relaxed);
-        active.fetch_add(1, Ordering::Relaxed);
+        let _open = Open::count(active);
         let mut citizen = Metered::new(stream, bytes);
         let last = citizen.last.clone();
         let idle = async {
             loop {
                 tokio::time::sleep(IDLE / 4).await;
-                let quiet = *last.lock().unwrap_or_else(|e| e.into_inner());
-                if quiet.elapsed() >= IDLE {
+                if last.quiet_for() >= IDLE {
                     break;
                 }
             }
@@ -335,7 +334,6 @@ impl Relay {
             _ = tokio::io::copy_bidirectional(&mut citizen, &mut tunnel) => {}
             _ = idle => tracing::debug!(station = %code, "idle relayed connection closed"),
         }
-        active.fetch_sub(1, Ordering::Relaxed);
         None
     }
 }
@@ -379,12 +377,47 @@ fn canonical(a: SocketAddr) -> SocketAddr {
     SocketAddr::new(a.ip().to_canonical(), a.port())
 }
 
+/// One open relayed connection in its tunnel's count, for as long as it lives (however
+/// its future ends).
+struct Open(Arc<AtomicUsize>);
+
+impl Open {
+    fn count(active: Arc<AtomicUsize>) -> Open {
+        active.fetch_add(1, Ordering::Relaxed);
+        Open(active)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// When bytes last passed, as milliseconds after `born`: one atomic store per read or write.
+struct LastActivity {
+    born: Instant,
+    at_ms: AtomicU64,
+}
+
+impl LastActivity {
+    fn touch(&self) {
+        self.at_ms
+            .store(self.born.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+    fn quiet_for(&self) -> Duration {
+        self.born
+            .elapsed()
+            .saturating_sub(Duration::from_millis(self.at_ms.load(Ordering::Relaxed)))
+    }
+}
+
 /// The citizen's side of a relayed connection: counts the bytes both ways into the
 /// station's total and notes when the last one passed, for the idle timeout.
 struct Metered<S> {
     inner: S,
     bytes: Arc<AtomicU64>,
-    last: Arc<Mutex<Instant>>,
+    last: Arc<LastActivity>,
 }
 
 impl<S> Metered<S> {
@@ -392,13 +425,16 @@ impl<S> Metered<S> {
         Metered {
             inner,
             bytes,
-            last: Arc::new(Mutex::new(Instant::now())),
+            last: Arc::new(LastActivity {
+                born: Instant::now(),
+                at_ms: AtomicU64::new(0),
+            }),
         }
     }
     fn passed(&self, n: usize) {
         if n > 0 {
             self.bytes.fetch_add(n as u64, Ordering::Relaxed);
-            *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            self.last.touch();
         }
     }
 }

@@ -177,6 +177,9 @@ where
         let inner = self.inner.clone();
         let passthrough = self.passthrough.clone();
         Box::pin(async move {
+            // Small writes go out at once: a relayed connection and a station's tunnel carry
+            // many, and Nagle's algorithm with delayed ACKs would add 40 ms to each exchange.
+            stream.set_nodelay(true)?;
             let Some(passthrough) = passthrough else {
                 return inner
                     .accept(Prefixed::new(Vec::new(), stream), service)
