@@ -166,6 +166,11 @@ def test_the_hub_relays_each_station_name_to_that_station_only(make_hub, make_st
     assert 'lang="mr"' in marathi.text and NO_STATION not in marathi.text, marathi.text[:300]
     # The hub's own site is unchanged at its own address.
     assert hub.get("/").status_code == 200
+    # Plain HTTP for a station's name is sent to HTTPS at that name.
+    plain = new_session().get(f"http://127.0.0.1:{hub.http_port}/book?x=1", headers={"Host": f"dgp.{DOMAIN}"},
+                              allow_redirects=False, timeout=30)
+    assert plain.status_code == 308, plain.status_code
+    assert plain.headers["Location"] == f"https://dgp.{DOMAIN}:{hub.https_port}/book?x=1", plain.headers
 
     # The pages and API are the station's own.
     info_a = Through(hub, f"dgp.{DOMAIN}").get("/api/v1/station").json()
