@@ -14,6 +14,7 @@ import re
 import socket
 import ssl
 import subprocess
+import threading
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -33,13 +34,13 @@ def cert_sha256(path) -> str:
     return hashlib.sha256(ssl.PEM_cert_to_DER_cert(path.read_text())).hexdigest()
 
 
-def presented(hub, name: str | None, source: str = "127.0.0.1") -> str | None:
+def presented(hub, name: str | None, source: str = "127.0.0.1", timeout: float = 10) -> str | None:
     """SHA-256 of the certificate the hub's port presents for `name`; None if it fails."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection(("127.0.0.1", hub.https_port), timeout=10, source_address=(source, 0)) as raw:
+        with socket.create_connection(("127.0.0.1", hub.https_port), timeout=timeout, source_address=(source, 0)) as raw:
             with ctx.wrap_socket(raw, server_hostname=name) as tls:
                 return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
     except OSError:
@@ -94,24 +95,41 @@ class Through:
         return out[2:]  # the first ones may be too close to now
 
 
-def tunnel_request(hub, cert) -> int:
-    """Asks for a tunnel by hand (the raw HTTP/1.1 upgrade), with `cert` or none; the status."""
+def upgrade(hub, cert) -> tuple[ssl.SSLSocket, int]:
+    """Asks for a tunnel by hand (the raw HTTP/1.1 upgrade), with `cert` or none: the
+    connection and the answer's status."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_alpn_protocols(["http/1.1"])
     if cert is not None:
         ctx.load_cert_chain(*cert)
-    with socket.create_connection(("127.0.0.1", hub.https_port), timeout=10) as raw:
-        with ctx.wrap_socket(raw) as tls:
-            tls.sendall(
-                b"GET /federation/v1/tunnel HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: upgrade\r\n"
-                b"Upgrade: vappoint-tunnel/1\r\n\r\n"
-            )
-            head = tls.recv(4096).decode(errors="replace")
-    m = re.match(r"HTTP/1\.1 (\d{3})", head)
+    raw = socket.create_connection(("127.0.0.1", hub.https_port), timeout=10)
+    tls = ctx.wrap_socket(raw)
+    tls.sendall(
+        b"GET /federation/v1/tunnel HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: upgrade\r\n"
+        b"Upgrade: vappoint-tunnel/1\r\n\r\n"
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = tls.recv(4096)
+        assert chunk, head
+        head += chunk
+    m = re.match(rb"HTTP/1\.1 (\d{3})", head)
     assert m, head
-    return int(m.group(1))
+    return tls, int(m.group(1))
+
+
+def tunnel_request(hub, cert) -> int:
+    tls, status = upgrade(hub, cert)
+    tls.close()
+    return status
+
+
+def open_tunnel(hub, cert) -> ssl.SSLSocket:
+    tls, status = upgrade(hub, cert)
+    assert status == 101, status
+    return tls
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,6 +227,25 @@ def test_the_hub_relays_each_station_name_to_that_station_only(make_hub, make_st
     assert tunnel_request(hub, None) == 401
     assert tunnel_request(hub, make_foreign_cert(tmp_path / "foreign", "KTR")) == 401
     assert presented(hub, f"ktr.{DOMAIN}") == b_cert
+    # A tunnel opened by hand with A's certificate replaces A's, and still never gets B's
+    # connections: the name comes from the certificate, never from the tunnel.
+    with open_tunnel(hub, client_cert(a)) as fake:
+        # (A's station takes its name back about a second later, when it reconnects.)
+        citizen = threading.Thread(target=presented, args=(hub, f"dgp.{DOMAIN}"), kwargs={"timeout": 1})
+        citizen.start()
+        assert presented(hub, f"ktr.{DOMAIN}") == b_cert
+        fake.settimeout(0.3)
+        got = b""
+        try:
+            while chunk := fake.recv(65536):
+                got += chunk
+        except (TimeoutError, ssl.SSLError, OSError):
+            pass
+        citizen.join()
+        # The hub's yamux frames carry the citizen's ClientHello, whose name is in clear.
+        assert f"dgp.{DOMAIN}".encode() in got and b"PROXY TCP4 127.0.0.1" in got, got[:200]
+        assert b"ktr" not in got.lower(), got[:200]
+    wait_relayed(hub, f"dgp.{DOMAIN}", a)  # A's own tunnel takes its name back
 
     # Revoked from the command line (another process): the name stops answering within
     # seconds and gets the hub's page; the other station goes on.
