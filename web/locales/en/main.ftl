@@ -184,6 +184,13 @@ hub-no-stations = No police station is listed here yet.
 relay-no-station-title = No station answers at this address
 relay-no-station-text = No police station is reachable at this address just now. Please check the address you were given, or find your police station in the directory.
 relay-no-station-directory = Find your police station
+# the hub console's station list: each station's relay tunnel
+hub-tunnel-column = Tunnel
+hub-tunnel-up = up
+hub-tunnel-down = down
+hub-tunnel-since = since { $time }
+hub-tunnel-relayed = { $connections } connections ({ $open } open), { $bytes } relayed
+hub-tunnel-never = never connected
 hub-zones = Zones
 hub-localities = Areas covered
 hub-next-free = Next free time

@@ -184,6 +184,13 @@ hub-no-stations = अभी यहाँ कोई पुलिस स्टे�
 relay-no-station-title = इस पते पर कोई पुलिस स्टेशन जवाब नहीं देता
 relay-no-station-text = इस पते पर अभी कोई पुलिस स्टेशन उपलब्ध नहीं है। कृपया आपको दिया गया पता जाँचें, या सूची में अपना पुलिस स्टेशन खोजें।
 relay-no-station-directory = अपना पुलिस स्टेशन खोजें
+# the hub console's station list: each station's relay tunnel
+hub-tunnel-column = टनल
+hub-tunnel-up = चालू
+hub-tunnel-down = बंद
+hub-tunnel-since = { $time } से
+hub-tunnel-relayed = { $connections } कनेक्शन ({ $open } खुले), { $bytes } भेजे गए
+hub-tunnel-never = कभी नहीं जुड़ा
 hub-zones = ज़ोन
 hub-localities = क्षेत्र के इलाके
 hub-next-free = अगला खाली समय
