@@ -264,3 +264,18 @@ def test_the_hub_relays_each_station_name_to_that_station_only(make_hub, make_st
     hub.start()
     wait_relayed(hub, f"dgp.{DOMAIN}", a, timeout=30)
     assert presented(hub, f"ktr.{DOMAIN}") == hub_cert
+
+
+def test_an_unknown_station_name_gets_a_clear_page_in_three_languages(make_hub, browsers):
+    hub = make_hub({**HUB_CONFIG, "relay": {"domain": DOMAIN}})
+    from browser import axe_violations
+
+    b = browsers(args=(f"--host-resolver-rules=MAP *.{DOMAIN} 127.0.0.1",))
+    titles = {}
+    for lang in ("en", "mr", "hi"):
+        b.driver.get(f"https://nobody.{DOMAIN}:{hub.https_port}/?lang={lang}")
+        titles[lang] = b.driver.find_element("tag name", "h1").text
+        assert b.driver.find_element("tag name", "html").get_attribute("lang") == lang
+        assert axe_violations(b.driver) == [], lang
+    assert titles["en"] == NO_STATION
+    assert len(set(titles.values())) == 3, titles
