@@ -497,11 +497,12 @@ async fn tunnel(
             "A tunnel needs the station's client certificate.",
         );
     };
-    let wants = req
-        .headers()
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case(TUNNEL_PROTOCOL));
+    let wants = req.version() == axum::http::Version::HTTP_11
+        && req
+            .headers()
+            .get(header::UPGRADE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case(TUNNEL_PROTOCOL));
     if !wants {
         return error(
             StatusCode::UPGRADE_REQUIRED,

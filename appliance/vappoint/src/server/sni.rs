@@ -180,6 +180,13 @@ where
             // Small writes go out at once: a relayed connection and a station's tunnel carry
             // many, and Nagle's algorithm with delayed ACKs would add 40 ms to each exchange.
             stream.set_nodelay(true)?;
+            // A peer that vanished without closing (a station's tunnel behind a NAT that
+            // forgot it) is noticed in about two minutes rather than never.
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(Duration::from_secs(60))
+                .with_interval(Duration::from_secs(15))
+                .with_retries(4);
+            socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive)?;
             let Some(passthrough) = passthrough else {
                 return inner
                     .accept(Prefixed::new(Vec::new(), stream), service)
