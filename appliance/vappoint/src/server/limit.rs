@@ -25,12 +25,24 @@ pub struct ConnLimits {
     pub per_source: usize,
 }
 
-impl Default for ConnLimits {
-    fn default() -> Self {
-        // The unit allows 65,536 descriptors; the rest are for files, sockets of the bridge
-        // and the database.
+impl ConnLimits {
+    /// A station: its citizens, officers and the relay's streams (those come through the
+    /// tunnel, not this listener). The unit allows 65,536 descriptors; the rest are for
+    /// files, the bridge's sockets and the database.
+    pub fn station() -> ConnLimits {
         ConnLimits {
             total: 4096,
+            per_source: 256,
+        }
+    }
+
+    /// A hub: every relay-mode station keeps one tunnel here, and citizens of all of them
+    /// connect here, so far more in all (10,000 stations' tunnels fit, with room for their
+    /// citizens); per source the same. Needs `LimitNOFILE` of at least 65,536
+    /// (docs/reachability.md).
+    pub fn hub() -> ConnLimits {
+        ConnLimits {
+            total: 40_000,
             per_source: 256,
         }
     }

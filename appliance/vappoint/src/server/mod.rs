@@ -117,7 +117,10 @@ impl Listeners {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let tls_config = certs.server_config(client_certs == ClientCerts::Optional)?;
         let config = RustlsConfig::from_config(tls_config.clone());
-        let limits = ConnLimits::default();
+        let limits = match client_certs {
+            ClientCerts::Ignored => ConnLimits::station(),
+            ClientCerts::Optional => ConnLimits::hub(),
+        };
         let server = match client_certs {
             ClientCerts::Ignored => {
                 let mut server = axum_server::from_tcp(self.https)
