@@ -155,7 +155,7 @@ async fn join(
     let b = bridge.clone();
     let started = Instant::now();
     let (answer, events) = rt
-        .spawn(async move { b.connect(call, role, &offer).await })
+        .spawn(async move { b.connect(call, role, &offer, &[]).await })
         .await
         .expect("connect task")
         .expect("connect");

@@ -9,8 +9,8 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::config::IceServer;
 use tokio::sync::mpsc;
-use webrtc::peer_connection::RTCIceServer;
 
 use crate::config::{self, BridgeConfig};
 use crate::error::BridgeError;
@@ -29,7 +29,6 @@ pub(crate) struct Inner {
     /// The addresses each leg binds (the configured ones, or those found at start).
     pub(crate) ips: Vec<IpAddr>,
     pub(crate) public_ip: Option<IpAddr>,
-    pub(crate) ice_servers: Vec<RTCIceServer>,
     pub(crate) ports: Arc<PortPool>,
     calls: Mutex<HashMap<i64, Call>>,
     next_leg_id: AtomicU64,
@@ -180,7 +179,6 @@ impl Bridge {
             inner: Arc::new(Inner {
                 ips,
                 public_ip: config.public_ip,
-                ice_servers: config::rtc_ice_servers(&config.ice_servers),
                 ports: PortPool::new(config.udp_ports.clone()),
                 calls: Mutex::new(HashMap::new()),
                 next_leg_id: AtomicU64::new(1),
@@ -190,7 +188,8 @@ impl Bridge {
     }
 
     /// Opens (or replaces, closing the old one) the `role` leg of call `call` from the
-    /// browser's SDP offer.
+    /// browser's SDP offer, gathering candidates with `ice_servers` (STUN/TURN; made for
+    /// this call, as TURN credentials expire; only UDP ones are used).
     ///
     /// Returns the SDP answer and a receiver of this leg's events (the bridge's ICE
     /// candidates to trickle to the browser, state changes). Candidates added for this call
@@ -203,6 +202,7 @@ impl Bridge {
         call: i64,
         role: Role,
         offer_sdp: &str,
+        ice_servers: &[IceServer],
     ) -> Result<(String, mpsc::Receiver<LegEvent>), BridgeError> {
         let id = self.inner.next_leg_id.fetch_add(1, Ordering::Relaxed);
         lock(&self.inner.calls)
@@ -220,6 +220,7 @@ impl Bridge {
                 role,
                 id,
                 offer_sdp,
+                ice_servers: config::rtc_ice_servers(ice_servers),
             },
         )
         .await;

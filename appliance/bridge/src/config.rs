@@ -1,4 +1,6 @@
-//! The bridge's configuration: UDP ports, local addresses, the public address, STUN/TURN servers.
+//! The bridge's configuration (UDP ports, local addresses, the public address) and the
+//! STUN/TURN servers each leg is given, in webrtc's form. TURN is UDP-only here: `turns:`
+//! and `?transport=tcp` URLs are dropped.
 
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
@@ -18,8 +20,6 @@ pub struct BridgeConfig {
     /// with the leg's port, because `SettingEngine::with_nat_1to1_ips` is stored but never used
     /// by webrtc 0.21.1.
     pub public_ip: Option<IpAddr>,
-    /// STUN/TURN servers. TURN is UDP-only here: `turns:` and `?transport=tcp` URLs are dropped.
-    pub ice_servers: Vec<IceServer>,
 }
 
 impl Default for BridgeConfig {
@@ -28,7 +28,6 @@ impl Default for BridgeConfig {
             udp_ports: 40000..=40199,
             bind_ips: Vec::new(),
             public_ip: None,
-            ice_servers: Vec::new(),
         }
     }
 }

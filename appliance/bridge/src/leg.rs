@@ -36,6 +36,7 @@ use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::RTCIceServer;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCConfigurationBuilder, RTCIceGatheringState, RTCPeerConnectionIceEvent,
@@ -95,6 +96,8 @@ pub(crate) struct LegParams<'a> {
     pub role: Role,
     pub id: u64,
     pub offer_sdp: &'a str,
+    /// STUN/TURN servers for this leg: TURN credentials are made per call and expire.
+    pub ice_servers: Vec<RTCIceServer>,
 }
 
 /// An outgoing track of a leg and how to write to it.
@@ -192,7 +195,8 @@ impl Leg {
             public_sent: AtomicBool::new(false),
         });
 
-        let (pc, lease) = build_peer_connection(bridge, Arc::clone(&handler)).await?;
+        let (pc, lease) =
+            build_peer_connection(bridge, &params.ice_servers, Arc::clone(&handler)).await?;
         match negotiate(&pc, &params, offer, &handler).await {
             Ok((answer, audio, video)) => {
                 let leg = Arc::new(Leg {
@@ -329,6 +333,7 @@ impl Leg {
 /// another port if the bind fails after all.
 async fn build_peer_connection(
     bridge: &Arc<Inner>,
+    ice_servers: &[RTCIceServer],
     handler: Arc<LegHandler>,
 ) -> Result<(Arc<dyn PeerConnection>, PortLease), BridgeError> {
     let mut last_error = None;
@@ -345,7 +350,7 @@ async fn build_peer_connection(
             .iter()
             .map(|ip| SocketAddr::new(*ip, lease.port()))
             .collect();
-        match peer_connection(bridge, addrs, Arc::clone(&handler) as _).await {
+        match peer_connection(addrs, ice_servers, Arc::clone(&handler) as _).await {
             Ok(pc) => return Ok((pc, lease)),
             Err(e) => {
                 tracing::warn!(port = lease.port(), error = %e, "building the peer connection failed");
@@ -363,8 +368,8 @@ async fn build_peer_connection(
 }
 
 async fn peer_connection(
-    bridge: &Inner,
     addrs: Vec<SocketAddr>,
+    ice_servers: &[RTCIceServer],
     handler: Arc<dyn PeerConnectionEventHandler>,
 ) -> Result<Arc<dyn PeerConnection>, webrtc::error::Error> {
     let mut media_engine = MediaEngine::default();
@@ -394,7 +399,7 @@ async fn peer_connection(
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .build();
     let configuration = RTCConfigurationBuilder::new()
-        .with_ice_servers(bridge.ice_servers.clone())
+        .with_ice_servers(ice_servers.to_vec())
         .build();
     let pc = PeerConnectionBuilder::new()
         .with_configuration(configuration)

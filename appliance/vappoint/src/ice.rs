@@ -1,6 +1,7 @@
 //! STUN/TURN servers for browsers and the bridge, with time-limited TURN credentials made
 //! from a shared secret (the TURN REST scheme coturn's `use-auth-secret` checks), so no
-//! long-lived TURN password ever reaches a browser.
+//! long-lived TURN password ever reaches a browser. Credentials are made for each call (a
+//! box runs for years; one made at start would expire under it).
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -9,13 +10,14 @@ pub use vappoint_wire::signal::IceServer;
 
 use crate::config::CallsConfig;
 
-/// How long a TURN credential handed to a page stays valid.
-const TURN_CREDENTIAL_HOURS: i64 = 12;
+/// How long a credential made from the station's own `[calls] turn_secret` stays valid: a
+/// call and its grace, with room for one that runs long.
+const LOCAL_CREDENTIAL_HOURS: i64 = 3;
 
-/// A TURN REST credential: the user name carries its expiry, the password is its HMAC-SHA1.
-pub fn turn_credential(secret: &str, now: DateTime<Utc>, who: &str) -> (String, String) {
-    let expiry = now.timestamp() + TURN_CREDENTIAL_HOURS * 3600;
-    let username = format!("{expiry}:{who}");
+/// A TURN REST credential valid until `expiry`: the user name carries the expiry, the
+/// password is its HMAC-SHA1.
+pub fn turn_credential(secret: &str, expiry: DateTime<Utc>, who: &str) -> (String, String) {
+    let username = format!("{}:{who}", expiry.timestamp());
     let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(username.as_bytes());
     let credential = data_encoding::BASE64.encode(&mac.finalize().into_bytes());
@@ -31,7 +33,8 @@ pub fn servers(config: &CallsConfig, now: DateTime<Utc>, who: &str) -> Vec<IceSe
             let is_turn = s.urls.iter().any(|u| u.starts_with("turn"));
             match (&s.username, &config.turn_secret) {
                 (None, Some(secret)) if is_turn => {
-                    let (u, c) = turn_credential(secret, now, who);
+                    let expiry = now + chrono::Duration::hours(LOCAL_CREDENTIAL_HOURS);
+                    let (u, c) = turn_credential(secret, expiry, who);
                     IceServer {
                         urls: s.urls.clone(),
                         username: Some(u),
@@ -51,8 +54,8 @@ mod tests {
     #[test]
     fn turn_rest_credential_matches_the_known_scheme() {
         // Same inputs as coturn's documentation example shape: base64(hmac-sha1(secret, "expiry:user")).
-        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let (u, c) = turn_credential("north", now, "vappoint");
+        let expiry = DateTime::from_timestamp(1_700_043_200, 0).unwrap();
+        let (u, c) = turn_credential("north", expiry, "vappoint");
         assert_eq!(u, "1700043200:vappoint");
         let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(b"north").unwrap();
         mac.update(u.as_bytes());

@@ -37,6 +37,23 @@ pub struct EnrollResponse {
     pub mac: String,
 }
 
+/// A station asks its hub for TURN credentials (`POST /federation/v1/turn`, mutual TLS):
+/// valid for `minutes` (the hub caps it) plus the hub's grace.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnRequest {
+    pub minutes: u32,
+}
+
+/// The hub's TURN servers with credentials made for this station, valid until `expires`
+/// (Unix seconds). The hub's shared secret never leaves it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnAnswer {
+    pub ice_servers: Vec<crate::signal::IceServer>,
+    pub expires: i64,
+}
+
 /// One queued message as pushed; `body` is sent exactly as the station stored it, and
 /// `digest` is the SHA-256 (hex) of that text.
 #[derive(Debug, Serialize, Deserialize)]

@@ -478,7 +478,7 @@ impl Client {
     /// both ways from now on. Does not wait for the connection.
     pub async fn join(&self, bridge: &Bridge, call: i64, role: Role) -> Result<(), BridgeError> {
         let offer = self.offer().await;
-        let (answer, events) = bridge.connect(call, role, &offer).await?;
+        let (answer, events) = bridge.connect(call, role, &offer, &[]).await?;
         self.accept(answer, events).await;
         self.trickle_to(bridge, call, role);
         Ok(())

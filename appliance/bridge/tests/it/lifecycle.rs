@@ -115,7 +115,10 @@ async fn disconnect_closes_one_leg_and_frees_its_port() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_reported() {
     let bridge = bridge(41090, 5);
-    match bridge.connect(1, Role::Officer, "this is not SDP").await {
+    match bridge
+        .connect(1, Role::Officer, "this is not SDP", &[])
+        .await
+    {
         Err(BridgeError::BadSdp(_)) => {}
         other => panic!("expected BadSdp, got {:?}", other.map(|(sdp, _)| sdp)),
     }
@@ -170,7 +173,6 @@ async fn a_public_address_is_announced_on_the_legs_port() {
         udp_ports: 41095..=41099,
         bind_ips: vec!["127.0.0.1".parse().unwrap()],
         public_ip: Some("127.0.0.2".parse().unwrap()),
-        ice_servers: vec![],
     });
     let client = Client::new(71, CHROME).await;
     client.join(&bridge, 1, Role::Officer).await.unwrap();
@@ -210,7 +212,7 @@ async fn candidates_sent_before_the_answer_are_kept_for_the_new_leg() {
     // handed over as soon as the connect has begun.
     let connecting = {
         let bridge = bridge.clone();
-        tokio::spawn(async move { bridge.connect(4, Role::Citizen, &offer).await })
+        tokio::spawn(async move { bridge.connect(4, Role::Citizen, &offer, &[]).await })
     };
     while bridge.stats(4).is_none() {
         tokio::task::yield_now().await;

@@ -9,6 +9,7 @@ mod console;
 mod directory;
 mod push;
 pub mod report;
+mod turn;
 
 use std::sync::Arc;
 
@@ -76,6 +77,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .route("/favicon.ico", get(crate::site::favicon))
         .merge(directory::routes())
         .merge(push::routes())
+        .merge(turn::routes())
         .merge(console::routes(h.clone()))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(crate::site::security_headers))

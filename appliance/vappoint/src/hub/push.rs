@@ -176,36 +176,49 @@ fn update_of(body: Body) -> Option<HubUpdate> {
     })
 }
 
+/// The enrolled, non-revoked station a client certificate belongs to, or the refusal to send
+/// (pushes, TURN credentials and tunnels all start here).
+pub(super) async fn enrolled_station(
+    h: &Arc<HubApp>,
+    cert: Option<String>,
+) -> Result<vappoint_store::HubStation, Response> {
+    let Some(cert) = cert else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "certificate_required",
+            "This needs the station's client certificate.",
+        ));
+    };
+    let station = match h.db(move |s| s.station_by_cert(&cert)).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unknown_certificate",
+                "This hub did not issue that certificate.",
+            ));
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    if station.revoked {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "revoked",
+            "This station's enrolment was revoked.",
+        ));
+    }
+    Ok(station)
+}
+
 async fn push(
     State(h): State<Arc<HubApp>>,
     Extension(PeerCert(cert)): Extension<PeerCert>,
     body: Bytes,
 ) -> Response {
-    let Some(cert) = cert else {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "certificate_required",
-            "Pushes need the station's client certificate.",
-        );
+    let station = match enrolled_station(&h, cert).await {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
     };
-    let station = match h.db(move |s| s.station_by_cert(&cert)).await {
-        Ok(Some(s)) => s,
-        Ok(None) => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "unknown_certificate",
-                "This hub did not issue that certificate.",
-            );
-        }
-        Err(e) => return internal(e),
-    };
-    if station.revoked {
-        return error(
-            StatusCode::FORBIDDEN,
-            "revoked",
-            "This station's enrolment was revoked.",
-        );
-    }
     let push: Push = match serde_json::from_slice(&body) {
         Ok(p) => p,
         Err(_) => {

@@ -14,7 +14,9 @@ use crate::limits::RateLimits;
 use crate::secrets::Secrets;
 use crate::station::calls::CallHub;
 use crate::station::setup::Setup;
+use crate::station::turn::HubTurn;
 use crate::ui::Ui;
+use vappoint_wire::signal::IceServer;
 
 /// Who the station is and how it reaches people. Each field comes from the config file when
 /// set there (and is then fixed), else from what set-up or the admin saved, else a default.
@@ -138,6 +140,8 @@ pub struct App {
     pub setup: Setup,
     /// Live calls and the video bridge.
     pub calls: CallHub,
+    /// The hub's TURN servers and this station's current credentials for them.
+    pub turn: HubTurn,
 }
 
 impl App {
@@ -163,7 +167,6 @@ impl App {
             udp_ports: config.calls.port_range(),
             bind_ips: config.calls.bind_ips.clone(),
             public_ip: config.calls.public_ip,
-            ice_servers: crate::ice::servers(&config.calls, chrono::Utc::now(), "bridge"),
         });
         Ok(App {
             limits: RateLimits::new(&config.limits),
@@ -177,6 +180,7 @@ impl App {
             data_dir: data.to_path_buf(),
             default_url: default_url.to_string(),
             setup,
+            turn: HubTurn::default(),
         })
     }
 
@@ -185,6 +189,15 @@ impl App {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// The STUN/TURN servers for one side of a call (`who` names it in TURN user names): the
+    /// station's own, with credentials made now, and the hub's.
+    pub fn ice_servers(&self, who: &str) -> Vec<IceServer> {
+        let now = chrono::Utc::now();
+        let mut servers = crate::ice::servers(&self.config.calls, now, who);
+        servers.extend(self.turn.servers(now));
+        servers
     }
 
     /// Base of the links in emails.

@@ -421,7 +421,12 @@ pub async fn offer(
     let (answer, mut events) = app
         .calls
         .bridge
-        .connect(appointment.0, role, sdp)
+        .connect(
+            appointment.0,
+            role,
+            sdp,
+            &app.ice_servers(&format!("bridge-{}", appointment.0)),
+        )
         .await
         .map_err(|e| {
             tracing::warn!(appointment = appointment.0, ?role, error = %e, "bridge refused an offer");

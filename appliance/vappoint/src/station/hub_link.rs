@@ -401,6 +401,8 @@ pub async fn run(app: Arc<App>) {
         if tokio::time::Instant::now() < next_push {
             continue;
         }
+        // Before the push, so a hub that takes long to push to still renews credentials.
+        app.turn.refresh(&p.http, &p.link).await;
         if let Err(e) = queue_changes(&app, &mut last_availability).await {
             tracing::error!(error = %format!("{e:#}"), "queuing figures for the hub");
         }

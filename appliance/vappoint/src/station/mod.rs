@@ -10,6 +10,7 @@ pub mod hub_link;
 pub mod mail;
 pub mod officers;
 pub mod setup;
+pub mod turn;
 pub mod web;
 
 use std::net::IpAddr;

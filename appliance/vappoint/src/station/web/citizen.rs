@@ -715,7 +715,7 @@ async fn call_page(ctx: Ctx, Path(link): Path<String>, headers: HeaderMap) -> Re
         "call.html",
         json!({
             "a": appointment_json(&ctx, &a), "officer": officer_json(&o), "link": link,
-            "ice": serde_json::to_string(&crate::ice::servers(&ctx.app.config.calls, Utc::now(), &a.reference)).unwrap_or_default(),
+            "ice": serde_json::to_string(&ctx.app.ice_servers(&a.reference)).unwrap_or_default(),
             "strings": serde_json::to_string(&strings).unwrap_or_default(),
         }),
     )

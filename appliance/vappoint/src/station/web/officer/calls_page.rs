@@ -18,11 +18,7 @@ use crate::ui::fmt_date;
 /// The live waiting list and the call (the page's script talks to `/ws/officer`).
 pub(super) async fn calls_page(State(app): State<Arc<App>>, me: Me) -> Response {
     let now = Utc::now();
-    let ice = crate::ice::servers(
-        &app.config.calls,
-        now,
-        &format!("officer-{}", me.officer.id),
-    );
+    let ice = app.ice_servers(&format!("officer-{}", me.officer.id));
     page(
         &app,
         "officer/calls.html",
