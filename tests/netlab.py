@@ -1,7 +1,8 @@
 """A small internet in network namespaces, for tests that need real hosts, NATs and names:
 the reachability tests (tests/test_reachable.py) and anyone else who needs the topology.
 
-    inet        the "internet": one bridge, 203.0.113.0/24 (TEST-NET-3)
+    inet        the "internet": one bridge, 203.0.113.0/24 (TEST-NET-3); .1 is the routers'
+                upstream, where anything for elsewhere is dropped silently
                   .2  Pebble (ACME, :14000, management :15000) and pebble-challtestsrv (DNS :53,
                       management :8055): every name under v.test answers with the hub's address
                   .3  coturn (TURN, :3478 UDP and TCP; relay ports RELAY_PORTS)
@@ -53,6 +54,8 @@ from conftest import BIN, run_cli, to_toml, wait_until
 
 DOMAIN = "v.test"
 INET_PREFIX = 24
+INET_GW = "203.0.113.1"
+SINK_IP = "203.0.113.254"
 ACME_IP = "203.0.113.2"
 TURN_IP = "203.0.113.3"
 HUB_IP = "203.0.113.10"
@@ -396,8 +399,14 @@ class Netlab:
         inet = self.inet
         run("ip", "-n", inet, "link", "add", "br0", "type", "bridge")
         run("ip", "-n", inet, "link", "set", "br0", "up")
-        for ip in (ACME_IP, TURN_IP, HUB_IP, *DIRECT_IPS):
+        for ip in (INET_GW, ACME_IP, TURN_IP, HUB_IP, *DIRECT_IPS):
             run("ip", "-n", inet, "addr", "add", f"{ip}/{INET_PREFIX}", "dev", "br0")
+        # Like the internet, lose what has nowhere to go (a peer's private address, say)
+        # quietly, somewhere upstream: coturn closes an allocation whose send to a peer fails
+        # at once, as it would with no route or a blackhole route here. The default route's
+        # next hop is a neighbour that no host answers for.
+        run("ip", "-n", inet, "neigh", "add", SINK_IP, "lladdr", "02:00:00:00:00:fe", "dev", "br0", "nud", "permanent")
+        run("ip", "-n", inet, "route", "add", "default", "via", SINK_IP)
         for i, (router, wan_ip, lan_ns, gw, host_ip) in enumerate((
             (self.rt_st, RT_ST_WAN, self.stationlan, ST_GW, STATION_IP),
             (self.rt_cz, RT_CZ_WAN, self.citizen, CZ_GW, CITIZEN_IP),
@@ -410,6 +419,7 @@ class Netlab:
             run("ip", "-n", inet, "link", "set", port, "up")
             run("ip", "-n", router, "addr", "add", f"{wan_ip}/{INET_PREFIX}", "dev", "wan")
             run("ip", "-n", router, "link", "set", "wan", "up")
+            run("ip", "-n", router, "route", "add", "default", "via", INET_GW)
             run("ip", "link", "add", "name", "lan", "netns", router, "type", "veth",
                 "peer", "name", "eth0", "netns", lan_ns)
             run("ip", "-n", router, "addr", "add", f"{gw}/24", "dev", "lan")
