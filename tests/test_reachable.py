@@ -9,7 +9,9 @@ DNS, coturn, two NAT routers) serves the whole file.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import ssl
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -92,14 +94,10 @@ def trusted_cert(lab: Netlab, ip: str, host: str, timeout: float = CERT_TIMEOUT)
 
 
 def acme_cert_sha256(box) -> str:
-    """The SHA-256 of the leaf of the ACME certificate the box keeps under DATA/tls/acme/."""
-    import hashlib
-    import ssl
-
-    pems = sorted(p for p in (box.data / "tls" / "acme").rglob("*.pem") if "BEGIN CERTIFICATE" in p.read_text())
-    assert pems, f"no certificate under {box.data / 'tls' / 'acme'}"
-    first = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", pems[0].read_text(), re.S)
-    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(first.group(0))).hexdigest()
+    """The SHA-256 of the leaf of the ACME certificate the box keeps (DATA/tls/acme/cert.pem)."""
+    chain = (box.data / "tls" / "acme" / "cert.pem").read_text()
+    leaf = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", chain, re.S)
+    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(leaf.group(0))).hexdigest()
 
 
 def page_ok(b, url: str, css: str):
@@ -201,7 +199,9 @@ def test_a_station_reached_directly_gets_its_certificate_over_both_challenges(la
         lab.set_a(host, ip)
         config = station_toml(lab, code, {"mode": "direct", "host": host},
                               acme={"challenge": challenge}, calls={"bind_ips": [ip], "udp_ports": "40000-40009"})
-        box = lab.box(lab.inet, "station", f"direct-{code.lower()}", ip, config)
+        box = lab.box(lab.inet, "station", f"direct-{code.lower()}", ip, config, start=False)
+        add_officer(box)
+        box.start()
         stations.append((box, host, ip))
 
     citizen = lab.browser(lab.citizen)
