@@ -29,6 +29,7 @@ from netlab import (
     DOMAIN,
     HUB_HOST,
     HUB_IP,
+    RT_ST_WAN,
     STATION_IP,
     TURN_HOST,
     Netlab,
@@ -246,7 +247,7 @@ def test_a_station_behind_nat_is_booked_and_called_through_the_relay_over_turn(l
 
     # No inbound path to the station: its LAN is private and its router forwards nothing.
     assert not lab.tcp_connects(lab.citizen, STATION_IP, 443)
-    assert not lab.tcp_connects(lab.inet, "203.0.113.20", 443)
+    assert not lab.tcp_connects(lab.inet, RT_ST_WAN, 443)
 
     # Pebble validated the name through the relay; the citizen is served the station's own
     # certificate (TLS ends on the box), not the hub's.
@@ -270,6 +271,12 @@ def test_a_station_behind_nat_is_booked_and_called_through_the_relay_over_turn(l
     links = set(re.findall(rf"{re.escape(base)}/a/({LINK_RE})(?![a-z2-7])", mail_text(mail)))
     assert len(links) == 1, f"the mail links to the station's public name once: {mail_text(mail)}"
     link = links.pop()
+
+    # The hub carried the booking without reading it: nothing the citizen typed is in its
+    # data or its log.
+    for path in [hub.stderr_path, *(p for p in hub.data.rglob("*") if p.is_file())]:
+        content = path.read_bytes()
+        assert who.encode() not in content and reference.encode() not in content, f"the hub has the booking in {path}"
 
     join(citizen, base, link, token)
     desk = lab.browser(lab.stationlan, insecure=True)
