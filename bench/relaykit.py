@@ -19,7 +19,6 @@ import os
 import re
 import ssl
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

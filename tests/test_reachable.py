@@ -13,7 +13,6 @@ import hashlib
 import re
 import ssl
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
