@@ -308,6 +308,23 @@ class RemoteBrowser:
             "}, () => done(null));"
         )
 
+    def ice_report(self) -> str:
+        """The peer connection's ICE servers (URLs only) and candidates, for a failure's text."""
+        return self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "if (!window.vaPeer) { done('no peer connection'); return; }"
+            "const pc = window.vaPeer.pc;"
+            "const servers = (pc.getConfiguration().iceServers || []).map(s => s.urls);"
+            "pc.getStats().then(stats => {"
+            "  const out = [];"
+            "  stats.forEach(r => {"
+            "    if (r.type === 'local-candidate' || r.type === 'remote-candidate') out.push(r.type + ' ' + r.candidateType + ' ' + r.address + ':' + r.port);"
+            "    if (r.type === 'candidate-pair') out.push('pair ' + r.state + ' ' + r.localCandidateId + ' -> ' + r.remoteCandidateId);"
+            "  });"
+            "  done(JSON.stringify({servers: servers, ice: pc.iceConnectionState, stats: out}));"
+            "}, e => done(String(e)));"
+        )
+
     def quit(self):
         try:
             self.driver.quit()
@@ -606,6 +623,10 @@ class Netlab:
         """An A record of its own for `host` (others under v.test keep the hub's address)."""
         r = requests.post(f"{self.dns_api}/add-a", json={"host": host, "addresses": [ip]}, timeout=5)
         assert r.ok, f"challtestsrv add-a {host}: {r.status_code} {r.text}"
+
+    def clear_a(self, host: str):
+        r = requests.post(f"{self.dns_api}/clear-a", json={"host": host}, timeout=5)
+        assert r.ok, f"challtestsrv clear-a {host}: {r.status_code} {r.text}"
 
     def tls_probe(self, ns: str, ip: str, port: int, name: str | None, trust_pebble: bool = True) -> dict:
         """What a TLS client in `ns` is served at ip:port with SNI `name`: the certificate's
