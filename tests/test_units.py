@@ -117,6 +117,10 @@ def test_service_runs_the_station_sandboxed_with_a_watchdog():
     assert "vappoint-firstboot.service" in " ".join(s["After"]).split()
     assert "vappoint-firstboot.service" in " ".join(s["Wants"]).split()
     assert s["WantedBy"] == ["multi-user.target"]
+    # Open-internet bounds: memory is capped (restart rather than starve the box) and idle
+    # connections have descriptors beyond the default 1,024.
+    assert s["MemoryHigh"] == ["384M"] and s["MemoryMax"] == ["512M"]
+    assert int(s["LimitNOFILE"][0]) >= 65536
 
 
 def test_firstboot_runs_once_before_the_station():

@@ -157,6 +157,22 @@ pub fn valid_email(email: &str) -> bool {
         && email_address::EmailAddress::is_valid_domain(domain)
 }
 
+/// A person's name as people write it in Marathi, Hindi or English: letters and combining
+/// marks (Devanagari's vowel signs, virama and nukta), spaces and `.-'`, and the joiners
+/// Devanagari spelling uses. Nothing else: the name is echoed as "Dear …" in a police-branded
+/// mail, so digits, URLs, `@`, `/` and bidi or other format characters (U+202E turned text
+/// around) are refused.
+pub fn plausible_name(name: &str) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    name.chars().any(char::is_alphabetic)
+        && name.chars().all(|c| {
+            matches!(
+                c.general_category_group(),
+                GeneralCategoryGroup::Letter | GeneralCategoryGroup::Mark
+            ) || matches!(c, ' ' | '.' | '-' | '\'' | '\u{200C}' | '\u{200D}')
+        })
+}
+
 impl BookingForm {
     pub fn validate(&self) -> Result<BookingInput, ValidationError> {
         let mut errors = Vec::new();
@@ -166,10 +182,15 @@ impl BookingForm {
                 field: "name",
                 code: "required",
             });
-        } else if name.chars().count() > NAME_MAX || has_control(&name) {
+        } else if name.chars().count() > NAME_MAX {
             errors.push(FieldError {
                 field: "name",
                 code: "too_long",
+            });
+        } else if !plausible_name(&name) {
+            errors.push(FieldError {
+                field: "name",
+                code: "invalid_name",
             });
         }
         let email = self.email.trim().to_string();
@@ -258,6 +279,32 @@ pub fn reminder_at(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_letters_marks_and_a_little_punctuation() {
+        for ok in [
+            "Asha Patil",
+            "D'Souza-Kulkarni",
+            "Dr. R. K. Narayan",
+            "आशा पाटील",
+            "श्रीकृष्ण",
+            "क़ादिर",
+            "अर्‍या",
+        ] {
+            assert!(plausible_name(ok), "{ok:?}");
+        }
+        for bad in [
+            "pay your e-challan fine at http://x.example",
+            "Asha\u{202E}litaP",
+            "Asha 007",
+            "asha@example.in",
+            "Asha <b>",
+            "...",
+            "Asha\u{2066}",
+        ] {
+            assert!(!plausible_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn reminders_come_lead_before_unless_off_or_past() {

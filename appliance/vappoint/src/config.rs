@@ -70,6 +70,18 @@ pub struct AcmeConfig {
     /// A certificate is renewed when it has less than this left.
     #[serde(with = "humantime_serde")]
     pub renew_before: Duration,
+    /// How the ACME server checks that the box holds the name: `tls-alpn-01` on 443 (the
+    /// default; the only one that works through the hub's relay) or `http-01` on 80.
+    pub challenge: AcmeChallenge,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum AcmeChallenge {
+    #[default]
+    #[serde(rename = "tls-alpn-01")]
+    TlsAlpn01,
+    #[serde(rename = "http-01")]
+    Http01,
 }
 
 pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
@@ -81,6 +93,7 @@ impl Default for AcmeConfig {
             contact: None,
             ca_file: None,
             renew_before: Duration::from_secs(30 * 24 * 3600),
+            challenge: AcmeChallenge::default(),
         }
     }
 }
@@ -376,6 +389,9 @@ pub struct Limits {
     pub bookings_per_email_per_hour: u32,
     pub token_tries_per_ip_per_minute: u32,
     pub logins_per_ip_per_minute: u32,
+    /// Tries at one account's password, from any addresses: rotating addresses does not buy
+    /// more guesses.
+    pub logins_per_account_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -385,6 +401,7 @@ impl Default for Limits {
             bookings_per_email_per_hour: 10,
             token_tries_per_ip_per_minute: 30,
             logins_per_ip_per_minute: 20,
+            logins_per_account_per_hour: 30,
         }
     }
 }
@@ -544,6 +561,7 @@ impl Config {
             || l.bookings_per_email_per_hour == 0
             || l.token_tries_per_ip_per_minute == 0
             || l.logins_per_ip_per_minute == 0
+            || l.logins_per_account_per_hour == 0
         {
             bail!("limits must be at least 1");
         }
@@ -711,6 +729,8 @@ mod tests {
         assert!(parse("[relay]\ndomain = \"v.punepolice.example\"").is_ok());
         assert!(parse("[turn]\nurls = [\"turn:t.example:3478\"]").is_err());
         assert!(parse("[acme]\ncontact = \"it@example\"").is_err());
+        assert!(parse("[acme]\nchallenge = \"http-01\"").is_ok());
+        assert!(parse("[acme]\nchallenge = \"dns-01\"").is_err());
     }
 
     #[test]

@@ -117,6 +117,14 @@ pub async fn favicon(headers: HeaderMap) -> Response {
 /// Headers on every answer. Pages carry personal data and secret links, so they are never
 /// cached and never leak the URL in a Referer.
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    // HSTS only where the browser saw a certificate it trusts: sent under the self-signed
+    // one (LAN names, addresses) it would lock people out of the box after a certificate
+    // warning they clicked through.
+    let trusted = req
+        .extensions()
+        .get::<std::sync::Arc<crate::server::certs::Certs>>()
+        .zip(request_host(&req))
+        .is_some_and(|(certs, host)| certs.is_trusted(&host));
     let mut r = next.run(req).await;
     let h = r.headers_mut();
     let set = |h: &mut HeaderMap, k: header::HeaderName, v: &'static str| {
@@ -132,7 +140,31 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
          connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
     );
     set(h, header::CACHE_CONTROL, "no-store");
+    // Camera and microphone for the call pages on this site only; nothing else may ask.
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()",
+    );
+    if trusted {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
     r
+}
+
+/// The name the request was addressed to (HTTP/2's authority or HTTP/1's Host), without a
+/// port, lowercase.
+fn request_host(req: &Request) -> Option<String> {
+    let host = match req.uri().host() {
+        Some(h) => h.to_string(),
+        None => {
+            let h = req.headers().get(header::HOST)?.to_str().ok()?;
+            // No IPv6 literal is a name with a trusted certificate, so the port split can
+            // be naive.
+            h.rsplit_once(':').map_or(h, |(h, _)| h).to_string()
+        }
+    };
+    Some(host.to_ascii_lowercase())
 }
 
 #[derive(Deserialize)]
@@ -142,14 +174,25 @@ pub struct NextQuery {
 
 pub async fn set_lang(Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
     let lang = known_lang(&code).unwrap_or("en");
-    // Only paths on this site, never `//other.host`.
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into());
-    let next = strip_lang_param(&next);
+    let next = strip_lang_param(&same_site_path(q.next.as_deref()));
     let jar = CookieJar::new().add(cookies::lang(lang));
     (StatusCode::SEE_OTHER, [(header::LOCATION, next)], jar).into_response()
+}
+
+/// `next` as a path on this site, or `/`. It is resolved the way a browser would resolve it
+/// (a URL parser: tabs and newlines dropped, `\\` read as `/`), and kept only when it stays on
+/// this site, so `/%09/evil.example` (which browsers read as `//evil.example`) is refused.
+fn same_site_path(next: Option<&str>) -> String {
+    const BASE: &str = "https://this.site.invalid/";
+    let base = url::Url::parse(BASE).expect("a valid base");
+    next.filter(|n| n.starts_with('/'))
+        .and_then(|n| base.join(n).ok())
+        .filter(|u| u.origin() == base.origin())
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        })
+        .unwrap_or_else(|| "/".into())
 }
 
 /// Drops a `lang` query parameter so the cookie decides after a switch. The other parameters
@@ -176,6 +219,23 @@ fn strip_lang_param(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_same_site_paths_are_followed() {
+        for (next, to) in [
+            (Some("/a/xyz/manage?x=1"), "/a/xyz/manage?x=1"),
+            (Some("/\t/evil.example"), "/"),
+            (Some("/\n/evil.example"), "/"),
+            (Some("//evil.example"), "/"),
+            (Some("/\\evil.example"), "/"),
+            (Some("https://evil.example/"), "/"),
+            (Some("evil.example"), "/"),
+            (Some("/officer/../officer/calls"), "/officer/calls"),
+            (None, "/"),
+        ] {
+            assert_eq!(same_site_path(next), to, "{next:?}");
+        }
+    }
 
     fn lang(uri: &str, cookie: Option<&str>, accept: Option<&str>) -> &'static str {
         let mut headers = HeaderMap::new();

@@ -14,7 +14,7 @@ use vappoint_store::Sessions;
 use super::cookies::{self, CookieJar};
 use super::csrf::pre_session_matches;
 use super::error::ConsoleError;
-use super::password::{hash_password, verify_password};
+use super::password::{check, hash_password};
 use super::session::{Account, Session};
 use crate::db;
 use crate::secrets::{random_id, sha256};
@@ -56,22 +56,19 @@ pub async fn log_in<A: Account>(
         return Err(ConsoleError::forbidden("console-login-expired"));
     };
     let expected = expected.to_string();
-    if !A::may_try(state, ip) {
+    if !A::may_try(state, ip, &f.email) {
         return Err(ConsoleError::too_many_tries());
     }
     let found = A::by_email(state, f.email.trim().to_string()).await?;
     let hash = found.as_ref().map(|c| c.password_hash.clone());
-    let password = f.password;
     // Verify even for unknown emails, so timing does not tell which emails exist.
-    let ok = tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify_password(&password, &h),
+    let ok = match hash {
+        Some(h) => check(f.password, h).await,
         None => {
-            let _ = verify_password(&password, &DUMMY_HASH);
+            let _ = check(f.password, DUMMY_HASH.clone()).await;
             false
         }
-    })
-    .await
-    .unwrap_or(false);
+    };
     let Some(account) = found.filter(|_| ok) else {
         tracing::info!(%ip, "console login failed");
         return Ok(Login::Wrong {
@@ -116,6 +113,6 @@ mod tests {
     #[test]
     fn the_dummy_hash_costs_a_real_check() {
         assert!(DUMMY_HASH.starts_with("$argon2id$"), "{}", *DUMMY_HASH);
-        assert!(!verify_password("x", &DUMMY_HASH));
+        assert!(!super::super::password::verify_password("x", &DUMMY_HASH));
     }
 }

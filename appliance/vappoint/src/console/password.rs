@@ -6,6 +6,26 @@ use subtle::ConstantTimeEq;
 
 pub const MIN_PASSWORD: usize = 10;
 
+/// At most this many Argon2id computations at once, process-wide: each takes ~19 MB, so a
+/// burst of logins (which needs no account) cannot grow memory with it; the rest wait.
+static AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// [`verify_password`] on a blocking thread, in turn with the other password computations.
+pub async fn check(password: String, hash: String) -> bool {
+    let Ok(_turn) = AT_ONCE.acquire().await else {
+        return false;
+    };
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// [`hash_password`] on a blocking thread, in turn with the other password computations.
+pub async fn hashed(password: String) -> anyhow::Result<String> {
+    let _turn = AT_ONCE.acquire().await?;
+    tokio::task::spawn_blocking(move || hash_password(&password)).await?
+}
+
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
         .map_err(|e| anyhow::anyhow!("salt: {e}"))?;

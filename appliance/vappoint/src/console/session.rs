@@ -47,8 +47,9 @@ pub trait Account: Sized + Send + Sync + 'static {
         state: &Self::State,
         email: String,
     ) -> impl Future<Output = Db<Option<Credentials>>> + Send;
-    /// Whether `ip` may try a password now (the site's rate limit).
-    fn may_try(state: &Self::State, ip: IpAddr) -> bool;
+    /// Whether `ip` may try the password of `email` now (the site's rate limits, per address
+    /// and per account).
+    fn may_try(state: &Self::State, ip: IpAddr, email: &str) -> bool;
     /// The answer to a request that needs a session and has none (a redirect to the login
     /// page, or a JSON 401 for an API).
     fn login_required(parts: &Parts) -> Response;

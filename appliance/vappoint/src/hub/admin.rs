@@ -12,10 +12,12 @@ use crate::federation::{enrol_key, new_enrol_code};
 
 /// Opens the hub's database in its data dir (made on first use).
 pub fn open_store(data: &Path) -> anyhow::Result<HubStore> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("creating the data folder {}", data.display()))?;
+    crate::secrets::private_dir(data)?;
     let path = data.join("hub.db");
-    HubStore::open(&path).with_context(|| format!("opening the hub database {}", path.display()))
+    let store = HubStore::open(&path)
+        .with_context(|| format!("opening the hub database {}", path.display()))?;
+    crate::secrets::private_db_files(&path)?;
+    Ok(store)
 }
 
 /// Registers a station and returns its one-time enrolment code (CLI and console).

@@ -89,8 +89,8 @@ impl Account for HubAdmin {
         }))
     }
 
-    fn may_try(h: &Arc<HubApp>, ip: IpAddr) -> bool {
-        h.limits.login_from(ip)
+    fn may_try(h: &Arc<HubApp>, ip: IpAddr, email: &str) -> bool {
+        h.limits.login(ip, email)
     }
 
     fn login_required(parts: &Parts) -> Response {
@@ -359,8 +359,24 @@ async fn stations_view(
         h,
         "hub/stations.html",
         Some(admin),
-        json!({"stations": rows, "new_code": code, "new_code_station": station, "error": error_text}),
+        json!({"stations": rows, "new_code": code, "new_code_station": station, "error": error_text,
+               "certificate": certificate_status(h)}),
     ))
+}
+
+/// The hub's own certificate for `[public] host` (ACME), as the Stations page shows it.
+fn certificate_status(h: &HubApp) -> Value {
+    let acme = h.acme.status();
+    let when = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let cert = acme.host.as_deref().and_then(|n| h.certs.in_use(n));
+    json!({
+        "host": acme.host,
+        "issuer": cert.as_ref().map(|c| c.issuer.clone()),
+        "names": cert.as_ref().map(|c| c.names.join(", ")),
+        "not_after": cert.as_ref().map(|c| when(c.not_after)),
+        "last_error": acme.last_error,
+        "next_attempt": acme.next_attempt.map(when),
+    })
 }
 
 async fn stations_page(

@@ -40,6 +40,10 @@ pub struct HubApp {
     tls_sha256: String,
     pub tz: Tz,
     pub limits: RateLimits,
+    /// The hub's certificates: the self-signed one stations pinned, and the trusted one of
+    /// `[public] host`, which `acme` gets and renews.
+    pub certs: Arc<crate::server::certs::Certs>,
+    pub acme: Arc<crate::server::acme::Acme>,
 }
 
 impl HubApp {
@@ -101,6 +105,9 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let store = open_store(&data)?;
     let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
     let ca = Ca::load_or_create(&data.join("ca"), &config.hub.name)?;
+    let certs = crate::server::certs::Certs::load(&tls, &data.join("tls"))?;
+    let acme =
+        crate::server::acme::Acme::new(config.acme.clone(), &data.join("tls"), certs.clone());
     let tz = config.hub.time_zone;
     let listeners = crate::server::bind(&args)?;
     let admins = store.admin_count()?;
@@ -112,7 +119,11 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
         ca,
         tls_sha256: tls.sha256.clone(),
         tz,
+        certs,
+        acme,
     });
+    let host = app.config.public.host.clone();
+    tokio::spawn(app.acme.clone().run(move || host.clone()));
     println!("vappoint: https listening on {}", listeners.https_addr);
     println!("vappoint: http listening on {}", listeners.http_addr);
     println!(
@@ -134,7 +145,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let mut running = listeners.serve(
         app.clone(),
         router(app.clone()),
-        &tls,
+        &app.certs,
         ClientCerts::Optional,
     )?;
     // After the listeners are bound, with the port actually bound.

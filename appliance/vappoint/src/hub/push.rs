@@ -2,10 +2,11 @@
 //! client certificate), then pushes its durable queue over mutual TLS; the hub checks each
 //! message and records what it asks for.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -29,7 +30,19 @@ pub(super) fn routes() -> Router<Arc<HubApp>> {
         )
 }
 
-async fn enroll(State(h): State<Arc<HubApp>>, body: Bytes) -> Response {
+async fn enroll(
+    State(h): State<Arc<HubApp>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
+    // Each try is a guess at a one-time code: limited like password tries.
+    if !h.limits.login_from(peer.ip()) {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_tries",
+            "Too many enrolment attempts from this address; wait a minute.",
+        );
+    }
     let Ok(req) = serde_json::from_slice::<EnrollRequest>(&body) else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -43,6 +56,23 @@ async fn enroll(State(h): State<Arc<HubApp>>, body: Bytes) -> Response {
             "bad_request",
             "Unknown protocol version or station code.",
         );
+    }
+    // The code first: nothing is signed for a request that does not hold a usable one.
+    let holds_code = {
+        let req = req.clone();
+        h.db(move |s| s.pending_enrolments(Utc::now()))
+            .await
+            .map(|pending| {
+                pending.iter().any(|(code, key)| {
+                    *code == req.station
+                        && mac_matches(key, &["station", &req.station, &req.csr], &req.mac)
+                })
+            })
+    };
+    match holds_code {
+        Ok(true) => {}
+        Ok(false) => return refused(&h, &req).await,
+        Err(e) => return internal(e),
     }
     let cert = match h.ca.sign(&req.csr, &req.station) {
         Ok(c) => c,
@@ -82,32 +112,36 @@ async fn enroll(State(h): State<Arc<HubApp>>, body: Bytes) -> Response {
             })
             .into_response()
         }
-        Err(StoreError::Conflict(_)) => {
-            tracing::warn!(station = %req.station, "enrolment refused");
-            // The usual mistake: the code is good, but the hub registered it for another
-            // station code than the one this station goes by. Say so, with both codes.
-            match issued_for(&h, &req).await {
-                Some(registered) => {
-                    let message = format!(
-                        "This enrolment code was issued for station {registered}, but this station's code is {}. \
-                         Set the station's code to {registered} (Station page, or [station] code in its config file) \
-                         and enrol again, or ask the hub to register {} instead.",
-                        req.station, req.station
-                    );
-                    (
-                        StatusCode::FORBIDDEN,
-                        Json(json!({"error": {"code": "station_mismatch", "message": message, "registered": registered}})),
-                    )
-                        .into_response()
-                }
-                None => error(
-                    StatusCode::FORBIDDEN,
-                    "code_unusable",
-                    "This enrolment code is wrong, used or expired. Ask the hub for a new one.",
-                ),
-            }
-        }
+        Err(StoreError::Conflict(_)) => refused(&h, &req).await,
         Err(e) => internal(e),
+    }
+}
+
+/// The answer to an enrolment whose code is wrong, used or expired: which station the code
+/// was issued for, when it is another station's usable code (the usual mistake).
+async fn refused(h: &Arc<HubApp>, req: &EnrollRequest) -> Response {
+    tracing::warn!(station = %req.station, "enrolment refused");
+    // The usual mistake: the code is good, but the hub registered it for another
+    // station code than the one this station goes by. Say so, with both codes.
+    match issued_for(h, req).await {
+        Some(registered) => {
+            let message = format!(
+                "This enrolment code was issued for station {registered}, but this station's code is {}. \
+                 Set the station's code to {registered} (Station page, or [station] code in its config file) \
+                 and enrol again, or ask the hub to register {} instead.",
+                req.station, req.station
+            );
+            (
+                StatusCode::FORBIDDEN,
+                Json(json!({"error": {"code": "station_mismatch", "message": message, "registered": registered}})),
+            )
+                .into_response()
+        }
+        None => error(
+            StatusCode::FORBIDDEN,
+            "code_unusable",
+            "This enrolment code is wrong, used or expired. Ask the hub for a new one.",
+        ),
     }
 }
 

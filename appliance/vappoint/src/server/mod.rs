@@ -1,7 +1,10 @@
 //! What a serving box needs whichever program it runs (station or hub): the listeners, the
-//! HTTPS server and its certificate, the plain-HTTP redirect, the mDNS announcement, the
-//! systemd notifications and the shutdown signal, and the [`Running`] handle that stops them.
+//! HTTPS server and its certificates (`certs.rs`, `acme.rs`), the plain-HTTP redirect, the
+//! mDNS announcement, the systemd notifications and the shutdown signal, and the [`Running`]
+//! handle that stops them.
 
+pub mod acme;
+pub mod certs;
 pub mod peer;
 mod redirect;
 mod systemd;
@@ -20,7 +23,7 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use crate::config::DiscoveryConfig;
 use crate::discovery::{Announcer, Identity};
 use crate::server::peer::PeerCertAcceptor;
-use tls::Tls;
+use certs::Certs;
 
 // The options `vappoint station` and `vappoint hub` share (clap flattens them into both).
 // No doc comment on the struct: clap would take it as the subcommand's description.
@@ -81,20 +84,24 @@ pub enum ClientCerts {
 }
 
 impl Listeners {
-    /// Starts serving: the HTTP port redirects to HTTPS, the HTTPS port serves `router`
-    /// with `tls`. `app` is kept in the returned handle for whoever started the server.
+    /// Starts serving: the HTTP port redirects to HTTPS (and answers ACME's HTTP-01), the
+    /// HTTPS port serves `router` with the certificates of `certs`. `app` is kept in the
+    /// returned handle for whoever started the server.
     pub fn serve<A>(
         self,
         app: Arc<A>,
         router: Router,
-        tls: &Tls,
+        certs: &Arc<Certs>,
         client_certs: ClientCerts,
     ) -> anyhow::Result<Running<A>> {
-        let redirect = redirect::serve(self.http, self.https_addr.port())?;
+        let redirect = redirect::serve(self.http, self.https_addr.port(), certs.clone())?;
         let handle = axum_server::Handle::new();
+        // The certificates reach `site::security_headers`, which sends HSTS only for a host
+        // with a trusted certificate.
+        let router = router.layer(axum::Extension(certs.clone()));
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let config =
-            RustlsConfig::from_config(tls.server_config(client_certs == ClientCerts::Optional)?);
+        let tls_config = certs.server_config(client_certs == ClientCerts::Optional)?;
+        let config = RustlsConfig::from_config(tls_config.clone());
         let server = match client_certs {
             ClientCerts::Ignored => {
                 let server = axum_server::from_tcp_rustls(self.https, config)
@@ -114,6 +121,7 @@ impl Listeners {
             https: self.https_addr,
             http: self.http_addr,
             app,
+            tls_config,
             handle,
             server,
             redirect,
@@ -127,6 +135,8 @@ pub struct Running<A> {
     pub https: SocketAddr,
     pub http: SocketAddr,
     pub app: Arc<A>,
+    /// The rustls configuration of the HTTPS listener (certificates chosen per handshake).
+    pub tls_config: Arc<rustls::ServerConfig>,
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     redirect: tokio::task::JoinHandle<()>,

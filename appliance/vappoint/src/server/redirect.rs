@@ -1,16 +1,22 @@
-//! The plain-HTTP port: its only job is to send people to HTTPS on the same host.
+//! The plain-HTTP port: it sends people to HTTPS on the same host, and answers ACME's HTTP-01
+//! challenges (`/.well-known/acme-challenge/{token}`) while an order waits for them.
+
+use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+
+use crate::server::certs::Certs;
 
 /// Serves `http` until the returned task is aborted.
 pub(super) fn serve(
     http: std::net::TcpListener,
     https_port: u16,
+    certs: Arc<Certs>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let redirect = router(https_port);
+    let redirect = router(https_port).merge(challenges(certs));
     let http = tokio::net::TcpListener::from_std(http)?;
     Ok(tokio::spawn(async move {
         if let Err(e) = axum::serve(http, redirect).await {
@@ -19,7 +25,30 @@ pub(super) fn serve(
     }))
 }
 
-/// Every request, whatever its path, is answered with a permanent redirect to HTTPS.
+/// RFC 8555 8.3: the key authorisation as plain text; an unknown token is a 404, never a
+/// redirect (the validation would follow it and fail less clearly).
+fn challenges(certs: Arc<Certs>) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/acme-challenge/{token}",
+            axum::routing::get(
+                |State(certs): State<Arc<Certs>>, Path(token): Path<String>| async move {
+                    match certs.http_challenge(&token) {
+                        Some(answer) => (
+                            StatusCode::OK,
+                            [(header::CONTENT_TYPE, "application/octet-stream")],
+                            answer,
+                        )
+                            .into_response(),
+                        None => StatusCode::NOT_FOUND.into_response(),
+                    }
+                },
+            ),
+        )
+        .with_state(certs)
+}
+
+/// Every other request, whatever its path, is answered with a permanent redirect to HTTPS.
 fn router(https_port: u16) -> Router {
     Router::new()
         .fallback(move |State(()): State<()>, req: Request| async move {

@@ -1,4 +1,4 @@
-//! The HTTPS certificate: a self-signed one made on first start and kept in the data dir
+//! The self-signed HTTPS certificate: one made on first start and kept in the data dir
 //! (so a laptop that trusted it once keeps trusting it), loaded into a rustls config.
 
 use std::path::Path;
@@ -21,26 +21,11 @@ pub struct Tls {
 }
 
 impl Tls {
-    /// The rustls configuration: plain HTTPS, or (for a hub) also asking clients for a
-    /// certificate, which stations present.
-    pub fn server_config(
-        &self,
-        ask_client_cert: bool,
-    ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-        let builder = rustls::ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()?;
-        let builder = if ask_client_cert {
-            builder.with_client_cert_verifier(Arc::new(
-                crate::server::peer::OptionalClientCert::new(provider()),
-            ))
-        } else {
-            builder.with_no_client_auth()
-        };
-        let mut config = builder
-            .with_single_cert(self.certs.clone(), self.key.clone_key())
-            .context("the TLS key does not match the certificate")?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(Arc::new(config))
+    /// The certificate and key as rustls serves them (see `certs.rs`, which picks per
+    /// handshake between this and the trusted ones).
+    pub fn certified_key(&self) -> anyhow::Result<rustls::sign::CertifiedKey> {
+        rustls::sign::CertifiedKey::from_der(self.certs.clone(), self.key.clone_key(), &provider())
+            .context("the TLS key does not match the certificate")
     }
 }
 

@@ -9,9 +9,12 @@ use anyhow::Context;
 use chrono_tz::Tz;
 use vappoint_store::{Store, StoreError};
 
-use crate::config::{Config, DEFAULT_FROM, RelayConfig, parse_tz};
+use crate::config::{Config, DEFAULT_FROM, PublicMode, RelayConfig, parse_tz};
 use crate::limits::RateLimits;
 use crate::secrets::Secrets;
+use crate::server::acme::Acme;
+use crate::server::certs::Certs;
+use crate::server::tls::Tls;
 use crate::station::calls::CallHub;
 use crate::station::setup::Setup;
 use crate::station::turn::HubTurn;
@@ -39,6 +42,10 @@ pub struct Profile {
     /// Never serialised: pages get the profile, and the relay holds a password.
     #[serde(skip)]
     pub relay: Option<RelayConfig>,
+    /// How citizens reach the box (`[public] mode`, else set-up or the Station page).
+    pub public_mode: PublicMode,
+    /// The box's own public name in `direct` mode (`[public] host`, else saved).
+    pub direct_host: Option<String>,
 }
 
 /// Settings keys of what set-up and the admin's Station page save.
@@ -46,6 +53,9 @@ pub const PUBLIC_URL_KEY: &str = "station.public_url";
 pub const MAIL_FROM_KEY: &str = "mail.from";
 /// The relay as JSON, its password sealed with the box's key (see `secrets.rs`).
 pub const RELAY_KEY: &str = "mail.relay";
+/// How citizens reach the box (`lan`, `direct`, `relay`) and its public name in `direct`.
+pub const PUBLIC_MODE_KEY: &str = "public.mode";
+pub const PUBLIC_HOST_KEY: &str = "public.host";
 
 /// The station's own settings, in the order the forms ask them; each one's label is the
 /// translation `station-field-<key>`.
@@ -98,6 +108,18 @@ impl Profile {
                     None => None,
                 },
             },
+            public_mode: match config.public.mode {
+                Some(m) => m,
+                None => match store.setting(PUBLIC_MODE_KEY)?.as_deref() {
+                    Some("direct") => PublicMode::Direct,
+                    Some("relay") => PublicMode::Relay,
+                    _ => PublicMode::Lan,
+                },
+            },
+            direct_host: match &config.public.host {
+                Some(h) => Some(h.clone()),
+                None => store.setting(PUBLIC_HOST_KEY)?,
+            },
         })
     }
 
@@ -142,6 +164,12 @@ pub struct App {
     pub calls: CallHub,
     /// The hub's TURN servers and this station's current credentials for them.
     pub turn: HubTurn,
+    /// The self-signed certificate (LAN names, set-up) and its fingerprint.
+    pub tls: Tls,
+    /// Every certificate the HTTPS listener may serve (see `server/certs.rs`).
+    pub certs: Arc<Certs>,
+    /// Gets and renews the trusted certificate of [`App::public_host`].
+    pub acme: Arc<Acme>,
 }
 
 impl App {
@@ -157,10 +185,12 @@ impl App {
     ) -> anyhow::Result<App> {
         let store = crate::station::open_store(data)?;
         for sub in ["documents", "spool", "keys", "tls"] {
-            std::fs::create_dir_all(data.join(sub))
-                .with_context(|| format!("creating {}", data.join(sub).display()))?;
+            crate::secrets::private_dir(&data.join(sub))?;
         }
         let secrets = Secrets::load_or_create(&data.join("keys/secret.key"))?;
+        let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
+        let certs = Certs::load(&tls, &data.join("tls"))?;
+        let acme = Acme::new(config.acme.clone(), &data.join("tls"), certs.clone());
         let profile = Profile::load(&config, &store, &secrets, default_url)?;
         let setup = Setup::new(setup_code, store.has_admin()?);
         let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
@@ -181,6 +211,9 @@ impl App {
             default_url: default_url.to_string(),
             setup,
             turn: HubTurn::default(),
+            tls,
+            certs,
+            acme,
         })
     }
 
@@ -200,9 +233,28 @@ impl App {
         servers
     }
 
-    /// Base of the links in emails.
+    /// Base of the links in emails: `[station] public_url` if the file sets it, else the
+    /// public name of the mode (`https://<host>`), else the saved or default address.
     pub fn public_url(&self) -> String {
-        self.profile().public_url
+        match (&self.config.station.public_url, self.public_host()) {
+            (None, Some(host)) => format!("https://{host}"),
+            _ => self.profile().public_url,
+        }
+    }
+
+    /// The name citizens reach the box at, which gets a trusted certificate: `[public] host`
+    /// (or the saved one) in `direct` mode, the name the hub gave at enrolment in `relay`
+    /// mode (none until enrolled), none on the LAN.
+    pub fn public_host(&self) -> Option<String> {
+        let p = self.profile();
+        match p.public_mode {
+            PublicMode::Lan => None,
+            PublicMode::Direct => p.direct_host,
+            PublicMode::Relay => crate::station::hub_link::load_link(&self.data_dir)
+                .ok()
+                .flatten()
+                .and_then(|l| l.public_host),
+        }
     }
 
     /// Reads the profile again after set-up or the admin changed a setting.

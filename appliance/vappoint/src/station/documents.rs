@@ -76,7 +76,12 @@ impl StoredDocs {
         }
         let stored_name = uuid::Uuid::new_v4().simple().to_string();
         let path = self.dir.join(&stored_name);
-        let file = tokio::fs::File::create(&path).await?;
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .await?;
         // Listed at once, so the file is removed with the rest if it is refused half-way.
         self.docs.push(StoredDoc {
             record: NewDocument {

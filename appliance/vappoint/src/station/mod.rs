@@ -1,5 +1,5 @@
-//! Starting a station: the data dir, database, keys and certificate, the HTTPS and redirect
-//! listeners, and the background work (mail outbox, tidying).
+//! Starting a station: the data dir, database, keys and certificates, the HTTPS and redirect
+//! listeners, and the background work (mail outbox, tidying, ACME).
 
 pub mod app;
 pub mod availability;
@@ -26,10 +26,12 @@ use crate::server::{ClientCerts, ServeArgs};
 use crate::station::app::App;
 
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("creating the data folder {}", data.display()))?;
+    crate::secrets::private_dir(data)?;
     let path = data.join("vappoint.db");
-    Store::open(&path).with_context(|| format!("opening the database {}", path.display()))
+    let store =
+        Store::open(&path).with_context(|| format!("opening the database {}", path.display()))?;
+    crate::secrets::private_db_files(&path)?;
+    Ok(store)
 }
 
 /// Deletes uploaded files that no booking names: left behind when the box stopped between
@@ -115,7 +117,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
             "removed uploads of bookings that were never acknowledged"
         );
     }
-    let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
+    let tls = &app.tls;
 
     // Before the listening lines, which tell a watching script the box is up.
     if !set_up {
@@ -178,9 +180,13 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         ),
     }
     tokio::spawn(crate::station::hub_link::run(app.clone()));
+    // The trusted certificate follows the mode: none on the LAN, `[public] host` in direct
+    // mode, the hub's name for the box once enrolled in relay mode.
+    let reach = app.clone();
+    tokio::spawn(app.acme.clone().run(move || reach.public_host()));
 
     let router = crate::station::web::router(app.clone());
-    let mut running = listeners.serve(app.clone(), router, &tls, ClientCerts::Ignored)?;
+    let mut running = listeners.serve(app.clone(), router, &app.certs, ClientCerts::Ignored)?;
     // Announced once the listeners are bound, with the port actually bound (tests ask for
     // port 0). The profile is read again later: the admin may set the code in the console.
     let current = app.clone();

@@ -70,8 +70,8 @@ impl Account for Officer {
         }))
     }
 
-    fn may_try(app: &Arc<App>, ip: IpAddr) -> bool {
-        app.limits.login_from(ip)
+    fn may_try(app: &Arc<App>, ip: IpAddr, email: &str) -> bool {
+        app.limits.login(ip, email)
     }
 
     fn login_required(_: &Parts) -> Response {

@@ -44,6 +44,11 @@ pub fn routes() -> Router<Arc<App>> {
             "/officer/station/delivery",
             post(station_settings::save_delivery),
         )
+        .route("/officer/station/reach", post(station_settings::save_reach))
+        .route(
+            "/officer/station/certificate",
+            post(station_settings::import_certificate),
+        )
         .route(
             "/officer/station/test-mail",
             post(station_settings::test_mail),

@@ -25,7 +25,7 @@ use vappoint_store::{NewOfficer, Officer, OfficerId, StoreError};
 use super::auth::Me;
 use super::officer::{page, with_status};
 use crate::console::csrf::Empty;
-use crate::console::password::{MIN_PASSWORD, hash_password, verify_password};
+use crate::console::password::{MIN_PASSWORD, check, hashed};
 use crate::console::{AdminForm, ConsoleError, CsrfForm};
 use crate::station::app::App;
 use crate::ui::fmt_date;
@@ -517,9 +517,7 @@ async fn change_password(
     }
     let mut problems = Problems::new();
     let (current, hash) = (f.current_password.clone(), me.officer.password_hash.clone());
-    let right = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
-        .await
-        .unwrap_or(false);
+    let right = check(current, hash).await;
     if !right {
         tracing::info!(officer = me.officer.id.0, ip = %peer.ip(), "password change: wrong current password");
         problems.insert("current_password", me.t("console-password-wrong"));
@@ -586,7 +584,7 @@ async fn store_password(
     password: String,
     keep: Option<Vec<u8>>,
 ) -> Result<(), ConsoleError> {
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let hash = hashed(password).await?;
     app.db(move |s| s.set_password(id, &hash, keep.as_deref()))
         .await?;
     Ok(())
@@ -727,8 +725,7 @@ async fn add_officer(
     else {
         return officers_page(&app, &me, form, problems, None, None).await;
     };
-    let password = f.password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let password_hash = hashed(f.password).await?;
     let new = NewOfficer {
         name,
         rank,

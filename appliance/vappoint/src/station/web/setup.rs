@@ -23,7 +23,10 @@ use crate::config::{
 use crate::console::ConsoleError;
 use crate::console::cookies::{self, CookieJar};
 use crate::console::csrf::{pre_session_csrf, pre_session_matches};
-use crate::station::app::{App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_URL_KEY, Profile, RELAY_KEY};
+use crate::station::app::{
+    App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_HOST_KEY, PUBLIC_MODE_KEY, PUBLIC_URL_KEY, Profile,
+    RELAY_KEY,
+};
 use crate::station::setup::is_lan;
 
 /// The station's settings as the set-up form and the Station page's forms send them. A
@@ -46,6 +49,9 @@ pub struct SettingsForm {
     pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_host: Option<String>,
+    /// `lan`, `direct` (then `public_host` is the box's public DNS name) or `relay`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_mode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mail_from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -221,6 +227,7 @@ fn setup_page(
             "v": shown,
             "error": error,
             "code_file": app.setup.code_file().display().to_string(),
+            "public_locked": app.config.public.mode.is_some(),
         }),
     );
     if r.status() == StatusCode::OK {
@@ -303,6 +310,10 @@ async fn submit(
         Ok(d) => settings.extend(d.into_iter().filter_map(|(k, v)| Some((k, v?)))),
         Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
     }
+    match reach_settings(&f.settings, &app, lang) {
+        Ok(d) => settings.extend(d.into_iter().filter_map(|(k, v)| Some((k, v?)))),
+        Err(m) => return refuse(StatusCode::BAD_REQUEST, m),
+    }
     let (hub_url, hub_code) = (f.hub_url.trim().to_string(), f.hub_code.clone());
     if hub_url.is_empty() != hub_code.trim().is_empty() {
         return refuse(StatusCode::BAD_REQUEST, tr("setup-err-hub-both"));
@@ -376,6 +387,8 @@ async fn submit(
     if let Err(e) = app.reload_profile() {
         return ConsoleError::internal(e).into_response();
     }
+    // A chosen public name gets its certificate from now on.
+    app.acme.wake();
     app.setup.mark_done();
     app.mail_wake.notify_one();
 
@@ -449,6 +462,42 @@ pub fn profile_settings(
         check.map_err(|id| say(app, lang, id, &[("value", v.clone())]))?;
         out.push((format!("station.{key}"), v));
     }
+    Ok(out)
+}
+
+/// How citizens reach the box, from a form: the mode and, in `direct` mode, the public DNS
+/// name (the `public_host` field). Nothing when `[public] mode` fixes it or the form has no
+/// choice.
+pub fn reach_settings(
+    f: &SettingsForm,
+    app: &App,
+    lang: &str,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let Some(mode) = f.public_mode.as_deref() else {
+        return Ok(Vec::new());
+    };
+    if app.config.public.mode.is_some() {
+        return Ok(Vec::new());
+    }
+    let err = |id: &str, value: &str| say(app, lang, id, &[("value", value.to_string())]);
+    let mut out = vec![];
+    match mode {
+        "lan" | "relay" => {}
+        "direct" if app.config.public.host.is_some() => {}
+        "direct" => {
+            let host = f
+                .public_host
+                .as_deref()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            crate::config::validate_dns_name("host", &host)
+                .map_err(|_| err("setup-err-direct-host", &host))?;
+            out.push((PUBLIC_HOST_KEY.to_string(), Some(host)));
+        }
+        other => return Err(err("setup-err-public-mode", other)),
+    }
+    out.push((PUBLIC_MODE_KEY.to_string(), Some(mode.to_string())));
     Ok(out)
 }
 

@@ -1,5 +1,6 @@
 //! The admin's Station page: the station's profile, its public address and mail relay, a
-//! test email that says what became of it, and enrolment with the commissionerate's hub.
+//! test email that says what became of it, enrolment with the commissionerate's hub, how
+//! citizens reach the box (mode, certificate in use, ACME's status, an imported certificate).
 
 use std::sync::Arc;
 
@@ -25,8 +26,28 @@ async fn station_page(
     error: Option<String>,
 ) -> Result<Response, ConsoleError> {
     let p = app.profile();
-    let hub = match crate::station::hub_link::load_link(&app.data_dir) {
-        Ok(Some(link)) => {
+    let link = crate::station::hub_link::load_link(&app.data_dir)
+        .ok()
+        .flatten();
+    let when = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let cert_json = |c: crate::server::certs::CertInfo| json!({"issuer": c.issuer, "names": c.names, "not_after": when(c.not_after)});
+    let acme = app.acme.status();
+    let reach = json!({
+        "mode": p.public_mode,
+        "locked": app.config.public.mode.is_some(),
+        "host_locked": app.config.public.host.is_some(),
+        "direct_host": p.direct_host,
+        "enrolled": link.is_some(),
+        "relay_host": link.as_ref().and_then(|l| l.public_host.clone()),
+        "cert": app.public_host().and_then(|h| app.certs.in_use(&h)).map(cert_json),
+        "imported": app.certs.imported().map(cert_json),
+        "acme_host": acme.host,
+        "last_success": acme.last_success.map(when),
+        "next_attempt": acme.next_attempt.map(when),
+        "last_error": acme.last_error,
+    });
+    let hub = match link {
+        Some(link) => {
             let backlog = app
                 .db(|s| s.federation_backlog())
                 .await
@@ -34,7 +55,7 @@ async fn station_page(
                 .unwrap_or(0);
             json!({"url": link.url, "station": link.station, "backlog": backlog})
         }
-        _ => Value::Null,
+        None => Value::Null,
     };
     let value = |k: &str| match k {
         "name" => p.name.clone(),
@@ -51,7 +72,7 @@ async fn station_page(
     let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
     let relay = p.relay.as_ref();
     let delivery = json!({
-        "public_url": p.public_url,
+        "public_url": app.public_url(),
         "public_host": app.db(|s| s.setting(crate::station::app::PUBLIC_URL_KEY)).await.ok().flatten()
             .map(|u| u.trim_start_matches("https://").to_string()),
         "url_locked": url_locked,
@@ -67,7 +88,7 @@ async fn station_page(
         app,
         "officer/station.html",
         Some(me),
-        json!({"fields": fields, "hub": hub, "delivery": delivery, "notice": notice, "error": error}),
+        json!({"fields": fields, "hub": hub, "delivery": delivery, "reach": reach, "notice": notice, "error": error}),
     ))
 }
 
@@ -147,6 +168,56 @@ pub(super) async fn save_delivery(
     // The mail worker picks up a new relay on its next round.
     app.mail_wake.notify_one();
     r
+}
+
+/// How citizens reach the box: the mode and, for `direct`, its public name.
+pub(super) async fn save_reach(
+    State(app): State<Arc<App>>,
+    me: Me,
+    AdminForm(f): AdminForm<SettingsForm>,
+) -> Result<Response, ConsoleError> {
+    let updates = crate::station::web::setup::reach_settings(&f, &app, me.lang);
+    let r = save_settings(&app, &me, updates).await;
+    app.acme.wake();
+    r
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ImportForm {
+    certificate: String,
+    key: String,
+}
+
+/// An admin's own certificate (a police or commercial CA): checked that the key matches and
+/// that it names a DNS name, kept `0600` in `DATA/tls/imported/`, served for its names ahead
+/// of ACME's from the next handshake on.
+pub(super) async fn import_certificate(
+    State(app): State<Arc<App>>,
+    me: Me,
+    AdminForm(f): AdminForm<ImportForm>,
+) -> Result<Response, ConsoleError> {
+    let (chain, key) = (f.certificate.trim(), f.key.trim());
+    match crate::server::certs::Installed::from_pem(chain.as_bytes(), key.as_bytes()) {
+        Ok(cert) => {
+            let dir = app.data_dir.join("tls/imported");
+            crate::server::certs::Installed::save(&dir, chain.as_bytes(), key.as_bytes())
+                .map_err(ConsoleError::internal)?;
+            tracing::info!(by = me.officer.id.0, names = ?cert.info.names, "certificate imported");
+            app.certs.set_imported(cert);
+            station_page(&app, &me, Some(&me.t("cert-import-done")), None).await
+        }
+        Err(e) => {
+            let msg = me.t_args(
+                "cert-import-refused",
+                &[("reason", FluentValue::from(format!("{e:#}")))],
+            );
+            Ok(with_status(
+                station_page(&app, &me, None, Some(msg)).await?,
+                StatusCode::BAD_REQUEST,
+            ))
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

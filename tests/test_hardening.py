@@ -1,0 +1,113 @@
+"""Attacks from the open internet (issue 11), each reproduced against the real binary and shown
+to fail."""
+
+import stat
+
+import requests
+from conftest import citizen_email, csrf_of, new_session, pdf_bytes, station_config
+from hubkit import HUB_CONFIG, make_hub  # noqa: F401 (a fixture)
+
+# Browsers drop tabs and newlines from URLs and read `\` as `/`: each of these, followed as a
+# Location, would leave the site.
+OFF_SITE = ["/%09/evil.example", "/%0a/evil.example", "//evil.example", "/%5Cevil.example", "https://evil.example/"]
+
+
+def test_the_language_switch_never_redirects_off_site(station, make_hub):
+    hub = make_hub()
+    for base in (station, hub):
+        for next_ in OFF_SITE:
+            r = requests.get(base.url(f"/lang/mr?next={next_}"), allow_redirects=False, verify=False, timeout=30)
+            assert r.status_code == 303, r.status_code
+            assert r.headers["Location"] == "/", (next_, r.headers["Location"])
+        # A path on the site is kept, with its query.
+        r = requests.get(base.url("/lang/hi?next=/officer/login%3Fx%3D1"), allow_redirects=False, verify=False, timeout=30)
+        assert r.headers["Location"] == "/officer/login?x=1"
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one loopback address (127.0.0.0/8 is all ours), as from another host."""
+
+    def __init__(self, ip: str):
+        self.ip = ip
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = (self.ip, 0)
+        super().init_poolmanager(*args, **kw)
+
+
+def try_login(st, email: str, password: str, ip: str) -> requests.Response:
+    s = new_session()
+    s.mount("https://", FromAddress(ip))
+    page = s.get(st.url("/officer/login"), timeout=30)
+    return s.post(
+        st.url("/officer/login"),
+        data={"csrf": csrf_of(page.text), "email": email, "password": password},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def test_rotating_addresses_buys_no_more_password_guesses(smtp, make_station):
+    st = make_station(station_config(smtp, limits={"logins_per_account_per_hour": 4}), start=False)
+    admin = st.add_officer(name="Inspector Sharmila Jadhav", rank="PI", admin=True)
+    st.start()
+    # Four wrong guesses, each from another address: each is told "wrong password".
+    for i in range(4):
+        r = try_login(st, admin.email, f"guess-{i}-wrong", f"127.0.0.{10 + i}")
+        assert r.status_code == 401, r.status_code
+    # The fifth, from yet another address, is refused before any check, even with the right
+    # password: the account has had its tries for the hour.
+    r = try_login(st, admin.email, admin.password, "127.0.0.20")
+    assert r.status_code == 429, r.status_code
+    # Other accounts are untouched.
+    other = try_login(st, "nobody@example.test", "whatever-wrong", "127.0.0.21")
+    assert other.status_code == 401, other.status_code
+
+
+def test_the_hub_checks_the_enrolment_code_before_signing_anything(make_hub):
+    hub = make_hub({**HUB_CONFIG, "limits": {"logins_per_ip_per_minute": 5}})
+    hub.add_station("DGP", "Deccan Gymkhana Police Station", "Zone 1", "https://dgp.punepolice.example")
+    request = {"version": 1, "station": "DGP", "csr": "not a certificate request", "mac": "00" * 32}
+    s = new_session()
+    # A wrong code is refused as such: the CSR (garbage here) was never handed to the CA.
+    r = s.post(hub.url("/federation/v1/enroll"), json=request, timeout=30)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "code_unusable", r.text
+    # Guessing codes is limited like guessing passwords.
+    codes = [s.post(hub.url("/federation/v1/enroll"), json=request, timeout=30).status_code for _ in range(6)]
+    assert codes[-1] == 429, codes
+
+
+def test_the_name_field_cannot_carry_a_message(station, smtp):
+    """The name is echoed as "Dear …" in a police-branded mail to any address: only a name."""
+    officer = station.admin
+    for name in ("pay your e-challan fine at http://pay.example", "Asha\u202eliatP", "Asha 9876543210"):
+        slot = station.free_slot(officer.id)
+        r = station.book(officer.id, slot["start"], name=name)
+        assert r.status_code == 400, (name, r.status_code, r.text)
+        assert [(f["field"], f["code"]) for f in r.json()["error"]["fields"]] == [("name", "invalid_name")]
+    # Names in Devanagari, with marks and joiners, and with the usual punctuation still book.
+    for name in ("आशा पाटील", "श्रीकृष्ण D'Souza-Kulkarni", "Dr. R. K. Narayan"):
+        slot = station.free_slot(officer.id)
+        station.book_ok(officer.id, slot["start"], citizen_email(), name=name)
+
+
+def test_pages_allow_camera_and_microphone_to_this_site_only(station, make_hub):
+    for base in (station, make_hub()):
+        r = new_session().get(base.url("/"), timeout=30)
+        policy = {p.split("=")[0].strip(): p.split("=")[1].strip() for p in r.headers["Permissions-Policy"].split(",")}
+        assert policy["camera"] == "(self)" and policy["microphone"] == "(self)", policy
+        assert policy["geolocation"] == "()", policy
+
+
+def test_the_data_folder_and_its_files_are_private_outside_systemd(station):
+    """Started by hand (no StateDirectoryMode, umask 022), the box still keeps its data to itself."""
+    slot = station.free_slot(station.admin.id)
+    station.book_ok(station.admin.id, slot["start"], citizen_email(), documents=[("fir.pdf", pdf_bytes("x"), "application/pdf")])
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(station.data) == 0o700
+    for sub in ("documents", "spool", "keys", "tls"):
+        assert mode(station.data / sub) == 0o700, sub
+    assert mode(station.data / "vappoint.db") == 0o600
+    docs = list((station.data / "documents").iterdir())
+    assert docs and all(mode(d) == 0o600 for d in docs), [(d.name, oct(mode(d))) for d in docs]
