@@ -150,7 +150,7 @@ def mac(key: bytes, parts: list[str]) -> str:
     return m.hexdigest()
 
 
-def add_stations(binary: str, hub_data: Path, codes: list[str], workers: int = 4) -> dict[str, str]:
+def add_stations(binary: str, hub_data: Path, codes: list[str], workers: int = 8) -> dict[str, str]:
     """Registers each station at the hub (`vappoint hub add-station`); code -> enrolment code."""
 
     def add(code: str) -> tuple[str, str]:
@@ -267,6 +267,9 @@ class Tunnels:
         async def close_all():
             for w in self._writers:
                 w.close()
+            for t in self._idle:
+                t.cancel()
+            await asyncio.gather(*self._idle, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(60)
         self.loop.call_soon_threadsafe(self.loop.stop)
