@@ -53,7 +53,7 @@ FLAGS = [
 
 
 class Browser:
-    def __init__(self, phone: bool = False, lang: str | None = None):
+    def __init__(self, phone: bool = False, lang: str | None = None, args: tuple[str, ...] = ()):
         self.profile = Path(tempfile.mkdtemp(prefix="vappoint-chromium-"))
         options = Options()
         options.binary_location = CHROMIUM
@@ -61,6 +61,8 @@ class Browser:
         for f in FLAGS:
             options.add_argument(f)
         options.add_argument(f"--user-data-dir={self.profile}")
+        for a in args:  # e.g. --host-resolver-rules, for names that only the test knows
+            options.add_argument(a)
         if phone:
             options.add_experimental_option("mobileEmulation", PHONE)
         if lang:

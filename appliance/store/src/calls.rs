@@ -65,6 +65,18 @@ impl Store {
         })
     }
 
+    /// Deletes the join sessions of appointments that ended before `ended_before`: a join
+    /// cookie is good for its one appointment, not for ever.
+    pub fn purge_join_sessions(&self, ended_before: DateTime<Utc>) -> Result<usize> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM join_sessions WHERE appointment_id IN
+                    (SELECT id FROM appointments WHERE end_at < ?1)",
+                [ts(ended_before)],
+            )?)
+        })
+    }
+
     /// The appointment a join session belongs to.
     pub fn join_session(&self, id_hash: &[u8]) -> Result<Option<AppointmentId>> {
         self.read(|c| {

@@ -181,6 +181,17 @@ hub-results = { $count ->
 }
 hub-no-results = No station found for “{ $q }”. Please check the spelling, try a nearby area or road, or look through all stations.
 hub-no-stations = No police station is listed here yet.
+# the hub, for a station name under its relay domain where no station answers
+relay-no-station-title = No station answers at this address
+relay-no-station-text = No police station is reachable at this address just now. Please check the address you were given, or find your police station in the directory.
+relay-no-station-directory = Find your police station
+# the hub console's station list: each station's relay tunnel
+hub-tunnel-column = Tunnel
+hub-tunnel-up = up
+hub-tunnel-down = down
+hub-tunnel-since = since { $time }
+hub-tunnel-relayed = { $connections } connections ({ $open } open), { $bytes } relayed
+hub-tunnel-never = never connected
 hub-zones = Zones
 hub-localities = Areas covered
 hub-next-free = Next free time

@@ -181,6 +181,17 @@ hub-results = { $count ->
 }
 hub-no-results = “{ $q }” के लिए कोई पुलिस स्टेशन नहीं मिला। कृपया वर्तनी जाँचें, आस-पास का इलाका या सड़क खोजकर देखें, या सभी पुलिस स्टेशनों की सूची देखें।
 hub-no-stations = अभी यहाँ कोई पुलिस स्टेशन दर्ज नहीं है।
+# the hub, for a station name under its relay domain where no station answers
+relay-no-station-title = इस पते पर कोई पुलिस स्टेशन जवाब नहीं देता
+relay-no-station-text = इस पते पर अभी कोई पुलिस स्टेशन उपलब्ध नहीं है। कृपया आपको दिया गया पता जाँचें, या सूची में अपना पुलिस स्टेशन खोजें।
+relay-no-station-directory = अपना पुलिस स्टेशन खोजें
+# the hub console's station list: each station's relay tunnel
+hub-tunnel-column = टनल
+hub-tunnel-up = चालू
+hub-tunnel-down = बंद
+hub-tunnel-since = { $time } से
+hub-tunnel-relayed = { $connections } कनेक्शन ({ $open } खुले), { $bytes } भेजे गए
+hub-tunnel-never = कभी नहीं जुड़ा
 hub-zones = ज़ोन
 hub-localities = क्षेत्र के इलाके
 hub-next-free = अगला खाली समय

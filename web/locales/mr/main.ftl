@@ -181,6 +181,17 @@ hub-results = { $count ->
 }
 hub-no-results = “{ $q }” या शोधासाठी कोणतेही पोलीस स्टेशन सापडले नाही. कृपया स्पेलिंग तपासा, जवळचा परिसर किंवा रस्ता शोधून पाहा, किंवा सर्व पोलीस स्टेशनची यादी पाहा.
 hub-no-stations = येथे अद्याप कोणतेही पोलीस स्टेशन नोंदवलेले नाही.
+# the hub, for a station name under its relay domain where no station answers
+relay-no-station-title = या पत्त्यावर कोणतेही पोलीस स्टेशन उत्तर देत नाही
+relay-no-station-text = या पत्त्यावर सध्या कोणतेही पोलीस स्टेशन उपलब्ध नाही. कृपया तुम्हाला दिलेला पत्ता तपासा, किंवा यादीत तुमचे पोलीस स्टेशन शोधा.
+relay-no-station-directory = तुमचे पोलीस स्टेशन शोधा
+# the hub console's station list: each station's relay tunnel
+hub-tunnel-column = टनेल
+hub-tunnel-up = सुरू
+hub-tunnel-down = बंद
+hub-tunnel-since = { $time } पासून
+hub-tunnel-relayed = { $connections } जोडण्या ({ $open } चालू), { $bytes } पाठवले
+hub-tunnel-never = कधीही जोडले गेले नाही
 hub-zones = झोन
 hub-localities = हद्दीतील परिसर
 hub-next-free = पुढील उपलब्ध वेळ

@@ -493,6 +493,14 @@ fn a_call_is_recorded_step_by_step() {
     s.create_join_session(b"j1", a.id, now()).unwrap();
     assert_eq!(s.join_session(b"j1").unwrap(), Some(a.id));
     assert_eq!(s.join_session(b"j2").unwrap(), None);
+    // Kept while the appointment has not ended, gone once it has.
+    assert_eq!(s.purge_join_sessions(a.end).unwrap(), 0);
+    assert_eq!(
+        s.purge_join_sessions(a.end + Duration::seconds(1)).unwrap(),
+        1
+    );
+    assert_eq!(s.join_session(b"j1").unwrap(), None);
+    s.create_join_session(b"j1", a.id, now()).unwrap();
     let at = |m: i64| now() + Duration::minutes(m);
     s.record_call(
         a.id,

@@ -345,7 +345,13 @@ async fn stations_view(
             let status = if s.revoked { "revoked" } else if s.enrolled { "enrolled" } else { "pending" };
             // "Not enrolled yet" (nothing can come) is not "not reported recently" (silent).
             let silent = s.enrolled && !s.revoked && s.last_seen.is_none_or(|t| now - t > stale);
+            let tunnel = h.relay.status(&s.code).map(|t| json!({
+                "up": t.up, "active": t.active, "connections": t.connections,
+                "bytes": human_bytes(t.bytes),
+                "since": t.since.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()),
+            }));
             json!({
+                "tunnel": tunnel,
                 "code": s.code, "name": s.name, "zone": s.zone, "booking_url": s.booking_url, "localities": s.localities,
                 "aliases_mr": s.aliases.get("mr").cloned().unwrap_or_default(),
                 "aliases_hi": s.aliases.get("hi").cloned().unwrap_or_default(),
@@ -360,7 +366,8 @@ async fn stations_view(
         "hub/stations.html",
         Some(admin),
         json!({"stations": rows, "new_code": code, "new_code_station": station, "error": error_text,
-               "certificate": certificate_status(h)}),
+               "certificate": certificate_status(h),
+               "relaying": h.config.relay.domain.is_some()}),
     ))
 }
 
@@ -377,6 +384,21 @@ fn certificate_status(h: &HubApp) -> Value {
         "last_error": acme.last_error,
         "next_attempt": acme.next_attempt.map(when),
     })
+}
+
+/// A byte count for people: 1.5 MB rather than 1572864.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
 }
 
 async fn stations_page(

@@ -36,9 +36,10 @@ async fn stations_api(State(h): State<Arc<HubApp>>, Query(q): Query<SearchQuery>
         Ok(list) => Json(
             list.into_iter()
                 .map(|l| {
+                    let booking_url = h.relay.booking_url(&l.code).unwrap_or(l.booking_url);
                     json!({
                         "code": l.code, "name": l.name, "zone": l.zone, "localities": l.localities,
-                        "aliases": l.aliases, "booking_url": l.booking_url, "times_shown": l.has_times,
+                        "aliases": l.aliases, "booking_url": booking_url, "times_shown": l.has_times,
                         "next_free_slot": l.next_free.map(|t| t.with_timezone(&tz).to_rfc3339()),
                         "last_seen": l.last_seen.map(|t| t.with_timezone(&tz).to_rfc3339()),
                     })
@@ -76,8 +77,12 @@ async fn directory(
             .iter()
             .map(|(lang, names)| json!({"lang": lang, "names": names}))
             .collect();
+        let booking_url = h
+            .relay
+            .booking_url(&l.code)
+            .unwrap_or_else(|| l.booking_url.clone());
         let entry = json!({
-            "code": l.code, "name": l.name, "localities": l.localities, "booking_url": l.booking_url,
+            "code": l.code, "name": l.name, "localities": l.localities, "booking_url": booking_url,
             "aliases": aliases,
             "next_free": l.next_free.map(|t| format!("{}, {}", fmt_date(t, h.tz, lang), fmt_time(t, h.tz))),
             // Without figures the hub knows no times: the station's own page has them.

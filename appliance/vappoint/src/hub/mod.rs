@@ -8,6 +8,7 @@ mod chart;
 mod console;
 mod directory;
 mod push;
+pub mod relay;
 pub mod report;
 mod turn;
 
@@ -44,6 +45,8 @@ pub struct HubApp {
     /// `[public] host`, which `acme` gets and renews.
     pub certs: Arc<crate::server::certs::Certs>,
     pub acme: Arc<crate::server::acme::Acme>,
+    /// The stations' tunnels (empty when `[relay] domain` is not set).
+    pub relay: Arc<relay::Relay>,
 }
 
 impl HubApp {
@@ -82,7 +85,12 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .merge(directory::routes())
         .merge(push::routes())
         .merge(turn::routes())
+        .merge(relay::routes())
         .merge(console::routes(h.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            h.clone(),
+            relay::no_station,
+        ))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(axum::middleware::from_fn(crate::site::security_headers))
         .with_state(h)
@@ -111,10 +119,12 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let tz = config.hub.time_zone;
     let listeners = crate::server::bind(&args)?;
     let admins = store.admin_count()?;
+    let store = Arc::new(store);
     let app = Arc::new(HubApp {
+        relay: relay::Relay::new(config.relay.domain.as_deref(), store.clone()),
         limits: RateLimits::new(&config.limits),
         config,
-        store: Arc::new(store),
+        store,
         ui: Ui::load()?,
         ca,
         tls_sha256: tls.sha256.clone(),
@@ -141,7 +151,15 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
             data.display()
         );
     }
-    // Stations present their client certificate on pushes.
+    // With a relay domain, connections for station names are passed through undecrypted.
+    let listeners = if let Some(domain) = &app.config.relay.domain {
+        println!("vappoint: relaying stations at *.{domain}");
+        tokio::spawn(app.relay.clone().watch_revocations());
+        listeners.with_passthrough(app.relay.clone())
+    } else {
+        listeners
+    };
+    // Stations present their client certificate on pushes and tunnels.
     let mut running = listeners.serve(
         app.clone(),
         router(app.clone()),

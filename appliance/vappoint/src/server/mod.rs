@@ -5,8 +5,11 @@
 
 pub mod acme;
 pub mod certs;
+mod limit;
 pub mod peer;
 mod redirect;
+pub mod sni;
+pub mod stream;
 mod systemd;
 pub mod tls;
 
@@ -24,6 +27,7 @@ use crate::config::DiscoveryConfig;
 use crate::discovery::{Announcer, Identity};
 use crate::server::peer::PeerCertAcceptor;
 use certs::Certs;
+use crate::server::sni::SniAcceptor;
 
 // The options `vappoint station` and `vappoint hub` share (clap flattens them into both).
 // No doc comment on the struct: clap would take it as the subcommand's description.
@@ -54,6 +58,8 @@ pub struct Listeners {
     /// The addresses actually bound (tests ask for port 0).
     pub https_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// Who takes connections by server name before the HTTPS server's TLS (the hub's relay).
+    passthrough: Option<Arc<dyn sni::Passthrough>>,
 }
 
 /// Binds the HTTPS and HTTP listeners (before anything is printed, so a port in use is the
@@ -70,6 +76,7 @@ pub fn bind(args: &ServeArgs) -> anyhow::Result<Listeners> {
         http_addr: http.local_addr()?,
         https,
         http,
+        passthrough: None,
     })
 }
 
@@ -84,6 +91,13 @@ pub enum ClientCerts {
 }
 
 impl Listeners {
+    /// Offers every HTTPS connection to `passthrough` by its ClientHello's server name first
+    /// (with [`ClientCerts::Optional`], the hub's listener).
+    pub fn with_passthrough(mut self, passthrough: Arc<dyn sni::Passthrough>) -> Self {
+        self.passthrough = Some(passthrough);
+        self
+    }
+
     /// Starts serving: the HTTP port redirects to HTTPS (and answers ACME's HTTP-01), the
     /// HTTPS port serves `router` with the certificates of `certs`. `app` is kept in the
     /// returned handle for whoever started the server.
@@ -111,7 +125,10 @@ impl Listeners {
             }
             ClientCerts::Optional => {
                 let server = axum_server::from_tcp(self.https)
-                    .acceptor(PeerCertAcceptor::new(RustlsAcceptor::new(config)))
+                    .acceptor(SniAcceptor::new(
+                        self.passthrough,
+                        PeerCertAcceptor::new(RustlsAcceptor::new(config)),
+                    ))
                     .handle(handle.clone())
                     .serve(service);
                 tokio::spawn(async move { server.await.context("the HTTPS server stopped") })
@@ -135,7 +152,8 @@ pub struct Running<A> {
     pub https: SocketAddr,
     pub http: SocketAddr,
     pub app: Arc<A>,
-    /// The rustls configuration of the HTTPS listener (certificates chosen per handshake).
+    /// The rustls configuration of the HTTPS listener (certificates chosen per handshake; a
+    /// station serves its tunnel's connections with it too).
     pub tls_config: Arc<rustls::ServerConfig>,
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,

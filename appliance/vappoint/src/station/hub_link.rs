@@ -52,11 +52,14 @@ pub fn load_link(data: &Path) -> anyhow::Result<Option<HubLink>> {
     }
 }
 
-fn client(
+/// The TLS client side of every connection to the hub: `verifier` decides about the hub's
+/// certificate; `with_identity` presents the station's client certificate (pushes, the
+/// tunnel).
+fn tls_config(
     data: &Path,
     verifier: Arc<HubCert>,
     with_identity: bool,
-) -> anyhow::Result<reqwest::Client> {
+) -> anyhow::Result<rustls::ClientConfig> {
     let provider = crate::server::tls::provider();
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -75,11 +78,29 @@ fn client(
     // once the hub serves a trusted one to browsers (docs/federation.md); HTTP/1.1 is what
     // is spoken.
     tls.alpn_protocols = vec![b"http/1.1".to_vec(), b"vappoint-fed/1".to_vec()];
+    Ok(tls)
+}
+
+fn client(
+    data: &Path,
+    verifier: Arc<HubCert>,
+    with_identity: bool,
+) -> anyhow::Result<reqwest::Client> {
+    let tls = tls_config(data, verifier, with_identity)?;
     Ok(reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .timeout(Duration::from_secs(60))
         .connect_timeout(Duration::from_secs(15))
         .build()?)
+}
+
+/// The TLS client configuration of the station's tunnel: like pushes (client certificate,
+/// the hub pinned), HTTP/1.1 only, since the tunnel is an HTTP/1.1 upgrade.
+pub fn tunnel_tls(data: &Path, link: &HubLink) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+    let verifier = HubCert::pinned(crate::server::tls::provider(), link.pinned.clone());
+    let mut tls = tls_config(data, Arc::new(verifier), true)?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(tls))
 }
 
 /// Enrols this station (code `station`) with the hub at `url` using a one-time `code`: keys
@@ -349,7 +370,7 @@ const WATCH: Duration = Duration::from_secs(3);
 
 /// Which `hub.json` the pusher is using: enrolling replaces the file by a rename, so a new
 /// enrolment (even with the same hub) is a new inode.
-fn link_identity(data: &Path) -> Option<u64> {
+pub fn link_identity(data: &Path) -> Option<u64> {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(dir(data).join("hub.json"))
         .ok()

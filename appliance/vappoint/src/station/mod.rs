@@ -11,6 +11,7 @@ pub mod mail;
 pub mod officers;
 pub mod setup;
 pub mod turn;
+pub mod tunnel;
 pub mod web;
 
 use std::net::IpAddr;
@@ -186,7 +187,11 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     tokio::spawn(app.acme.clone().run(move || reach.public_host()));
 
     let router = crate::station::web::router(app.clone());
-    let mut running = listeners.serve(app.clone(), router, &app.certs, ClientCerts::Ignored)?;
+    let mut running =
+        listeners.serve(app.clone(), router.clone(), &app.certs, ClientCerts::Ignored)?;
+    // In relay mode, citizens also arrive through the hub: the same TLS, the same router.
+    let site = crate::server::stream::Site::new(running.tls_config.clone(), router);
+    tokio::spawn(crate::station::tunnel::run(app.clone(), site));
     // Announced once the listeners are bound, with the port actually bound (tests ask for
     // port 0). The profile is read again later: the admin may set the code in the console.
     let current = app.clone();
@@ -220,6 +225,11 @@ async fn tidy(app: Arc<App>) {
             .await
         {
             tracing::warn!(error = %e, "purging sessions");
+        }
+        // A day after its appointment, a citizen's join cookie opens nothing.
+        let ended = now - chrono::Duration::days(1);
+        if let Err(e) = app.db(move |s| s.purge_join_sessions(ended)).await {
+            tracing::warn!(error = %e, "purging join sessions");
         }
     }
 }
