@@ -112,7 +112,11 @@ impl Relay {
     /// The station label of a host name under the relay domain (`dgp` of `dgp.v.test`).
     pub fn label_of<'a>(&self, host: &'a str) -> Option<&'a str> {
         let suffix = self.suffix.as_deref()?;
-        if self.own.as_deref().is_some_and(|own| host.eq_ignore_ascii_case(own)) {
+        if self
+            .own
+            .as_deref()
+            .is_some_and(|own| host.eq_ignore_ascii_case(own))
+        {
             return None;
         }
         let cut = host.len().checked_sub(suffix.len())?;
