@@ -1,10 +1,14 @@
 """Attacks from the open internet (issue 11), each reproduced against the real binary and shown
 to fail."""
 
+import resource
+import select
+import socket
+import ssl
 import stat
 
 import requests
-from conftest import citizen_email, csrf_of, new_session, pdf_bytes, station_config
+from conftest import citizen_email, csrf_of, new_session, pdf_bytes, station_config, wait_until
 from hubkit import HUB_CONFIG, make_hub  # noqa: F401 (a fixture)
 
 # Browsers drop tabs and newlines from URLs and read `\` as `/`: each of these, followed as a
@@ -111,3 +115,69 @@ def test_the_data_folder_and_its_files_are_private_outside_systemd(station):
     assert mode(station.data / "vappoint.db") == 0o600
     docs = list((station.data / "documents").iterdir())
     assert docs and all(mode(d) == 0o600 for d in docs), [(d.name, oct(mode(d))) for d in docs]
+
+
+def test_a_flood_of_silent_connections_does_not_shut_others_out(station):
+    """1,000 connections from one address that never finish a request: the box keeps a bounded
+    number of them, and someone else's request is still answered."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 4096), hard), hard))
+    host, port = "127.0.0.1", station.https_port
+    flood = []
+    try:
+        for _ in range(1000):
+            s = socket.socket()
+            s.bind(("127.0.0.30", 0))
+            s.settimeout(5)
+            try:
+                s.connect((host, port))
+            except OSError:
+                s.close()
+                continue
+            flood.append(s)
+        # The box keeps at most its per-address share (256) and closes the rest at once,
+        # long before the TLS handshake's own 10 s.
+        closed: set[int] = set()
+
+        by_fd = {s.fileno(): s for s in flood}
+        poller = select.poll()  # not select(): these descriptors go past 1,024
+        for fd in by_fd:
+            poller.register(fd, select.POLLIN)
+
+        def shut_out():
+            for fd, _ in poller.poll(200):
+                poller.unregister(fd)
+                try:
+                    by_fd[fd].recv(1)
+                except OSError:
+                    pass
+                closed.add(fd)
+            return len(closed) >= 700
+
+        wait_until(shut_out, timeout=5, message="the box closing the connections past its per-address share")
+        assert len(closed) <= 1000 - 200, len(closed)
+        # Someone else, from another address, is answered at once.
+        other = new_session()
+        other.mount("https://", FromAddress("127.0.0.31"))
+        r = other.get(station.url("/"), timeout=5)
+        assert r.status_code == 200
+    finally:
+        for s in flood:
+            s.close()
+
+
+def test_a_request_whose_headers_trickle_is_cut_off(station):
+    """Slowloris: a request line, then nothing. The box closes the connection itself."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    with socket.create_connection(("127.0.0.1", station.https_port), timeout=60) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+            # The server says nothing and then closes: recv returns b"" (or the reset shows).
+            try:
+                data = tls.recv(4096)
+            except (ConnectionResetError, ssl.SSLError):
+                data = b""
+            assert data == b"" or data.startswith(b"HTTP/1.1 408"), data[:100]

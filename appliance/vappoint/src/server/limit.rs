@@ -1,8 +1,8 @@
 //! Limits on the HTTPS listener's connections, for a box on the open internet: at most so many
-//! open at once in all and from one source (an IPv4 address, or an IPv6 /64), and each closed
-//! when nothing has moved either way for a while (a connection that sends nothing, or trickles
-//! nothing after its request, holds no descriptor for long). Header reading has its own,
-//! shorter limit in hyper (see `server::serve`).
+//! open at once in all and from one source (an IPv4 address, or an IPv6 /64), counted before
+//! the TLS handshake spends anything on them. Time limits live elsewhere: the handshake's in
+//! the TLS acceptor, reading a request's headers (and waiting for the next one) in hyper (see
+//! `Listeners::serve`); upgraded connections (WebSockets, station tunnels) keep their own.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,29 +11,27 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use axum_server::accept::Accept;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
 
-/// How many connections may be open, and for how long one may stay silent.
+/// How many connections may be open at once.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnLimits {
     pub total: usize,
     /// Many citizens share one carrier-NAT address, and a browser opens several
     /// connections: generous, but far below `total`.
     pub per_source: usize,
-    pub idle: Duration,
 }
 
 impl Default for ConnLimits {
     fn default() -> Self {
+        // The unit allows 65,536 descriptors; the rest are for files, sockets of the bridge
+        // and the database.
         ConnLimits {
             total: 4096,
             per_source: 256,
-            idle: Duration::from_secs(120),
         }
     }
 }
@@ -81,7 +79,11 @@ impl Open {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut guard = self.open.by_source.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self
+            .open
+            .by_source
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let (total, by_source) = &mut *guard;
         *total -= 1;
         if let Some(n) = by_source.get_mut(&self.source) {
@@ -126,8 +128,11 @@ where
     type Future = Pin<Box<dyn Future<Output = io::Result<(Self::Stream, Self::Service)>> + Send>>;
 
     fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
-        let slot = stream.peer_addr().ok().and_then(|a| self.open.admit(a.ip()));
-        let (inner, idle) = (self.inner.clone(), self.open.limits.idle);
+        let slot = stream
+            .peer_addr()
+            .ok()
+            .and_then(|a| self.open.admit(a.ip()));
+        let inner = self.inner.clone();
         Box::pin(async move {
             let Some(slot) = slot else {
                 // Dropped unanswered: a flood gets nothing to read, and costs one accept.
@@ -137,8 +142,6 @@ where
             Ok((
                 Limited {
                     inner: stream,
-                    idle,
-                    quiet: Box::pin(tokio::time::sleep(idle)),
                     _slot: slot,
                 },
                 service,
@@ -147,27 +150,10 @@ where
     }
 }
 
-/// A connection that holds its slot and fails once nothing has been read or written for
-/// `idle`.
+/// A connection that holds its slot while it is open.
 pub struct Limited<S> {
     inner: S,
-    idle: Duration,
-    quiet: Pin<Box<Sleep>>,
     _slot: Slot,
-}
-
-impl<S> Limited<S> {
-    fn moved(&mut self) {
-        self.quiet.as_mut().reset(Instant::now() + self.idle);
-    }
-
-    /// Pending from the stream: has the connection been quiet for too long?
-    fn check_quiet<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        match self.quiet.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::ErrorKind::TimedOut.into())),
-            Poll::Pending => Poll::Pending,
-        }
-    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
@@ -176,17 +162,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        match Pin::new(&mut self.inner).poll_read(cx, buf) {
-            Poll::Ready(Ok(())) => {
-                if buf.filled().len() > before {
-                    self.moved();
-                }
-                Poll::Ready(Ok(()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => self.check_quiet(cx),
-        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
@@ -196,17 +172,19 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, buf) {
-            Poll::Ready(Ok(n)) => {
-                if n > 0 {
-                    self.moved();
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            // A peer that reads nothing (its window full) is as quiet as one that sends nothing.
-            Poll::Pending => self.check_quiet(cx),
-        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -224,11 +202,7 @@ mod tests {
 
     fn open(total: usize, per_source: usize) -> Arc<Open> {
         Arc::new(Open {
-            limits: ConnLimits {
-                total,
-                per_source,
-                idle: Duration::from_secs(1),
-            },
+            limits: ConnLimits { total, per_source },
             by_source: Mutex::new((0, HashMap::new())),
         })
     }
@@ -257,29 +231,5 @@ mod tests {
         let _first = o.admit("2001:db8:1:2::1".parse().unwrap()).unwrap();
         assert!(o.admit("2001:db8:1:2:abcd::9".parse().unwrap()).is_none());
         assert!(o.admit("2001:db8:1:3::1".parse().unwrap()).is_some());
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_quiet_connection_fails_and_a_busy_one_does_not() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let o = open(10, 10);
-        let slot = o.admit("127.0.0.1".parse().unwrap()).unwrap();
-        let (near, mut far) = tokio::io::duplex(64);
-        let mut conn = Limited {
-            inner: near,
-            idle: Duration::from_secs(1),
-            quiet: Box::pin(tokio::time::sleep(Duration::from_secs(1))),
-            _slot: slot,
-        };
-        let mut buf = [0u8; 8];
-        // Bytes every half second keep it open.
-        for _ in 0..4 {
-            tokio::time::advance(Duration::from_millis(500)).await;
-            far.write_all(b"x").await.unwrap();
-            assert_eq!(conn.read(&mut buf).await.unwrap(), 1);
-        }
-        // Then silence: the read fails once the idle time has passed.
-        let err = conn.read(&mut buf).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
     }
 }

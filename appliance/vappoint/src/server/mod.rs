@@ -25,9 +25,10 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 
 use crate::config::DiscoveryConfig;
 use crate::discovery::{Announcer, Identity};
+use crate::server::limit::{ConnLimits, LimitAcceptor};
 use crate::server::peer::PeerCertAcceptor;
-use certs::Certs;
 use crate::server::sni::SniAcceptor;
+use certs::Certs;
 
 // The options `vappoint station` and `vappoint hub` share (clap flattens them into both).
 // No doc comment on the struct: clap would take it as the subcommand's description.
@@ -116,21 +117,24 @@ impl Listeners {
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let tls_config = certs.server_config(client_certs == ClientCerts::Optional)?;
         let config = RustlsConfig::from_config(tls_config.clone());
+        let limits = ConnLimits::default();
         let server = match client_certs {
             ClientCerts::Ignored => {
-                let server = axum_server::from_tcp_rustls(self.https, config)
-                    .handle(handle.clone())
-                    .serve(service);
+                let mut server = axum_server::from_tcp(self.https)
+                    .acceptor(LimitAcceptor::new(RustlsAcceptor::new(config), limits));
+                time_limits(server.http_builder());
+                let server = server.handle(handle.clone()).serve(service);
                 tokio::spawn(async move { server.await.context("the HTTPS server stopped") })
             }
             ClientCerts::Optional => {
-                let server = axum_server::from_tcp(self.https)
-                    .acceptor(SniAcceptor::new(
-                        self.passthrough,
-                        PeerCertAcceptor::new(RustlsAcceptor::new(config)),
-                    ))
-                    .handle(handle.clone())
-                    .serve(service);
+                let acceptor = SniAcceptor::new(
+                    self.passthrough,
+                    PeerCertAcceptor::new(RustlsAcceptor::new(config)),
+                );
+                let mut server = axum_server::from_tcp(self.https)
+                    .acceptor(LimitAcceptor::new(acceptor, limits));
+                time_limits(server.http_builder());
+                let server = server.handle(handle.clone()).serve(service);
                 tokio::spawn(async move { server.await.context("the HTTPS server stopped") })
             }
         };
@@ -145,6 +149,23 @@ impl Listeners {
             discovery: None,
         })
     }
+}
+
+/// How long a connection may take over a request's headers, and wait for its next request
+/// (hyper measures both with this one timer): a client that sends nothing, or trickles its
+/// headers, holds no descriptor for long. HTTP/2 peers are pinged, and dropped when silent.
+fn time_limits(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(20));
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20));
 }
 
 /// A station or hub serving in this process (the binary runs one; tests may run several).

@@ -10,8 +10,8 @@ pub mod hub_link;
 pub mod mail;
 pub mod officers;
 pub mod setup;
-pub mod turn;
 pub mod tunnel;
+pub mod turn;
 pub mod web;
 
 use std::net::IpAddr;
@@ -187,8 +187,12 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     tokio::spawn(app.acme.clone().run(move || reach.public_host()));
 
     let router = crate::station::web::router(app.clone());
-    let mut running =
-        listeners.serve(app.clone(), router.clone(), &app.certs, ClientCerts::Ignored)?;
+    let mut running = listeners.serve(
+        app.clone(),
+        router.clone(),
+        &app.certs,
+        ClientCerts::Ignored,
+    )?;
     // In relay mode, citizens also arrive through the hub: the same TLS, the same router.
     let site = crate::server::stream::Site::new(running.tls_config.clone(), router);
     tokio::spawn(crate::station::tunnel::run(app.clone(), site));
