@@ -203,6 +203,15 @@ def enrol_all(hub_url: str, enrolments: dict[str, str], out: Path, workers: int 
         return dict(done)
 
 
+PER_SOURCE = 100
+
+
+def source_address(i: int) -> str:
+    """The loopback address the `i`-th fake station connects from (all of 127/8 is local)."""
+    n = i // PER_SOURCE
+    return f"127.2.{n // 250}.{n % 250 + 1}"
+
+
 class Tunnels:
     """Idle tunnels held open by this process, on an asyncio loop of its own thread."""
 
@@ -218,7 +227,7 @@ class Tunnels:
         self._idle: list[asyncio.Task] = []
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
 
-    async def _connect(self, station: str, cert: Path, key: Path, gate: asyncio.Semaphore):
+    async def _connect(self, station: str, cert: Path, key: Path, source: str, gate: asyncio.Semaphore):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE  # the real station pins the hub; here only memory counts
@@ -227,7 +236,7 @@ class Tunnels:
         async with gate:
             try:
                 reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self.host, self.port, ssl=ctx), timeout=30)
+                    asyncio.open_connection(self.host, self.port, ssl=ctx, local_addr=(source, 0)), timeout=30)
                 writer.write(
                     f"GET /federation/v1/tunnel HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                     "Connection: Upgrade\r\nUpgrade: vappoint-tunnel/1\r\n\r\n".encode())
@@ -255,11 +264,17 @@ class Tunnels:
         self.closed += 1
 
     def add(self, identities: dict[str, tuple[Path, Path]], parallel: int = 64, timeout: float = 900):
-        """Opens one tunnel per identity; returns when each is open or has failed."""
+        """Opens one tunnel per identity; returns when each is open or has failed. Stations
+        are spread over loopback addresses, `PER_SOURCE` to each, as real ones come from
+        addresses of their own (the hub caps connections per source address)."""
 
         async def all_of():
             gate = asyncio.Semaphore(parallel)
-            await asyncio.gather(*(self._connect(s, c, k, gate) for s, (c, k) in identities.items()))
+            first = self.open + len(self.failed)
+            await asyncio.gather(*(
+                self._connect(s, c, k, source_address(first + i), gate)
+                for i, (s, (c, k)) in enumerate(identities.items())
+            ))
 
         asyncio.run_coroutine_threadsafe(all_of(), self.loop).result(timeout)
 
