@@ -121,7 +121,11 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let admins = store.admin_count()?;
     let store = Arc::new(store);
     let app = Arc::new(HubApp {
-        relay: relay::Relay::new(config.relay.domain.as_deref(), store.clone()),
+        relay: relay::Relay::new(
+            config.relay.domain.as_deref(),
+            config.public.host.as_deref(),
+            store.clone(),
+        ),
         limits: RateLimits::new(&config.limits),
         config,
         store,

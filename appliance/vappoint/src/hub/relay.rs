@@ -87,15 +87,18 @@ pub struct TunnelStatus {
 pub struct Relay {
     /// `.v.example`, lowercase with the leading dot; `None` when the hub does not relay.
     suffix: Option<String>,
+    /// The hub's own name (`[public] host`): never a station's, even under the relay domain.
+    own: Option<String>,
     store: Arc<HubStore>,
     tunnels: Mutex<HashMap<String, Entry>>,
     next_id: AtomicU64,
 }
 
 impl Relay {
-    pub fn new(domain: Option<&str>, store: Arc<HubStore>) -> Arc<Relay> {
+    pub fn new(domain: Option<&str>, own: Option<&str>, store: Arc<HubStore>) -> Arc<Relay> {
         Arc::new(Relay {
             suffix: domain.map(|d| format!(".{}", d.to_ascii_lowercase())),
+            own: own.map(str::to_ascii_lowercase),
             store,
             tunnels: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
@@ -109,6 +112,13 @@ impl Relay {
     /// The station label of a host name under the relay domain (`dgp` of `dgp.v.test`).
     pub fn label_of<'a>(&self, host: &'a str) -> Option<&'a str> {
         let suffix = self.suffix.as_deref()?;
+        if self
+            .own
+            .as_deref()
+            .is_some_and(|own| host.eq_ignore_ascii_case(own))
+        {
+            return None;
+        }
         let cut = host.len().checked_sub(suffix.len())?;
         if !host.is_char_boundary(cut) || !host[cut..].eq_ignore_ascii_case(suffix) {
             return None;
@@ -617,7 +627,7 @@ mod tests {
     fn only_single_labels_under_the_domain_are_stations() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(HubStore::open(&dir.path().join("h.db")).unwrap());
-        let r = Relay::new(Some("v.test"), store.clone());
+        let r = Relay::new(Some("v.test"), Some("hub.v.test"), store.clone());
         assert_eq!(r.label_of("dgp.v.test"), Some("dgp"));
         assert_eq!(r.label_of("DGP.V.TEST"), Some("DGP"));
         assert_eq!(r.label_of("v.test"), None);
@@ -625,6 +635,7 @@ mod tests {
         assert_eq!(r.label_of("a.b.v.test"), None);
         assert_eq!(r.label_of("dgpv.test"), None);
         assert_eq!(r.label_of("hub.example"), None);
-        assert_eq!(Relay::new(None, store).label_of("dgp.v.test"), None);
+        assert_eq!(r.label_of("HUB.v.test"), None, "the hub's own name");
+        assert_eq!(Relay::new(None, None, store).label_of("dgp.v.test"), None);
     }
 }

@@ -94,13 +94,12 @@ fn client(
         .build()?)
 }
 
-/// The TLS client configuration of the station's tunnel: like pushes (client certificate,
-/// the hub pinned), HTTP/1.1 only, since the tunnel is an HTTP/1.1 upgrade.
+/// The TLS client configuration of the station's tunnel: the same as pushes (client
+/// certificate, the hub pinned, ALPN `vappoint-fed/1` beside `http/1.1`), since a hub with a
+/// trusted certificate shows the pinned one only to a client offering `vappoint-fed/1`.
 pub fn tunnel_tls(data: &Path, link: &HubLink) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let verifier = HubCert::pinned(crate::server::tls::provider(), link.pinned.clone());
-    let mut tls = tls_config(data, Arc::new(verifier), true)?;
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(tls))
+    Ok(Arc::new(tls_config(data, Arc::new(verifier), true)?))
 }
 
 /// Enrols this station (code `station`) with the hub at `url` using a one-time `code`: keys
