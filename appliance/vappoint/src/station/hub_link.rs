@@ -422,11 +422,12 @@ pub async fn run(app: Arc<App>) {
             }
         }
         let Some(p) = &current else { continue };
+        // Every round, not only with pushes: the first credentials come as soon as the link
+        // exists (a call right after the start gets TURN), and checking costs a lock.
+        app.turn.refresh(&p.http, &p.link).await;
         if tokio::time::Instant::now() < next_push {
             continue;
         }
-        // Before the push, so a hub that takes long to push to still renews credentials.
-        app.turn.refresh(&p.http, &p.link).await;
         if let Err(e) = queue_changes(&app, &mut last_availability).await {
             tracing::error!(error = %format!("{e:#}"), "queuing figures for the hub");
         }
