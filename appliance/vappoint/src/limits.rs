@@ -17,8 +17,9 @@ pub struct RateLimits {
     login_account: DefaultKeyedRateLimiter<String>,
 }
 
-/// The key an address is limited by: itself (IPv4), or its /64 (IPv6).
-fn source(ip: IpAddr) -> IpAddr {
+/// The key an address is limited by: itself (IPv4), or its /64 (IPv6): one subscriber's
+/// share. The listener's connection caps count the same way.
+pub fn source(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V4(_) => ip,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

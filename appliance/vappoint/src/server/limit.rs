@@ -16,6 +16,8 @@ use axum_server::accept::Accept;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::limits::source;
+
 /// How many connections may be open at once.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnLimits {
@@ -52,17 +54,6 @@ impl ConnLimits {
 struct Open {
     limits: ConnLimits,
     by_source: Mutex<(usize, HashMap<IpAddr, usize>)>,
-}
-
-/// The key a connection counts under: the address (IPv4), or its /64 (IPv6).
-fn source(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        },
-    }
 }
 
 /// One admitted connection's place; given back when it is dropped.
