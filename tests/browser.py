@@ -19,6 +19,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -105,6 +106,16 @@ class Browser:
             "if (!window.vaPeer) { done(null); return; }"
             "window.vaPeer.stats().then(done, () => done(null));"
         )
+
+
+def data_state(b: Browser, element_id: str) -> str | None:
+    """The `data-state` of the element with that id, or None while it is not on the page: a
+    click that submits a form returns before the next page has loaded, so pollers call this."""
+    try:
+        found = b.driver.find_elements(By.ID, element_id)
+        return found[0].get_attribute("data-state") if found else None
+    except StaleElementReferenceException:
+        return None
 
 
 def login(b: Browser, base_url: str, email: str, password: str, path: str = "/officer/login"):

@@ -7,13 +7,10 @@ import re
 import pytest
 from selenium.webdriver.common.by import By
 
+from browser import data_state
 from conftest import citizen_email, mail_link, mail_token, station_config, wait_until
 
 CALLS = {"bind_ips": ["127.0.0.1"], "udp_ports": "41000-41099", "grace": "3s"}
-
-
-def data_state(browser, element_id):
-    return browser.driver.find_element(By.ID, element_id).get_attribute("data-state")
 
 
 def test_citizen_and_officer_see_each_other_and_the_timer_ends_the_call(smtp, make_station, browsers):

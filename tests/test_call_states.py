@@ -24,10 +24,6 @@ def shown(b, css):
     return bool(found) and found[0].is_displayed()
 
 
-def data_state(b, element_id):
-    return by_id(b, element_id).get_attribute("data-state")
-
-
 def decoding(b):
     s = b.stats()
     return s if s and s["framesDecoded"] > 0 and s["audioPackets"] > 0 else None
@@ -71,7 +67,7 @@ def test_the_full_call_and_a_rejoin_after_the_end(smtp, make_station, browsers):
     assert opens in citizen.driver.find_element(By.TAG_NAME, "main").text
     by_id(citizen, "token").send_keys(token)
     citizen.driver.find_element(By.CSS_SELECTOR, "form[action$='/join'] button").click()
-    wait_until(lambda: data_state(citizen, "call") == "waiting", timeout=20, message="the citizen waiting")
+    wait_until(lambda: browser.data_state(citizen, "call") == "waiting", timeout=20, message="the citizen waiting")
     # The estimate is the station's time, as the station writes it (no phone clock, no AM/PM).
     estimate = wait_until(lambda: by_id(citizen, "estimate").text, timeout=15, message="the estimate")
     assert "IST" in estimate and "AM" not in estimate and "PM" not in estimate, estimate
@@ -107,7 +103,7 @@ def test_the_full_call_and_a_rejoin_after_the_end(smtp, make_station, browsers):
     by_id(citizen, "leave").click()
     wait_until(lambda: shown(citizen, "#leave-confirm"), message="the leave confirmation")
     by_id(citizen, "leave-no").click()
-    assert not shown(citizen, "#leave-confirm") and data_state(citizen, "call") == "call"
+    assert not shown(citizen, "#leave-confirm") and browser.data_state(citizen, "call") == "call"
 
     # Two minutes off, then back to the waiting room: the call resumes with what was left.
     wait_until(lambda: seconds_left(desk), timeout=15, message="the countdown")
@@ -115,19 +111,19 @@ def test_the_full_call_and_a_rejoin_after_the_end(smtp, make_station, browsers):
         desk.driver.find_element(By.CSS_SELECTOR, "button[data-adjust='-1']").click()
     wait_until(lambda: (seconds_left(desk) or 999) <= 180, timeout=10, message="the time shortened")
     by_id(desk, "send-back").click()
-    wait_until(lambda: data_state(citizen, "call") == "waiting", timeout=15, message="the citizen back in the waiting room")
+    wait_until(lambda: browser.data_state(citizen, "call") == "waiting", timeout=15, message="the citizen back in the waiting room")
     wait_until(lambda: seconds_left(desk) is None, message="the old countdown gone")
     wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row), timeout=20, message="Admit again")
     desk.driver.find_element(By.CSS_SELECTOR, row).click()
     resumed = wait_until(lambda: seconds_left(desk), timeout=40, message="the resumed countdown")
     assert 0 < resumed <= 180, f"the call restarted with {resumed} s instead of the time left"
-    wait_until(lambda: data_state(citizen, "call") == "call", timeout=15, message="the citizen back in the call")
+    wait_until(lambda: browser.data_state(citizen, "call") == "call", timeout=15, message="the citizen back in the call")
 
     # The officer ends the call with a message for the citizen.
     message = "Please bring your bank statement to the station on Monday."
     by_id(desk, "end-message").send_keys(message)
     desk.driver.find_element(By.CSS_SELECTOR, "#end-form button[type='submit']").click()
-    wait_until(lambda: data_state(citizen, "call") == "ended", timeout=20, message="the end on the citizen's page")
+    wait_until(lambda: browser.data_state(citizen, "call") == "ended", timeout=20, message="the end on the citizen's page")
     assert message in by_id(citizen, "ended-message").text
     assert shown(citizen, "nav.langs")
 
@@ -215,14 +211,14 @@ def test_a_citizen_who_leaves_after_confirming_ends_the_appointment_early(smtp, 
     citizen.driver.get(st.url(f"/a/{link}/join"))
     by_id(citizen, "token").send_keys(token)
     citizen.driver.find_element(By.CSS_SELECTOR, "form[action$='/join'] button").click()
-    wait_until(lambda: data_state(citizen, "call") == "waiting", timeout=20, message="the citizen waiting")
+    wait_until(lambda: browser.data_state(citizen, "call") == "waiting", timeout=20, message="the citizen waiting")
     desk = browsers()
     browser.login(desk, st.base, officer.email, officer.password)
     desk.driver.get(st.url("/officer/calls"))
     row = "tr[data-appointment][data-status='waiting'] button.admit"
     wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row), timeout=20, message="the Admit button")
     desk.driver.find_element(By.CSS_SELECTOR, row).click()
-    wait_until(lambda: data_state(citizen, "call") == "call", timeout=20, message="the citizen called in")
+    wait_until(lambda: browser.data_state(citizen, "call") == "call", timeout=20, message="the citizen called in")
 
     def leave_asked():
         # Like a person whose tap missed while the call was settling: tap Leave again.
@@ -232,8 +228,8 @@ def test_a_citizen_who_leaves_after_confirming_ends_the_appointment_early(smtp, 
 
     wait_until(leave_asked, message="the leave confirmation")
     by_id(citizen, "leave-yes").click()
-    wait_until(lambda: data_state(citizen, "call") == "ended", timeout=20, message="the call ended for the citizen")
-    wait_until(lambda: data_state(desk, "console") == "list", timeout=20, message="the call ended for the officer")
+    wait_until(lambda: browser.data_state(citizen, "call") == "ended", timeout=20, message="the call ended for the citizen")
+    wait_until(lambda: browser.data_state(desk, "console") == "list", timeout=20, message="the call ended for the officer")
 
     citizen.driver.get(st.url(f"/a/{link}"))
     assert by_id(citizen, "status").get_attribute("data-status") == "ended_early"

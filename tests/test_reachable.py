@@ -20,7 +20,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from browser import login
+from browser import data_state, login
 from conftest import ALL_DAY, LINK_RE, STATION_TZ, mail_text, mail_token, unique, wait_until
 from netlab import (
     ACME_DIRECTORY,
@@ -159,10 +159,6 @@ def mail_to(box, email: str):
         return None
 
     return wait_until(found, timeout=30, interval=0.2, message=f"the booking mail to {email} in the spool")
-
-
-def data_state(b, element_id: str) -> str | None:
-    return b.driver.find_element(By.ID, element_id).get_attribute("data-state")
 
 
 def join(b, base: str, link: str, token: str):
