@@ -28,6 +28,25 @@ def test_the_language_switch_never_redirects_off_site(station, make_hub):
         assert r.headers["Location"] == "/officer/login?x=1"
 
 
+def test_the_plain_http_redirect_never_points_at_a_host_from_the_request(station, make_hub):
+    hub = make_hub()
+    for base in (station, hub):
+        port = base.https_port
+
+        def location(host: str) -> str:
+            r = requests.get(f"{base.http_base}/book?x=1", headers={"Host": host}, allow_redirects=False, timeout=30)
+            assert r.status_code == 308, r.status_code
+            return r.headers["Location"]
+
+        # A name the request made up is never echoed: the box's own address takes its place.
+        for evil in ("evil.example", "evil.example:80", "127.0.0.1.evil.example", "[::1]evil", "10.9.9.9"):
+            assert location(evil) == f"https://127.0.0.1:{port}/book?x=1", evil
+        # The address the request reached, and the names of the box's certificate, are kept.
+        assert location(f"127.0.0.1:{base.http_port}") == f"https://127.0.0.1:{port}/book?x=1"
+        assert location("LOCALHOST") == f"https://localhost:{port}/book?x=1"
+        assert location("vappoint.local") == f"https://vappoint.local:{port}/book?x=1"
+
+
 class FromAddress(requests.adapters.HTTPAdapter):
     """Connections from one loopback address (127.0.0.0/8 is all ours), as from another host."""
 

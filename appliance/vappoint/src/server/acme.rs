@@ -94,7 +94,9 @@ impl Acme {
         let mut retry: Option<(String, DateTime<Utc>)> = None;
         loop {
             let now = Utc::now();
-            let wait = match host() {
+            let wanted = host();
+            self.certs.set_wanted(wanted.clone());
+            let wait = match wanted {
                 None => {
                     self.set_status(|s| {
                         s.host = None;

@@ -127,8 +127,12 @@ fn cert_info(der: &CertificateDer<'_>) -> anyhow::Result<CertInfo> {
 #[derive(Debug)]
 pub struct Certs {
     self_signed: Arc<CertifiedKey>,
+    /// The self-signed certificate's DNS names (`localhost`, `vappoint.local`, the hostname).
+    self_signed_names: Vec<String>,
     acme: RwLock<Option<Installed>>,
     imported: RwLock<Option<Installed>>,
+    /// The public name the box is configured to be reached at, as the ACME task last saw it.
+    wanted: RwLock<Option<String>>,
     /// TLS-ALPN-01 certificates by DNS name, while an order is under way.
     alpn_challenges: Mutex<HashMap<String, Arc<CertifiedKey>>>,
     /// HTTP-01 key authorisations by token, while an order is under way.
@@ -161,10 +165,18 @@ impl Certs {
                 None
             }
         };
+        let self_signed = tls.certified_key()?;
+        let self_signed_names = self_signed
+            .cert
+            .first()
+            .and_then(|c| cert_info(c).ok())
+            .map_or_else(Vec::new, |i| i.names);
         Ok(Arc::new(Certs {
-            self_signed: Arc::new(tls.certified_key()?),
+            self_signed: Arc::new(self_signed),
+            self_signed_names,
             acme: RwLock::new(load("acme")),
             imported: RwLock::new(load("imported")),
+            wanted: RwLock::new(None),
             alpn_challenges: Mutex::new(HashMap::new()),
             http_challenges: Mutex::new(HashMap::new()),
         }))
@@ -223,6 +235,34 @@ impl Certs {
     /// Whether a request for `host` arrived under a certificate browsers trust (HSTS).
     pub fn is_trusted(&self, host: &str) -> bool {
         self.trusted(host).is_some()
+    }
+
+    /// Records the public name the box should be reached at (the ACME task, each round).
+    pub fn set_wanted(&self, name: Option<String>) {
+        *self.wanted.write().unwrap_or_else(|e| e.into_inner()) = name;
+    }
+
+    /// Whether `host` is a name of this box: its configured public name, or one of its
+    /// certificates covers it. The plain-HTTP redirect keeps only such a `Host`.
+    pub fn serves(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        read(&self.wanted).as_deref() == Some(host.as_str())
+            || self.trusted(&host).is_some()
+            || self
+                .self_signed_names
+                .iter()
+                .any(|n| name_matches(n, &host))
+    }
+
+    /// The box's public name: the configured one, else the first name of a trusted
+    /// certificate (imported first, then ACME's).
+    pub fn public_name(&self) -> Option<String> {
+        read(&self.wanted).or_else(|| {
+            [read(&self.imported), read(&self.acme)]
+                .into_iter()
+                .flatten()
+                .find_map(|c| c.info.names.into_iter().find(|n| !n.starts_with("*.")))
+        })
     }
 
     pub fn add_alpn_challenge(&self, name: &str, key: CertifiedKey) {
