@@ -166,5 +166,9 @@ def test_set_up_in_the_booted_box(vm, first_answer):
     assert done.status_code == 200, done.text[:1000]
     assert "is set up" in done.text
     assert https_answer(vm, "/setup").status_code == 404
+    # The used code is gone from the card and the login prompt (vappoint-setup-done.path).
+    wait_until(lambda: "removed the used set-up code" in vm.log(), timeout=60, message="the set-up code removed")
+    assert "vappoint-setup-code.txt" not in BootPartition(vm.disk, partitions(vm.disk)[0]).names()
+    assert "/etc/issue.d/vappoint.issue" in vm.log().split("removed the used set-up code")[1]
     home = https_answer(vm, "/")
     assert home.status_code == 200 and "Deccan Gymkhana Police Station" in home.text

@@ -1,14 +1,17 @@
 """Attacks from the open internet (issue 11), each reproduced against the real binary and shown
 to fail."""
 
+import email
+import email.policy
 import resource
 import select
 import socket
+import sqlite3
 import ssl
 import stat
 
 import requests
-from conftest import citizen_email, csrf_of, new_session, pdf_bytes, station_config, wait_until
+from conftest import citizen_email, csrf_of, mail_link, mail_token, new_session, pdf_bytes, station_config, wait_until
 from hubkit import HUB_CONFIG, make_hub  # noqa: F401 (a fixture)
 
 # Browsers drop tabs and newlines from URLs and read `\` as `/`: each of these, followed as a
@@ -200,3 +203,39 @@ def test_a_request_whose_headers_trickle_is_cut_off(station):
             except (ConnectionResetError, ssl.SSLError):
                 data = b""
             assert data == b"" or data.startswith(b"HTTP/1.1 408"), data[:100]
+
+
+def test_join_sessions_and_spooled_mail_go_with_their_appointment(make_station):
+    # No relay: the booking mail, token and all, is written to the spool.
+    st = make_station(station_config(), start=False)
+    officer = st.add_officer(name="PI Meera Deshpande", admin=True)
+    st.start()
+    who = citizen_email()
+    st.book_ok(officer.id, st.free_slot(officer.id)["start"], who)
+    spool = st.data / "spool"
+
+    def spooled():
+        for f in spool.glob("*.eml"):
+            msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+            if who in str(msg["To"]):
+                return f, msg
+        return None
+
+    path, msg = wait_until(spooled, timeout=30, message="the booking mail in the spool")
+    s = st.session()
+    r = s.post(st.url(f"/api/v1/appointments/{mail_link(msg)}/token"), json={"token": mail_token(msg)})
+    assert r.status_code == 200, r.text
+
+    def join_sessions() -> int:
+        with sqlite3.connect(st.data / "vappoint.db") as db:
+            return db.execute("SELECT count(*) FROM join_sessions").fetchone()[0]
+
+    assert join_sessions() == 1
+    # Three days on, as far as the box can tell: the appointment is long over.
+    st.stop()
+    with sqlite3.connect(st.data / "vappoint.db") as db:
+        db.execute("UPDATE appointments SET start_at = start_at - 259200, end_at = end_at - 259200")
+    st.start()
+    wait_until(lambda: not path.exists(), timeout=30, message="the spooled mail removed")
+    assert join_sessions() == 0
+    assert not list(spool.glob("*.eml"))

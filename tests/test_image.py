@@ -112,7 +112,7 @@ def test_root_has_the_static_binary(root, tmp_path):
 
 def test_root_enables_the_units(root, tmp_path):
     wants = root.listing("/etc/systemd/system/multi-user.target.wants")
-    for unit in ("vappoint.service", "vappoint-firstboot.service", "systemd-networkd.service"):
+    for unit in ("vappoint.service", "vappoint-firstboot.service", "vappoint-setup-done.path", "systemd-networkd.service"):
         assert unit in wants, f"{unit} is not enabled: {sorted(wants)}"
     early = root.listing("/etc/systemd/system/sysinit.target.wants")
     for unit in ("systemd-resolved.service", "systemd-timesyncd.service"):
@@ -120,10 +120,12 @@ def test_root_enables_the_units(root, tmp_path):
     target = root.symlink_target("/etc/systemd/system/multi-user.target.wants/vappoint.service")
     # bookworm's /lib is a link to /usr/lib; systemctl names the unit by either path.
     assert target in ("/usr/lib/systemd/system/vappoint.service", "/lib/systemd/system/vappoint.service"), target
-    for unit in ("vappoint.service", "vappoint-firstboot.service"):
+    for unit in ("vappoint.service", "vappoint-firstboot.service", "vappoint-setup-done.path", "vappoint-setup-done.service"):
         assert root.text(f"/usr/lib/systemd/system/{unit}", tmp_path) == (REPO / "systemd" / unit).read_text()
-    firstboot = root.dump("/usr/lib/vappoint/firstboot", tmp_path / "firstboot")
-    assert firstboot.read_text() == (REPO / "systemd/vappoint-firstboot").read_text()
+    for exe, source in (("firstboot", "vappoint-firstboot"), ("setup-done", "vappoint-setup-done")):
+        installed = root.dump(f"/usr/lib/vappoint/{exe}", tmp_path / exe)
+        assert installed.read_text() == (REPO / "systemd" / source).read_text()
+        assert re.search(r"Mode:\s+0755", root.debugfs(f"stat /usr/lib/vappoint/{exe}"))
     watchdog = root.text("/usr/lib/systemd/system.conf.d/vappoint-watchdog.conf", tmp_path)
     assert "RuntimeWatchdogSec=15s" in watchdog
 

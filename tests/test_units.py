@@ -44,15 +44,19 @@ def seconds(value: str) -> float:
     return total
 
 
+UNITS = ["vappoint.service", "vappoint-firstboot.service", "vappoint-setup-done.path", "vappoint-setup-done.service"]
+
+
 @pytest.fixture(scope="module")
 def scratch_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("unitroot")
     shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
     units = root / "etc/systemd/system"
     units.mkdir(parents=True)
-    for unit in ("vappoint.service", "vappoint-firstboot.service"):
+    for unit in UNITS:
         shutil.copy(SYSTEMD / unit, units / unit)
-    for exe, source in (("usr/bin/vappoint", None), ("usr/lib/vappoint/firstboot", SYSTEMD / "vappoint-firstboot")):
+    for exe, source in (("usr/bin/vappoint", None), ("usr/lib/vappoint/firstboot", SYSTEMD / "vappoint-firstboot"),
+                        ("usr/lib/vappoint/setup-done", SYSTEMD / "vappoint-setup-done")):
         target = root / exe
         target.parent.mkdir(parents=True, exist_ok=True)
         if source is None:
@@ -63,7 +67,7 @@ def scratch_root(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("unit", ["vappoint.service", "vappoint-firstboot.service"])
+@pytest.mark.parametrize("unit", UNITS)
 def test_systemd_analyze_verify_prints_nothing(scratch_root, unit):
     done = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", f"--root={scratch_root}", f"/etc/systemd/system/{unit}"],

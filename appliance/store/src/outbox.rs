@@ -185,6 +185,27 @@ impl Store {
         })
     }
 
+    /// Spooled messages past their use: those of appointments that ended before
+    /// `ended_before`, and those of no appointment written before `written_before`. Their
+    /// spool files carry tokens and citizens' details, so they go with the appointment.
+    pub fn stale_spooled_mail(
+        &self,
+        ended_before: DateTime<Utc>,
+        written_before: DateTime<Utc>,
+    ) -> Result<Vec<OutboxMessage>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {COLS} FROM outbox
+                 WHERE status = 'spooled' AND CASE WHEN appointment_id IS NULL THEN created_at < ?2
+                     ELSE appointment_id IN (SELECT id FROM appointments WHERE end_at < ?1) END
+                 ORDER BY id LIMIT 500"
+            );
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params![ts(ended_before), ts(written_before)], row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// When the next pending message or reminder is due, if any.
     pub fn next_mail_due(&self) -> Result<Option<DateTime<Utc>>> {
         self.read(|c| {

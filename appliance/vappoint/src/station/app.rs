@@ -192,7 +192,7 @@ impl App {
         let certs = Certs::load(&tls, &data.join("tls"))?;
         let acme = Acme::new(config.acme.clone(), &data.join("tls"), certs.clone());
         let profile = Profile::load(&config, &store, &secrets, default_url)?;
-        let setup = Setup::new(setup_code, store.has_admin()?);
+        let setup = Setup::new(setup_code, data, store.has_admin()?);
         let bridge = vappoint_bridge::Bridge::new(vappoint_bridge::BridgeConfig {
             udp_ports: config.calls.port_range(),
             bind_ips: config.calls.bind_ips.clone(),

@@ -207,7 +207,8 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
 }
 
 /// Every 20 seconds: fresh queue estimates for those waiting (the clock moves on). Once a
-/// minute: forget recovered rate-limit keys and expired sessions.
+/// minute: forget recovered rate-limit keys, expired sessions, and join sessions and spooled
+/// mail of past appointments.
 async fn tidy(app: Arc<App>) {
     let mut tick = tokio::time::interval(Duration::from_secs(20));
     let mut n = 0u64;
@@ -216,8 +217,10 @@ async fn tidy(app: Arc<App>) {
         for officer in app.calls.officers_online() {
             crate::station::calls::refresh(&app, officer).await;
         }
+        // Also on the first round: a box restarted after days tidies at once.
+        let due = n.is_multiple_of(3);
         n += 1;
-        if !n.is_multiple_of(3) {
+        if !due {
             continue;
         }
         app.limits.tidy();
@@ -234,6 +237,13 @@ async fn tidy(app: Arc<App>) {
         let ended = now - chrono::Duration::days(1);
         if let Err(e) = app.db(move |s| s.purge_join_sessions(ended)).await {
             tracing::warn!(error = %e, "purging join sessions");
+        }
+        // Mail that only sits in the spool (no relay) goes with its appointment, too.
+        let week = now - chrono::Duration::days(7);
+        match crate::station::mail::expire_spool(&app, ended, week).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "removed spooled mail of past appointments"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "expiring the spool"),
         }
     }
 }

@@ -11,6 +11,10 @@ use anyhow::Context;
 /// Where the set-up code lives, and whether set-up is over.
 pub struct Setup {
     code_file: PathBuf,
+    /// `DATA/setup-done`, written once set-up is over: on the Pi, `vappoint-setup-done.path`
+    /// then removes the code from the boot partition and the login prompt, which this
+    /// sandboxed process may not write.
+    done_marker: PathBuf,
     /// Latches: once an admin exists the station never goes back to set-up mode (the last
     /// admin cannot be removed), so requests stop asking the database.
     done: AtomicBool,
@@ -18,11 +22,18 @@ pub struct Setup {
 
 impl Setup {
     /// `code_file` is the operator's file (`--setup-code-file`) or `DATA/setup-code`.
-    pub fn new(code_file: PathBuf, done: bool) -> Setup {
-        Setup {
+    pub fn new(code_file: PathBuf, data_dir: &Path, done: bool) -> Setup {
+        let setup = Setup {
             code_file,
+            done_marker: data_dir.join("setup-done"),
             done: AtomicBool::new(done),
+        };
+        if done {
+            // A box set up before the code was forgotten, or by an admin made on the command
+            // line while it was stopped.
+            setup.forget_code();
         }
+        setup
     }
 
     pub fn is_done(&self) -> bool {
@@ -30,7 +41,29 @@ impl Setup {
     }
 
     pub fn mark_done(&self) {
-        self.done.store(true, Ordering::Release);
+        if !self.done.swap(true, Ordering::AcqRel) {
+            self.forget_code();
+        }
+    }
+
+    /// A used set-up code must not lie around (on the card, on the console): removes the
+    /// code file if this process may, and leaves the marker for the one that may.
+    fn forget_code(&self) {
+        if !self.done_marker.exists()
+            && let Err(e) = crate::secrets::write_private(&self.done_marker, b"")
+        {
+            tracing::error!(error = format!("{e:#}"), path = %self.done_marker.display(), "marking set-up as done");
+        }
+        match std::fs::remove_file(&self.code_file) {
+            Ok(()) => {
+                tracing::info!(path = %self.code_file.display(), "removed the used set-up code")
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // The boot partition is read-only to the sandboxed service.
+            Err(e) => {
+                tracing::debug!(error = %e, path = %self.code_file.display(), "set-up code left to the system to remove")
+            }
+        }
     }
 
     pub fn code_file(&self) -> &Path {
@@ -143,7 +176,7 @@ mod tests {
         let digits: String = first.chars().filter(char::is_ascii_digit).collect();
         assert_eq!(digits.len(), 12);
 
-        let setup = Setup::new(path, false);
+        let setup = Setup::new(path, dir.path(), false);
         let dashed = format!("{}-{}-{}", &digits[..4], &digits[4..8], &digits[8..]);
         assert!(setup.accepts(&dashed).unwrap());
         assert!(setup.accepts(&format!(" {digits} ")).unwrap());
@@ -152,12 +185,25 @@ mod tests {
     }
 
     #[test]
+    fn a_used_code_is_removed_and_set_up_marked_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("setup-code");
+        ensure_code(&path).unwrap();
+        let setup = Setup::new(path.clone(), dir.path(), false);
+        assert!(path.exists() && !dir.path().join("setup-done").exists());
+        setup.mark_done();
+        assert!(setup.is_done());
+        assert!(!path.exists());
+        assert!(dir.path().join("setup-done").exists());
+    }
+
+    #[test]
     fn a_missing_or_short_code_file_is_an_error_not_a_match() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = Setup::new(dir.path().join("nope"), false);
+        let missing = Setup::new(dir.path().join("nope"), dir.path(), false);
         assert!(missing.accepts("").is_err());
         std::fs::write(dir.path().join("short"), "12 34\n").unwrap();
-        let short = Setup::new(dir.path().join("short"), false);
+        let short = Setup::new(dir.path().join("short"), dir.path(), false);
         assert!(short.accepts("1234").is_err());
     }
 }

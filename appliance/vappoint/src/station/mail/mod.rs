@@ -7,4 +7,4 @@ pub mod health;
 mod outbox;
 
 pub use compose::{Compose, MailKind, calendar, compose, compose_test};
-pub use outbox::run_worker;
+pub use outbox::{expire_spool, run_worker};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lettre::address::Envelope;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
@@ -38,6 +38,41 @@ fn spool_name(m: &OutboxMessage) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.' || *c == '@')
         .collect();
     format!("{:08}-{safe}.eml", m.id)
+}
+
+/// Removes the spool files of appointments that ended before `ended_before` (and of other
+/// mail written before `written_before`), and records those messages as never delivered.
+pub async fn expire_spool(
+    app: &Arc<App>,
+    ended_before: DateTime<Utc>,
+    written_before: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let stale = app
+        .db(move |s| s.stale_spooled_mail(ended_before, written_before))
+        .await?;
+    let n = stale.len();
+    for m in stale {
+        let path = app.spool_dir().join(spool_name(&m));
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // Kept as spooled, so the next round tries again.
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove a stale spool file");
+                continue;
+            }
+        }
+        let id = m.id;
+        app.db(move |s| {
+            s.mail_dead(
+                id,
+                "not delivered: removed from the spool after its appointment",
+                Utc::now(),
+            )
+        })
+        .await?;
+    }
+    Ok(n)
 }
 
 enum Delivery {
