@@ -513,19 +513,26 @@ fn some_time_zone<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Tz>, 
 
 impl Config {
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
-        let config = match path {
-            None => Config::default(),
+        match path {
+            None => {
+                let config = Config::default();
+                config
+                    .validate()
+                    .context("in the built-in configuration")?;
+                Ok(config)
+            }
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("reading the config file {}", p.display()))?;
-                toml::from_str(&text)
-                    .with_context(|| format!("in the config file {}", p.display()))?
+                Config::parse(&text).with_context(|| format!("in the config file {}", p.display()))
             }
-        };
-        config.validate().with_context(|| match path {
-            Some(p) => format!("in the config file {}", p.display()),
-            None => "in the built-in configuration".into(),
-        })?;
+        }
+    }
+
+    /// A config file's text, read and checked (also the fuzzers' entry).
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text)?;
+        config.validate()?;
         Ok(config)
     }
 
