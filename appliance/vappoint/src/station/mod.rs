@@ -235,5 +235,10 @@ async fn tidy(app: Arc<App>) {
         if let Err(e) = app.db(move |s| s.purge_join_sessions(ended)).await {
             tracing::warn!(error = %e, "purging join sessions");
         }
+        // An idempotency key serves a retry, which comes within minutes: a day is plenty.
+        let old_keys = now - chrono::Duration::days(1);
+        if let Err(e) = app.db(move |s| s.purge_idempotency_keys(old_keys)).await {
+            tracing::warn!(error = %e, "purging idempotency keys");
+        }
     }
 }
