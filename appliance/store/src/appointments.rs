@@ -1,6 +1,6 @@
 //! Appointments, their documents, tokens and notes.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use vappoint_domain::{AppointmentStatus, DocumentKind, Outcome, ReasonCategory};
 
@@ -56,6 +56,56 @@ pub struct NewAppointment {
     pub token_mac: Vec<u8>,
     /// The reminder mail, when one is due later (see `NewReminder`).
     pub reminder: Option<NewReminder>,
+    /// Where the request came from and the caps that hold for it.
+    pub guard: BookingGuard,
+}
+
+/// Where a citizen's request came from, as keyed tags (migration 0006: never the address),
+/// and the caps checked in the transaction that would exceed them, so parallel requests
+/// cannot slip past. `None` is no cap (the officer's console, tests).
+#[derive(Debug, Clone, Default)]
+pub struct BookingGuard {
+    /// The address (IPv4) or its /64 (IPv6).
+    pub source_tag: Option<Vec<u8>>,
+    /// The /24 (IPv4) or /64 (IPv6).
+    pub network_tag: Option<Vec<u8>>,
+    /// At most this many active bookings of one officer's day from one network.
+    pub network_share: Option<u32>,
+    pub mail: MailCaps,
+}
+
+/// Mails queued over the last 24 hours: per recipient address, and per sender's source.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MailCaps {
+    pub per_recipient: Option<u32>,
+    pub per_source: Option<u32>,
+}
+
+/// An idempotency key, scoped to what the request asked for: a replay with the same
+/// `content` is the same booking; the same key with other content is a conflict.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key_hash: Vec<u8>,
+    pub content: Vec<u8>,
+}
+
+/// What `Store::book` did.
+#[derive(Debug)]
+pub enum BookOutcome {
+    Booked(Appointment),
+    /// The idempotency key was seen with this content: the appointment it made (or, for a
+    /// second booking refused by mail, the one that was there), nothing changed.
+    Replayed(Appointment),
+}
+
+impl BookOutcome {
+    /// The appointment, and whether it was a replay.
+    pub fn into_parts(self) -> (Appointment, bool) {
+        match self {
+            BookOutcome::Booked(a) => (a, false),
+            BookOutcome::Replayed(a) => (a, true),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -158,35 +208,124 @@ const BOOKING_CONFLICTS: &[(&str, &str)] = &[
     ("appointments.link_hash", "reference_taken"),
 ];
 
+/// The appointment an idempotency key made, if the key was seen; a conflict when it was seen
+/// with other content.
+fn replayed(tx: &rusqlite::Transaction, key: &Idempotency) -> Result<Option<Appointment>> {
+    let seen: Option<(AppointmentId, Vec<u8>)> = tx
+        .query_row(
+            "SELECT appointment_id, content FROM idempotency WHERE key_hash = ?1",
+            [&key.key_hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match seen {
+        None => Ok(None),
+        Some((id, content)) if content == key.content => Ok(Some(one(tx, "id = ?1", [id])?)),
+        Some(_) => Err(StoreError::Conflict("idempotency_conflict")),
+    }
+}
+
+fn remember_key(
+    tx: &rusqlite::Transaction,
+    key: &Idempotency,
+    id: AppointmentId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO idempotency(key_hash, content, appointment_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![key.key_hash, key.content, id, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Refuses a mail to `to_addr` once the recipient, or the sender's source, has had its
+/// day's mails (`mail_limit`). Counted from the outbox, so it holds across restarts.
+fn check_mail_caps(
+    tx: &rusqlite::Transaction,
+    to_addr: &str,
+    g: &BookingGuard,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let since = ts(now - Duration::days(1));
+    if let Some(max) = g.mail.per_recipient {
+        let n: u32 = tx.query_row(
+            "SELECT count(*) FROM outbox WHERE lower(to_addr) = lower(?1) AND created_at > ?2",
+            params![to_addr, since],
+            |r| r.get(0),
+        )?;
+        if n >= max {
+            return Err(StoreError::Conflict("mail_limit"));
+        }
+    }
+    if let (Some(max), Some(tag)) = (g.mail.per_source, &g.source_tag) {
+        let n: u32 = tx.query_row(
+            "SELECT count(*) FROM outbox WHERE source_tag = ?1 AND created_at > ?2",
+            params![tag, since],
+            |r| r.get(0),
+        )?;
+        if n >= max {
+            return Err(StoreError::Conflict("mail_limit"));
+        }
+    }
+    Ok(())
+}
+
+/// Queues a mail a citizen's request caused, marked with its source for the caps.
+fn insert_citizen_mail(
+    tx: &rusqlite::Transaction,
+    mail: &NewMail,
+    g: &BookingGuard,
+    appointment: AppointmentId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    insert_mail(tx, mail, Some(appointment), now)?;
+    tx.execute(
+        "UPDATE outbox SET source_tag = ?2 WHERE message_id = ?1",
+        params![mail.message_id, g.source_tag],
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Books an appointment with its documents (already on disk) and its confirmation mail,
-    /// in one transaction. With an idempotency key seen before, returns the appointment that
-    /// key booked and `true`, changing nothing.
+    /// in one transaction, within the caps of `a.guard`. With an idempotency key seen before
+    /// for the same content, returns the appointment that key booked, changing nothing.
     pub fn book(
         &self,
         a: &NewAppointment,
         docs: &[NewDocument],
         mail: &NewMail,
-        idempotency_key: Option<&str>,
+        idempotency: Option<&Idempotency>,
         now: DateTime<Utc>,
-    ) -> Result<(Appointment, bool)> {
+    ) -> Result<BookOutcome> {
         self.write(|tx| {
-            if let Some(key) = idempotency_key {
-                let seen: Option<AppointmentId> = tx
-                    .query_row("SELECT appointment_id FROM idempotency WHERE key = ?1", [key], |r| r.get(0))
-                    .optional()?;
-                if let Some(id) = seen {
-                    return Ok((one(tx, "id = ?1", [id])?, true));
+            if let Some(key) = idempotency
+                && let Some(seen) = replayed(tx, key)?
+            {
+                return Ok(BookOutcome::Replayed(seen));
+            }
+            let g = &a.guard;
+            if let (Some(max), Some(tag)) = (g.network_share, &g.network_tag) {
+                let n: u32 = tx.query_row(
+                    "SELECT count(*) FROM appointments
+                     WHERE officer_id = ?1 AND local_day = ?2 AND network_tag = ?3 AND status = 'booked'",
+                    params![a.officer_id, a.local_day.to_string(), tag],
+                    |r| r.get(0),
+                )?;
+                if n >= max {
+                    return Err(StoreError::Conflict("network_share"));
                 }
             }
+            check_mail_caps(tx, &mail.to_addr, g, now)?;
             tx.execute(
                 "INSERT INTO appointments(reference, link_hash, officer_id, start_at, end_at, local_day,
-                    status, name, email, email_key, mobile, reason_category, reason, lang, token_mac, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'booked', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    status, name, email, email_key, mobile, reason_category, reason, lang, token_mac, created_at,
+                    source_tag, network_tag)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'booked', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     a.reference, a.link_hash, a.officer_id, ts(a.start), ts(a.end), a.local_day.to_string(),
                     a.name, a.email, a.email_key, a.mobile, a.reason_category.as_str(), a.reason, a.lang,
-                    a.token_mac, ts(now)
+                    a.token_mac, ts(now), g.source_tag, g.network_tag
                 ],
             )
             .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))?;
@@ -199,17 +338,96 @@ impl Store {
             for (i, d) in docs.iter().enumerate() {
                 st.execute(params![id, i as i64, d.file_name, d.kind.as_str(), d.size as i64, d.sha256, d.stored_name])?;
             }
-            insert_mail(tx, mail, Some(id), now)?;
+            insert_citizen_mail(tx, mail, g, id, now)?;
             if let Some(r) = &a.reminder {
                 insert_reminder(tx, id, r, now)?;
             }
-            if let Some(key) = idempotency_key {
-                tx.execute(
-                    "INSERT INTO idempotency(key, appointment_id, created_at) VALUES (?1, ?2, ?3)",
-                    params![key, id, ts(now)],
-                )?;
+            if let Some(key) = idempotency {
+                remember_key(tx, key, id, now)?;
             }
-            Ok((one(tx, "id = ?1", [id])?, false))
+            Ok(BookOutcome::Booked(one(tx, "id = ?1", [id])?))
+        })
+    }
+
+    /// The active appointment of `email_key` with this officer on `day` (there is at most one).
+    pub fn active_booking_for(
+        &self,
+        officer_id: OfficerId,
+        email_key: &str,
+        day: NaiveDate,
+    ) -> Result<Appointment> {
+        self.read(|c| {
+            one(
+                c,
+                "officer_id = ?1 AND email_key = ?2 AND local_day = ?3 AND status = 'booked'",
+                params![officer_id, email_key, day.to_string()],
+            )
+        })
+    }
+
+    /// Queues the mail telling the holder of `appointment` that a second booking was asked
+    /// for and not made, within the same mail caps as a booking, and remembers the
+    /// idempotency key so a retry sends nothing more.
+    pub fn queue_second_booking_notice(
+        &self,
+        appointment: AppointmentId,
+        mail: &NewMail,
+        guard: &BookingGuard,
+        idempotency: Option<&Idempotency>,
+        now: DateTime<Utc>,
+    ) -> Result<BookOutcome> {
+        self.write(|tx| {
+            if let Some(key) = idempotency
+                && let Some(seen) = replayed(tx, key)?
+            {
+                return Ok(BookOutcome::Replayed(seen));
+            }
+            check_mail_caps(tx, &mail.to_addr, guard, now)?;
+            insert_citizen_mail(tx, mail, guard, appointment, now)?;
+            if let Some(key) = idempotency {
+                remember_key(tx, key, appointment, now)?;
+            }
+            Ok(BookOutcome::Booked(one(tx, "id = ?1", [appointment])?))
+        })
+    }
+
+    /// Bytes of documents booked since `since`, from one source or (`None`) from everyone:
+    /// the start of the day's upload quotas.
+    pub fn document_bytes_since(
+        &self,
+        source_tag: Option<&[u8]>,
+        since: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c.query_row(
+                "SELECT coalesce(sum(d.size), 0) FROM documents d JOIN appointments a ON a.id = d.appointment_id
+                 WHERE a.created_at >= ?1 AND (?2 IS NULL OR a.source_tag = ?2)",
+                params![ts(since), source_tag],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    /// The content an idempotency key was first used for, if it was.
+    pub fn idempotency_content(&self, key_hash: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT content FROM idempotency WHERE key_hash = ?1",
+                [key_hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
+    /// Forgets idempotency keys older than `before`: a retry comes within minutes, not days.
+    pub fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<usize> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM idempotency WHERE created_at < ?1",
+                [ts(before)],
+            )?)
         })
     }
 

@@ -21,7 +21,10 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
-pub use appointments::{Appointment, Document, NewAppointment, NewDocument, Note, Reschedule};
+pub use appointments::{
+    Appointment, BookOutcome, BookingGuard, Document, Idempotency, MailCaps, NewAppointment,
+    NewDocument, Note, Reschedule,
+};
 pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{

@@ -11,6 +11,7 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0003_federation.sql"),
     include_str!("../migrations/0004_call_states.sql"),
     include_str!("../migrations/0005_reminders.sql"),
+    include_str!("../migrations/0006_abuse.sql"),
 ];
 
 /// The hub's migrations.

@@ -392,6 +392,20 @@ pub struct Limits {
     /// Tries at one account's password, from any addresses: rotating addresses does not buy
     /// more guesses.
     pub logins_per_account_per_hour: u32,
+    /// Megabytes of documents one address (IPv6: its /64) may have stored per day: about
+    /// four bookings with five full documents each.
+    pub document_mb_per_address_per_day: u64,
+    /// Megabytes of documents everyone together may have stored per day: what the SD card
+    /// can spare, so a spread-out flood cannot fill it either.
+    pub document_mb_per_day: u64,
+    /// The share (percent) of an officer's day's slots that bookings from one network (an
+    /// IPv4 /24, an IPv6 /64) may hold. At least one slot always.
+    pub network_share_percent: u32,
+    /// Mails the booking form may send to one address per day (booking confirmations and
+    /// "a second booking was asked for" notices); the station stops being a mailer for hire.
+    pub mails_per_recipient_per_day: u32,
+    /// Mails the booking form may send per day on behalf of one address (IPv6: its /64).
+    pub mails_per_address_per_day: u32,
 }
 
 impl Default for Limits {
@@ -402,6 +416,11 @@ impl Default for Limits {
             token_tries_per_ip_per_minute: 30,
             logins_per_ip_per_minute: 20,
             logins_per_account_per_hour: 30,
+            document_mb_per_address_per_day: 200,
+            document_mb_per_day: 2_000,
+            network_share_percent: 25,
+            mails_per_recipient_per_day: 6,
+            mails_per_address_per_day: 40,
         }
     }
 }
@@ -569,8 +588,20 @@ impl Config {
             || l.token_tries_per_ip_per_minute == 0
             || l.logins_per_ip_per_minute == 0
             || l.logins_per_account_per_hour == 0
+            || l.document_mb_per_address_per_day == 0
+            || l.document_mb_per_day == 0
+            || l.mails_per_recipient_per_day == 0
+            || l.mails_per_address_per_day == 0
         {
             bail!("limits must be at least 1");
+        }
+        if !(1..=100).contains(&l.network_share_percent) {
+            bail!("limits.network_share_percent must be 1 to 100");
+        }
+        if l.document_mb_per_address_per_day > l.document_mb_per_day {
+            bail!(
+                "limits.document_mb_per_address_per_day cannot exceed limits.document_mb_per_day"
+            );
         }
         if self.federation.push_interval.is_zero() || self.federation.retry_max.is_zero() {
             bail!("federation intervals must be positive");

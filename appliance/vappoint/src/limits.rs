@@ -1,10 +1,14 @@
-//! Rate limits on bookings, token tries and logins, kept in memory per address or email.
-//! They protect the station from floods; the database rules protect correctness. An IPv6
-//! address counts by its /64, which one subscriber holds whole (rotating within it is free).
+//! Rate limits on bookings, token tries and logins, kept in memory per address or email,
+//! and the day's quota of document bytes per address and in all. They protect the station
+//! from floods; the database rules protect correctness. An IPv6 address counts by its /64,
+//! which one subscriber holds whole (rotating within it is free).
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 
+use chrono::NaiveDate;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::Limits;
@@ -15,6 +19,90 @@ pub struct RateLimits {
     token_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_ip: DefaultKeyedRateLimiter<IpAddr>,
     login_account: DefaultKeyedRateLimiter<String>,
+    pub documents: Arc<DocumentQuota>,
+}
+
+/// Document bytes stored per local day, per source (its keyed tag) and in all. Charged as
+/// each chunk is written, before it is, and refunded when the booking is not made, so what
+/// is on disk never passes the quota, whatever runs in parallel. The counts live in memory;
+/// after a restart the caller seeds a source's (and the total) from the documents booked
+/// that day (`known`, `seed`).
+pub struct DocumentQuota {
+    per_source: u64,
+    total: u64,
+    day: Mutex<QuotaDay>,
+}
+
+#[derive(Default)]
+struct QuotaDay {
+    date: NaiveDate,
+    total: Option<u64>,
+    by_source: HashMap<Vec<u8>, u64>,
+}
+
+impl DocumentQuota {
+    pub fn new(per_source: u64, total: u64) -> DocumentQuota {
+        DocumentQuota {
+            per_source,
+            total,
+            day: Mutex::default(),
+        }
+    }
+
+    /// The day's counts, started afresh when the day changes.
+    fn on(&self, date: NaiveDate) -> std::sync::MutexGuard<'_, QuotaDay> {
+        let mut day = self.day.lock().unwrap_or_else(|e| e.into_inner());
+        if day.date != date {
+            *day = QuotaDay {
+                date,
+                ..QuotaDay::default()
+            };
+        }
+        day
+    }
+
+    /// Whether the counts of `date` include the total and `source` (a source with nothing
+    /// stored yet is not kept, so it reads as unknown until it stores something).
+    pub fn known(&self, date: NaiveDate, source: &[u8]) -> bool {
+        let day = self.on(date);
+        day.total.is_some() && day.by_source.contains_key(source)
+    }
+
+    /// Counts read from the database; counts already kept in memory win (they are newer).
+    pub fn seed(&self, date: NaiveDate, source: &[u8], source_bytes: u64, total_bytes: u64) {
+        let mut day = self.on(date);
+        day.total.get_or_insert(total_bytes);
+        if source_bytes > 0 {
+            day.by_source.entry(source.to_vec()).or_insert(source_bytes);
+        }
+    }
+
+    /// Takes `n` bytes from the day's quotas, or refuses (taking nothing).
+    pub fn charge(&self, date: NaiveDate, source: &[u8], n: u64) -> bool {
+        let mut day = self.on(date);
+        let total = day.total.unwrap_or(0);
+        let mine = day.by_source.get(source).copied().unwrap_or(0);
+        if total + n > self.total || mine + n > self.per_source {
+            return false;
+        }
+        day.total = Some(total + n);
+        day.by_source.insert(source.to_vec(), mine + n);
+        true
+    }
+
+    /// Gives back bytes of documents that were not kept (a day that has passed is gone).
+    pub fn refund(&self, date: NaiveDate, source: &[u8], n: u64) {
+        let mut day = self.day.lock().unwrap_or_else(|e| e.into_inner());
+        if day.date != date {
+            return;
+        }
+        if let Some(t) = &mut day.total {
+            *t = t.saturating_sub(n);
+        }
+        if let Some(mine) = day.by_source.get_mut(source) {
+            *mine = mine.saturating_sub(n);
+        }
+    }
 }
 
 /// The key an address is limited by: itself (IPv4), or its /64 (IPv6): one subscriber's
@@ -29,6 +117,17 @@ pub fn source(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The network a booking counts towards for an officer's day: the /24 (IPv4), or the /64
+/// (IPv6). A flood from one hosting range or subscriber fills at most its share.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match source(ip) {
+        IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) & !0xff).into()),
+        v6 => v6,
+    }
+}
+
+const MB: u64 = 1_000_000;
+
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
@@ -41,6 +140,10 @@ impl RateLimits {
             token_ip: RateLimiter::keyed(Quota::per_minute(nz(l.token_tries_per_ip_per_minute))),
             login_ip: RateLimiter::keyed(Quota::per_minute(nz(l.logins_per_ip_per_minute))),
             login_account: RateLimiter::keyed(Quota::per_hour(nz(l.logins_per_account_per_hour))),
+            documents: Arc::new(DocumentQuota::new(
+                l.document_mb_per_address_per_day.saturating_mul(MB),
+                l.document_mb_per_day.saturating_mul(MB),
+            )),
         }
     }
 
@@ -103,5 +206,31 @@ mod tests {
             .collect();
         assert_eq!(tried, [true, true, true, false]);
         assert!(limits.login(IpAddr::from([10, 0, 0, 9]), "other@station.example"));
+    }
+
+    #[test]
+    fn document_bytes_stop_at_the_quotas_and_come_back_when_refunded() {
+        let q = DocumentQuota::new(100, 250);
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        assert!(!q.known(day, b"a"));
+        q.seed(day, b"a", 40, 40);
+        assert!(q.known(day, b"a"));
+        assert!(q.charge(day, b"a", 60));
+        assert!(!q.charge(day, b"a", 1), "a's day is full");
+        q.refund(day, b"a", 10);
+        assert!(q.charge(day, b"a", 10));
+        assert!(q.charge(day, b"b", 100));
+        assert!(!q.charge(day, b"c", 60), "everyone's day is full");
+        assert!(q.charge(day, b"c", 50));
+        // The next day starts afresh.
+        assert!(q.charge(day.succ_opt().unwrap(), b"a", 100));
+    }
+
+    #[test]
+    fn a_network_is_a_24_or_a_64() {
+        let n = |s: &str| network(s.parse().unwrap()).to_string();
+        assert_eq!(n("203.0.113.77"), "203.0.113.0");
+        assert_eq!(n("::ffff:203.0.113.77"), "203.0.113.0");
+        assert_eq!(n("2001:db8:1:2:ffff::99"), "2001:db8:1:2::");
     }
 }

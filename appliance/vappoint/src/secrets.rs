@@ -16,6 +16,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 pub struct Secrets {
     token_key: [u8; 32],
+    source_key: [u8; 32],
     seal: XChaCha20Poly1305,
 }
 
@@ -92,6 +93,7 @@ impl Secrets {
         );
         Ok(Secrets {
             token_key: derive(&master, "vappoint token v1"),
+            source_key: derive(&master, "vappoint source v1"),
             seal: XChaCha20Poly1305::new(&derive(&master, "vappoint outbox v1").into()),
         })
     }
@@ -117,6 +119,14 @@ impl Secrets {
         m.update(b"\0");
         m.update(token.as_bytes());
         m.verify_slice(mac).is_ok()
+    }
+
+    /// The tag a request's source (an address or prefix, `limits::source`/`network`) is
+    /// counted under in the database: keyed, so the database alone does not give addresses.
+    pub fn source_tag(&self, source: std::net::IpAddr) -> Vec<u8> {
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.source_key).expect("any key length");
+        m.update(source.to_string().as_bytes());
+        m.finalize().into_bytes()[..16].to_vec()
     }
 
     pub fn seal(&self, plain: &[u8]) -> Vec<u8> {

@@ -161,6 +161,16 @@ error_codes! {
     TooManyDocuments = "too_many_documents",
     UnsupportedDocument = "unsupported_document",
     RateLimited = "rate_limited",
+    /// The day's quota of document bytes (the sender's or the station's) is used up; a
+    /// booking without documents still works.
+    DocumentQuota = "document_quota",
+    /// Bookings from the sender's network (an IPv4 /24, an IPv6 /64) hold their share of
+    /// the officer's day.
+    NetworkShare = "network_share",
+    /// The day's mails to this address, or on behalf of this sender, are used up.
+    MailLimit = "mail_limit",
+    /// The `Idempotency-Key` was used before for a different request.
+    IdempotencyConflict = "idempotency_conflict",
     Internal = "internal",
 }
 

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::{AppointmentStatus, ReasonCategory, Schedule, WeeklyHours};
 use vappoint_store::Sessions;
 use vappoint_store::{
-    NewAppointment, NewDocument, NewMail, NewOfficer, NewReminder, OfficerId, OutboxStatus,
-    Reschedule, Store, StoreError,
+    AppointmentId, BookingGuard, Idempotency, MailCaps, NewAppointment, NewDocument, NewMail,
+    NewOfficer, NewReminder, OfficerId, OutboxStatus, Reschedule, Store, StoreError,
 };
 
 fn now() -> DateTime<Utc> {
@@ -55,6 +55,7 @@ fn appointment(officer_id: OfficerId, start: &str, email: &str, n: u8) -> NewApp
         lang: "mr".into(),
         token_mac: vec![1; 32],
         reminder: None,
+        guard: Default::default(),
     }
 }
 
@@ -72,10 +73,10 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 5);
+    assert_eq!(s.schema_version().unwrap(), 6);
     drop(s);
     let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 5);
+    assert_eq!(s.schema_version().unwrap(), 6);
 }
 
 #[test]
@@ -90,7 +91,8 @@ fn a_slot_that_passed_without_a_check_in_reads_as_a_no_show() {
             None,
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     let end: DateTime<Utc> = "2026-11-30T05:35:00Z".parse().unwrap();
     let a = s.appointment(a.id).unwrap();
     assert_eq!(a.status, AppointmentStatus::Booked);
@@ -158,7 +160,8 @@ fn cancelled_slot_can_be_booked_again() {
             None,
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     s.cancel(a.id, &mail(2), now()).unwrap();
     assert!(matches!(
         s.cancel(a.id, &mail(3), now()),
@@ -175,7 +178,7 @@ fn cancelled_slot_can_be_booked_again() {
 }
 
 #[test]
-fn idempotency_key_returns_the_first_booking() {
+fn idempotency_key_returns_the_first_booking_only_for_the_same_request() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", true);
     let docs = [NewDocument {
@@ -185,30 +188,190 @@ fn idempotency_key_returns_the_first_booking() {
         sha256: "00".into(),
         stored_name: "abc".into(),
     }];
+    let key = |content: &[u8]| Idempotency {
+        key_hash: vec![7; 32],
+        content: content.to_vec(),
+    };
     let (a, replayed) = s
         .book(
             &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
             &docs,
             &mail(1),
-            Some("k1"),
+            Some(&key(b"one")),
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     assert!(!replayed);
     let (b, replayed) = s
         .book(
-            &appointment(o, "2026-11-30T05:40:00Z", "a@b.in", 2),
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 2),
             &[],
             &mail(2),
-            Some("k1"),
+            Some(&key(b"one")),
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     assert!(replayed);
     assert_eq!(a.reference, b.reference);
+    // The same key for another request is a conflict, never the first booking.
+    let err = s
+        .book(
+            &appointment(o, "2026-11-30T05:40:00Z", "x@y.in", 3),
+            &[],
+            &mail(3),
+            Some(&key(b"two")),
+            now(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("idempotency_conflict")),
+        "{err:?}"
+    );
     assert_eq!(s.documents(a.id).unwrap().len(), 1);
     assert!(s.document_stored("abc").unwrap());
     assert_eq!(s.mail_counts().unwrap().0, 1);
+    assert_eq!(
+        s.document_bytes_since(None, now() - Duration::hours(1))
+            .unwrap(),
+        10
+    );
+    // Keys expire.
+    assert_eq!(
+        s.purge_idempotency_keys(now() + Duration::days(1)).unwrap(),
+        1
+    );
+    let (_, replayed) = s
+        .book(
+            &appointment(o, "2026-11-30T05:45:00Z", "a2@b.in", 4),
+            &[],
+            &mail(4),
+            Some(&key(b"two")),
+            now(),
+        )
+        .unwrap()
+        .into_parts();
+    assert!(!replayed);
+}
+
+#[test]
+fn a_network_holds_a_share_of_a_day_and_mail_is_capped() {
+    let (_d, s) = store();
+    let o = officer(&s, "o@p.in", true);
+    let guarded = |start: &str, email: &str, n: u8, source: u8| {
+        let mut a = appointment(o, start, email, n);
+        a.guard = BookingGuard {
+            source_tag: Some(vec![source; 16]),
+            network_tag: Some(vec![source / 10; 16]),
+            network_share: Some(2),
+            mail: MailCaps {
+                per_recipient: Some(2),
+                per_source: Some(3),
+            },
+        };
+        a
+    };
+    let mailto = |n: u8, to: &str| NewMail {
+        to_addr: to.into(),
+        ..mail(n)
+    };
+    s.book(
+        &guarded("2026-11-30T05:30:00Z", "a@b.in", 1, 11),
+        &[],
+        &mailto(1, "a@b.in"),
+        None,
+        now(),
+    )
+    .unwrap();
+    s.book(
+        &guarded("2026-11-30T05:35:00Z", "b@b.in", 2, 12),
+        &[],
+        &mailto(2, "b@b.in"),
+        None,
+        now(),
+    )
+    .unwrap();
+    // A third from the same network (tag 1) is refused; another network books.
+    let err = s
+        .book(
+            &guarded("2026-11-30T05:40:00Z", "c@b.in", 3, 13),
+            &[],
+            &mailto(3, "c@b.in"),
+            None,
+            now(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("network_share")),
+        "{err:?}"
+    );
+    s.book(
+        &guarded("2026-11-30T05:40:00Z", "c@b.in", 3, 21),
+        &[],
+        &mailto(3, "C@b.in"),
+        None,
+        now(),
+    )
+    .unwrap();
+    // Two mails to one address a day, whatever its case.
+    let err = s
+        .book(
+            &guarded("2026-11-30T05:45:00Z", "c@b.in", 4, 22),
+            &[],
+            &mailto(4, "c@B.in"),
+            None,
+            now(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict("email_day_taken")),
+        "{err:?}"
+    );
+    let notice = |n: u8, source: u8| {
+        s.queue_second_booking_notice(
+            AppointmentId(1),
+            &mailto(n, "a@b.in"),
+            &guarded("2026-11-30T05:30:00Z", "a@b.in", n, source).guard,
+            None,
+            now(),
+        )
+    };
+    notice(5, 31).unwrap();
+    assert!(matches!(
+        notice(6, 32),
+        Err(StoreError::Conflict("mail_limit"))
+    ));
+    // Three mails a day from one source (tag 21 has had one).
+    for (n, to) in [(7, "d@b.in"), (8, "e@b.in")] {
+        s.queue_second_booking_notice(
+            AppointmentId(1),
+            &mailto(n, to),
+            &guarded("2026-11-30T05:30:00Z", to, n, 21).guard,
+            None,
+            now(),
+        )
+        .unwrap();
+    }
+    let err = s
+        .queue_second_booking_notice(
+            AppointmentId(1),
+            &mailto(9, "f@b.in"),
+            &guarded("2026-11-30T05:30:00Z", "f@b.in", 9, 21).guard,
+            None,
+            now(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict("mail_limit")), "{err:?}");
+    // A day later, the caps start again.
+    s.queue_second_booking_notice(
+        AppointmentId(1),
+        &mailto(10, "f@b.in"),
+        &guarded("2026-11-30T05:30:00Z", "f@b.in", 10, 21).guard,
+        None,
+        now() + Duration::days(1),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -223,7 +386,8 @@ fn reschedule_moves_and_respects_taken_slots() {
             None,
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     s.book(
         &appointment(o, "2026-11-30T05:40:00Z", "c@d.in", 2),
         &[],
@@ -266,7 +430,8 @@ fn token_tries_are_counted_atomically_and_reset_on_check_in() {
             None,
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     for i in 1..=5 {
         assert_eq!(s.take_token_try(a.id, 5).unwrap(), Some(i));
     }
@@ -489,7 +654,8 @@ fn a_call_is_recorded_step_by_step() {
             None,
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     s.create_join_session(b"j1", a.id, now()).unwrap();
     assert_eq!(s.join_session(b"j1").unwrap(), Some(a.id));
     assert_eq!(s.join_session(b"j2").unwrap(), None);
@@ -567,7 +733,8 @@ fn changes_queue_daily_figures_for_the_hub() {
             None,
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     let (b, _) = s
         .book(
             &appointment(o, "2026-11-30T05:35:00Z", "c@d.in", 2),
@@ -576,7 +743,8 @@ fn changes_queue_daily_figures_for_the_hub() {
             None,
             now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     s.cancel(b.id, &mail(3), now()).unwrap();
     s.check_in(a.id, now()).unwrap();
     let at = |m: i64| now() + Duration::minutes(m);
@@ -787,7 +955,10 @@ fn a_reminder_is_queued_once_when_due() {
     let o = officer(&s, "o@p.in", true);
     let mut new = appointment(o, "2026-11-30T06:00:00Z", "a@b.in", 1);
     new.reminder = reminder(1, "2026-11-30T05:00:00Z");
-    let (a, _) = s.book(&new, &[], &mail(1), None, now()).unwrap();
+    let (a, _) = s
+        .book(&new, &[], &mail(1), None, now())
+        .unwrap()
+        .into_parts();
     assert_eq!(
         s.reminder_due(a.id).unwrap(),
         Some("2026-11-30T05:00:00Z".parse().unwrap())
@@ -818,10 +989,16 @@ fn cancelling_or_moving_drops_the_old_reminder() {
     let o = officer(&s, "o@p.in", true);
     let mut first = appointment(o, "2026-11-30T06:00:00Z", "a@b.in", 1);
     first.reminder = reminder(1, "2026-11-30T05:00:00Z");
-    let (a, _) = s.book(&first, &[], &mail(1), None, now()).unwrap();
+    let (a, _) = s
+        .book(&first, &[], &mail(1), None, now())
+        .unwrap()
+        .into_parts();
     let mut second = appointment(o, "2026-11-30T06:05:00Z", "c@d.in", 2);
     second.reminder = reminder(2, "2026-11-30T05:05:00Z");
-    let (b, _) = s.book(&second, &[], &mail(2), None, now()).unwrap();
+    let (b, _) = s
+        .book(&second, &[], &mail(2), None, now())
+        .unwrap()
+        .into_parts();
 
     s.cancel(a.id, &mail(3), now()).unwrap();
     assert_eq!(s.reminder_due(a.id).unwrap(), None);
@@ -867,7 +1044,10 @@ fn a_reminder_for_a_slot_already_over_is_dropped_unsent() {
     let o = officer(&s, "o@p.in", true);
     let mut new = appointment(o, "2026-11-30T06:00:00Z", "a@b.in", 1);
     new.reminder = reminder(1, "2026-11-30T05:00:00Z");
-    let (a, _) = s.book(&new, &[], &mail(1), None, now()).unwrap();
+    let (a, _) = s
+        .book(&new, &[], &mail(1), None, now())
+        .unwrap()
+        .into_parts();
     // The station was off from before the reminder until after the slot.
     let after: DateTime<Utc> = "2026-11-30T06:10:00Z".parse().unwrap();
     assert_eq!(s.release_due_reminders(after).unwrap(), 0);

@@ -7,16 +7,18 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use vappoint_domain::ValidationError;
+use vappoint_domain::booking::BookingInput;
 use vappoint_domain::booking::{FieldError, can_change, email_key};
 use vappoint_domain::schedule::{SlotRefusal, bookable_slot};
 use vappoint_domain::token::{MAX_TRIES, TokenRefusal, may_reissue, may_try};
 use vappoint_domain::{AppointmentStatus, BookingForm, Slot};
 use vappoint_store::{
-    Appointment, AppointmentId, Document, NewAppointment, NewReminder, Officer, OfficerId,
-    Reschedule, StoreError,
+    Appointment, AppointmentId, BookOutcome, BookingGuard, Document, Idempotency, MailCaps,
+    NewAppointment, NewReminder, Officer, OfficerId, Reschedule, StoreError,
 };
 
-use crate::secrets::{Secrets, is_link, link_hash, new_link, new_reference};
+use crate::limits;
+use crate::secrets::{Secrets, is_link, link_hash, new_link, new_reference, sha256};
 use crate::station::app::App;
 use crate::station::documents::StoredDocs;
 use crate::station::mail::{Compose, MailKind, compose};
@@ -39,6 +41,15 @@ pub enum BookingError {
     SlotTaken,
     #[error("this email already has an appointment with this officer that day")]
     EmailDayTaken,
+    /// The idempotency key was used for another request.
+    #[error("the idempotency key was used for another request")]
+    IdempotencyConflict,
+    /// Bookings from the request's network hold their share of the officer's day.
+    #[error("this network's share of the day is booked")]
+    NetworkShare,
+    /// The day's mails to this address, or from this sender, are used up.
+    #[error("the day's mail cap is reached")]
+    MailLimit,
     #[error("the appointment is not booked any more")]
     NotBooked,
     #[error("too late to change the appointment")]
@@ -70,6 +81,9 @@ impl From<StoreError> for BookingError {
             StoreError::Conflict("slot_taken") => BookingError::SlotTaken,
             StoreError::Conflict("email_day_taken") => BookingError::EmailDayTaken,
             StoreError::Conflict("not_booked") => BookingError::NotBooked,
+            StoreError::Conflict("idempotency_conflict") => BookingError::IdempotencyConflict,
+            StoreError::Conflict("network_share") => BookingError::NetworkShare,
+            StoreError::Conflict("mail_limit") => BookingError::MailLimit,
             e => BookingError::Store(e),
         }
     }
@@ -91,6 +105,8 @@ pub struct BookRequest {
     pub form: BookingForm,
     pub idempotency_key: Option<String>,
     pub lang: &'static str,
+    /// The address the request came from (`None`: not a citizen's request, no caps).
+    pub source: Option<IpAddr>,
 }
 
 #[derive(Debug)]
@@ -150,26 +166,27 @@ pub fn check_slot(
     bookable_slot(&officer.schedule, start, app.tz(), now).map_err(BookingError::Slot)
 }
 
-/// Books an appointment for the form in `req`, with the documents already stored. A request
-/// replayed with the same idempotency key gets the booking the first one made.
-pub async fn book(
-    app: &Arc<App>,
-    req: BookRequest,
-    docs: StoredDocs,
-    now: DateTime<Utc>,
-) -> Result<Booked, BookingError> {
-    let code = app.profile().code;
-    book_drawing(app, req, docs, now, || new_reference(&code)).await
+/// A booking request that passed every check that can be made before its documents are
+/// read (the web edge calls `check` when the first file part arrives, so a refused request
+/// writes nothing to disk). The database still decides what only it can: a slot or an
+/// email's day taken meanwhile, a network's share of the day, the mail caps.
+pub struct Checked {
+    input: BookingInput,
+    officer: Officer,
+    slot: Slot,
+    email_key: String,
+    idempotency: Option<Idempotency>,
+    guard: BookingGuard,
+    lang: &'static str,
 }
 
-/// `book`, drawing references with `draw` (a test draws one that is taken).
-async fn book_drawing(
+/// Checks a booking request: the form, the officer, the time (bookable and not taken), the
+/// email's rate limit and the idempotency key (not used for another request).
+pub async fn check(
     app: &Arc<App>,
-    req: BookRequest,
-    docs: StoredDocs,
+    req: &BookRequest,
     now: DateTime<Utc>,
-    mut draw: impl FnMut() -> String,
-) -> Result<Booked, BookingError> {
+) -> Result<Checked, BookingError> {
     let input = req.form.validate()?;
     if let Some(k) = &req.idempotency_key
         && (k.is_empty() || k.len() > 100 || !k.bytes().all(|b| b.is_ascii_graphic()))
@@ -184,10 +201,118 @@ async fn book_drawing(
     let start = parse_start(&req.start)?;
     let officer = active_officer(app, officer_id).await?;
     let slot = check_slot(app, &officer, start, now)?;
-    let key = email_key(&input.email);
-    if !app.limits.booking_for(&key) {
+    let email_key = email_key(&input.email);
+    if !app.limits.booking_for(&email_key) {
         return Err(BookingError::TooMany);
     }
+    // The key counts only for the request it was made for: the same key with another
+    // email, officer or time is a conflict, not someone else's booking.
+    let idempotency = req.idempotency_key.as_ref().map(|k| Idempotency {
+        key_hash: sha256(k),
+        content: sha256(&format!(
+            "{email_key}\0{officer_id}\0{}",
+            slot.start.timestamp()
+        )),
+    });
+    let replay = match &idempotency {
+        Some(key) => {
+            let hash = key.key_hash.clone();
+            match app.db(move |s| s.idempotency_content(&hash)).await? {
+                Some(content) if content == key.content => true,
+                Some(_) => return Err(BookingError::IdempotencyConflict),
+                None => false,
+            }
+        }
+        None => false,
+    };
+    // A replay finds its own booking in the slot; anyone else finds it taken.
+    let (from, to) = (slot.start, slot.end);
+    if !replay
+        && app
+            .db(move |s| s.booked_starts(officer_id, from, to))
+            .await?
+            .contains(&from)
+    {
+        return Err(BookingError::SlotTaken);
+    }
+    Ok(Checked {
+        guard: guard(app, &officer, &slot, req.source),
+        input,
+        officer,
+        slot,
+        email_key,
+        idempotency,
+        lang: req.lang,
+    })
+}
+
+/// The caps a request from `source` books under (none for a request with no address).
+fn guard(app: &App, officer: &Officer, slot: &Slot, source: Option<IpAddr>) -> BookingGuard {
+    let Some(ip) = source else {
+        return BookingGuard::default();
+    };
+    let l = &app.config.limits;
+    let tz = app.tz();
+    let day = slot.start.with_timezone(&tz).date_naive();
+    let slots = officer.schedule.slots_on(day, tz).len() as u64;
+    let share = (slots * u64::from(l.network_share_percent) / 100).max(1);
+    BookingGuard {
+        source_tag: Some(app.secrets.source_tag(limits::source(ip))),
+        network_tag: Some(app.secrets.source_tag(limits::network(ip))),
+        network_share: Some(u32::try_from(share).unwrap_or(u32::MAX)),
+        mail: MailCaps {
+            per_recipient: Some(l.mails_per_recipient_per_day),
+            per_source: Some(l.mails_per_address_per_day),
+        },
+    }
+}
+
+/// Books an appointment for the form in `req`, with the documents already stored. A request
+/// replayed with the same idempotency key gets the booking the first one made.
+pub async fn book(
+    app: &Arc<App>,
+    req: BookRequest,
+    docs: StoredDocs,
+    now: DateTime<Utc>,
+) -> Result<Booked, BookingError> {
+    match check(app, &req, now).await {
+        Ok(checked) => book_checked(app, checked, docs, now).await,
+        Err(e) => {
+            docs.discard().await;
+            Err(e)
+        }
+    }
+}
+
+/// Books a request that `check` passed.
+pub async fn book_checked(
+    app: &Arc<App>,
+    checked: Checked,
+    docs: StoredDocs,
+    now: DateTime<Utc>,
+) -> Result<Booked, BookingError> {
+    let code = app.profile().code;
+    book_drawing(app, checked, docs, now, || new_reference(&code)).await
+}
+
+/// `book_checked`, drawing references with `draw` (a test draws one that is taken).
+async fn book_drawing(
+    app: &Arc<App>,
+    checked: Checked,
+    docs: StoredDocs,
+    now: DateTime<Utc>,
+    mut draw: impl FnMut() -> String,
+) -> Result<Booked, BookingError> {
+    let Checked {
+        input,
+        officer,
+        slot,
+        email_key: key,
+        idempotency,
+        guard,
+        lang,
+    } = checked;
+    let officer_id = officer.id;
     let tz = app.tz();
     let new_docs = docs.records();
     // A reference can collide (one in a billion); draw again rather than fail the citizen.
@@ -207,16 +332,17 @@ async fn book_drawing(
             mobile: input.mobile.clone(),
             reason_category: input.reason_category,
             reason: input.reason.clone(),
-            lang: req.lang.to_string(),
+            lang: lang.to_string(),
             token_mac: app.secrets.token_mac(&hash, &token),
             reminder: None,
+            guard: guard.clone(),
         };
         let about = Compose {
             kind: MailKind::Booked,
             reference: &appointment.reference,
             name: &appointment.name,
             email: &appointment.email,
-            lang: req.lang,
+            lang,
             category: appointment.reason_category,
             start: slot.start,
             end: slot.end,
@@ -227,11 +353,12 @@ async fn book_drawing(
         };
         let mail = compose(app, &about)?;
         appointment.reminder = reminder(app, &about, now)?;
-        let idem = req.idempotency_key.clone();
+        let idem = idempotency.clone();
         let docs_for_db = new_docs.clone();
         let result = app
-            .db(move |s| s.book(&appointment, &docs_for_db, &mail, idem.as_deref(), now))
-            .await;
+            .db(move |s| s.book(&appointment, &docs_for_db, &mail, idem.as_ref(), now))
+            .await
+            .map(BookOutcome::into_parts);
         match result {
             Ok((appointment, replayed)) => {
                 if replayed {
@@ -430,6 +557,7 @@ mod tests {
             },
             idempotency_key: None,
             lang: "en",
+            source: None,
         }
     }
 
@@ -461,9 +589,17 @@ mod tests {
         let officer = app.store.add_officer(&officer, Utc::now()).unwrap();
         let now = at("2026-12-07T09:00:00+05:30");
         let docs = || StoredDocs::new(&app.documents_dir());
+        let checked = |start: &'static str, email: &'static str| {
+            let app = app.clone();
+            async move {
+                check(&app, &request(officer, start, email), now)
+                    .await
+                    .unwrap()
+            }
+        };
         let first = book_drawing(
             &app,
-            request(officer, "2026-12-07T10:00:00+05:30", "a@x.in"),
+            checked("2026-12-07T10:00:00+05:30", "a@x.in").await,
             docs(),
             now,
             || "PS-TAKEN".into(),
@@ -475,7 +611,7 @@ mod tests {
         let mut drawn = vec!["PS-FREE".to_string(), "PS-TAKEN".into()];
         let second = book_drawing(
             &app,
-            request(officer, "2026-12-07T10:15:00+05:30", "b@x.in"),
+            checked("2026-12-07T10:15:00+05:30", "b@x.in").await,
             docs(),
             now,
             || drawn.pop().unwrap(),
@@ -486,7 +622,7 @@ mod tests {
 
         let stuck = book_drawing(
             &app,
-            request(officer, "2026-12-07T10:30:00+05:30", "c@x.in"),
+            checked("2026-12-07T10:30:00+05:30", "c@x.in").await,
             docs(),
             now,
             || "PS-TAKEN".into(),

@@ -1,15 +1,23 @@
 //! Citizens' documents on disk: each one written as it arrives under a random name,
 //! recognised by its first bytes, size-limited while it is written, hashed and fsynced; and
-//! removed again unless the booking that names them is committed. (Reading them out of a
+//! removed again unless the booking that names them is committed; their bytes charged to the
+//! day's quotas (`limits::DocumentQuota`) before they are written. (Reading them out of a
 //! request is the web layer's part, `web/upload.rs`.)
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveTime, Utc};
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use vappoint_domain::DocumentKind;
 use vappoint_domain::document::{MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, SNIFF_BYTES, safe_file_name};
 use vappoint_store::NewDocument;
+
+use crate::limits::DocumentQuota;
+use crate::station::app::App;
 
 /// Why a document was not stored. All but `Io` refuse that one document; the citizen can
 /// send another.
@@ -21,6 +29,9 @@ pub enum DocumentError {
     Unsupported,
     #[error("more than {MAX_DOCUMENTS} documents")]
     TooMany,
+    /// The day's quota of document bytes, this sender's or everyone's, is used up.
+    #[error("the day's quota for documents is used up")]
+    Quota,
     #[error("writing the document")]
     Io(#[from] std::io::Error),
 }
@@ -36,16 +47,77 @@ pub struct StoredDocs {
     dir: PathBuf,
     docs: Vec<StoredDoc>,
     kept: bool,
+    charge: Option<Charge>,
+}
+
+/// The bytes these documents took from a day's quotas, given back unless they are kept.
+struct Charge {
+    quota: Arc<DocumentQuota>,
+    date: chrono::NaiveDate,
+    source: Vec<u8>,
+    bytes: u64,
+}
+
+impl Charge {
+    fn refund(&mut self) {
+        self.quota
+            .refund(self.date, &self.source, std::mem::take(&mut self.bytes));
+    }
 }
 
 impl StoredDocs {
-    /// None yet, to be written into `dir`.
+    /// None yet, to be written into `dir`, with no quota (tests, the console).
     pub fn new(dir: &Path) -> StoredDocs {
         StoredDocs {
             dir: dir.to_path_buf(),
             docs: Vec::new(),
             kept: false,
+            charge: None,
         }
+    }
+
+    /// None yet, for a citizen's request from `ip`: written into the station's documents
+    /// folder, charged to the address's and everyone's quota of the station's day. The
+    /// day's counts are read from the database the first time they are needed.
+    pub async fn for_request(
+        app: &Arc<App>,
+        ip: IpAddr,
+        now: DateTime<Utc>,
+    ) -> Result<StoredDocs, vappoint_store::StoreError> {
+        let tz = app.tz();
+        let date = now.with_timezone(&tz).date_naive();
+        let source = app.secrets.source_tag(crate::limits::source(ip));
+        let quota = app.limits.documents.clone();
+        if !quota.known(date, &source) {
+            let midnight = date
+                .and_time(NaiveTime::MIN)
+                .and_local_timezone(tz)
+                .earliest()
+                .map_or(now, |t| t.with_timezone(&Utc));
+            let tag = source.clone();
+            let (mine, all) = app
+                .db(move |s| {
+                    Ok((
+                        s.document_bytes_since(Some(&tag), midnight)?,
+                        s.document_bytes_since(None, midnight)?,
+                    ))
+                })
+                .await?;
+            quota.seed(date, &source, mine, all);
+        }
+        let mut docs = StoredDocs::new(&app.documents_dir());
+        docs.charge = Some(Charge {
+            quota,
+            date,
+            source,
+            bytes: 0,
+        });
+        Ok(docs)
+    }
+
+    /// The folder they are written into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub fn is_empty(&self) -> bool {
@@ -56,13 +128,16 @@ impl StoredDocs {
         self.docs.iter().map(|d| d.record.clone()).collect()
     }
 
-    /// The booking that names these files is committed: leave them.
+    /// The booking that names these files is committed: leave them (and their charge).
     pub fn keep(mut self) {
         self.kept = true;
     }
 
     pub async fn discard(mut self) {
         self.kept = true;
+        if let Some(c) = &mut self.charge {
+            c.refund();
+        }
         for d in std::mem::take(&mut self.docs) {
             remove(&d.path, tokio::fs::remove_file(&d.path).await);
         }
@@ -120,6 +195,9 @@ impl StoredDocs {
 impl Drop for StoredDocs {
     fn drop(&mut self) {
         if !self.kept {
+            if let Some(c) = &mut self.charge {
+                c.refund();
+            }
             for d in &self.docs {
                 remove(&d.path, std::fs::remove_file(&d.path));
             }
@@ -154,6 +232,13 @@ impl Incoming<'_> {
         self.size += bytes.len() as u64;
         if self.size > MAX_DOCUMENT_BYTES {
             return Err(DocumentError::TooLarge);
+        }
+        if let Some(c) = &mut self.docs.charge {
+            let n = bytes.len() as u64;
+            if !c.quota.charge(c.date, &c.source, n) {
+                return Err(DocumentError::Quota);
+            }
+            c.bytes += n;
         }
         if self.kind.is_none() {
             let want = SNIFF_BYTES - self.head.len();

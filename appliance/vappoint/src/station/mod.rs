@@ -245,5 +245,10 @@ async fn tidy(app: Arc<App>) {
             Ok(n) => tracing::info!(count = n, "removed spooled mail of past appointments"),
             Err(e) => tracing::warn!(error = format!("{e:#}"), "expiring the spool"),
         }
+        // An idempotency key serves a retry, which comes within minutes: a day is plenty.
+        let old_keys = now - chrono::Duration::days(1);
+        if let Err(e) = app.db(move |s| s.purge_idempotency_keys(old_keys)).await {
+            tracing::warn!(error = %e, "purging idempotency keys");
+        }
     }
 }

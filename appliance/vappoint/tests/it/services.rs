@@ -82,6 +82,7 @@ fn request(officer: &Officer, start: &str, email: &str, key: Option<&str>) -> Bo
         },
         idempotency_key: key.map(str::to_string),
         lang: "en",
+        source: None,
     }
 }
 

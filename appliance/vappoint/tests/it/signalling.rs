@@ -103,6 +103,7 @@ fn citizen(st: &Running, officer: OfficerId, n: u8) -> (AppointmentId, String) {
                 lang: "en".into(),
                 token_mac: vec![0; 32],
                 reminder: None,
+                guard: Default::default(),
             },
             &[],
             &NewMail {
@@ -114,7 +115,8 @@ fn citizen(st: &Running, officer: OfficerId, n: u8) -> (AppointmentId, String) {
             None,
             Utc::now(),
         )
-        .unwrap();
+        .unwrap()
+        .into_parts();
     let join = format!("join-{n}");
     st.app
         .store

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, for citizens' apps, tests and (later) the hub. Shapes are
 //! in the `vappoint-wire` crate; rules are in `booking`.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use super::{Ctx, Failure, api_error};
 use crate::station::app::App;
 use crate::station::availability;
 use crate::station::booking::{self, BookRequest};
+use crate::station::documents::StoredDocs;
 use crate::ui;
 use crate::ui::rfc3339;
 
@@ -107,7 +109,7 @@ async fn slots(
     .into_response())
 }
 
-pub fn form_from(fields: &std::collections::HashMap<String, String>) -> BookingForm {
+pub fn form_from(fields: &HashMap<String, String>) -> BookingForm {
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     BookingForm {
         name: get("name"),
@@ -130,30 +132,40 @@ async fn book(
         return Err(fail(Failure::Refused(ErrorCode::RateLimited)));
     }
     check_length(&headers).map_err(&fail)?;
-    let upload = read_booking(&app.documents_dir(), multipart, OnRefusal::Stop)
+    let now = Utc::now();
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let request = |fields: &HashMap<String, String>| BookRequest {
+        officer_id: fields.get("officer_id").cloned().unwrap_or_default(),
+        start: fields.get("start").cloned().unwrap_or_default(),
+        form: form_from(fields),
+        idempotency_key: key.clone(),
+        lang: fields
+            .get("lang")
+            .and_then(|l| ui::known_lang(l))
+            .unwrap_or(ctx.lang),
+        source: Some(peer.ip()),
+    };
+    let docs = StoredDocs::for_request(&app, peer.ip(), now)
         .await
-        .map_err(&fail)?;
+        .map_err(api_error(&app))?;
+    // Checked when the first document arrives, before it is written; else after the body.
+    let upload = read_booking(docs, multipart, OnRefusal::Stop, |fields| {
+        let (app, req) = (app.clone(), request(fields));
+        Box::pin(async move { Ok(booking::check(&app, &req, now).await?) })
+    })
+    .await
+    .map_err(&fail)?;
     if let Some(r) = upload.refused {
         return Err(fail(r.failure));
     }
-    let lang = upload
-        .fields
-        .get("lang")
-        .and_then(|l| ui::known_lang(l))
-        .unwrap_or(ctx.lang);
-    let req = BookRequest {
-        officer_id: upload.fields.get("officer_id").cloned().unwrap_or_default(),
-        start: upload.fields.get("start").cloned().unwrap_or_default(),
-        form: form_from(&upload.fields),
-        idempotency_key: headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
-        lang,
-    };
-    let booked = booking::book(&app, req, upload.docs, Utc::now())
-        .await
-        .map_err(api_error(&app))?;
+    let booked = match upload.checked {
+        Some(c) => booking::book_checked(&app, c, upload.docs, now).await,
+        None => booking::book(&app, request(&upload.fields), upload.docs, now).await,
+    }
+    .map_err(api_error(&app))?;
     let tz = app.tz();
     let a = &booked.appointment;
     let body = wire::Booked {

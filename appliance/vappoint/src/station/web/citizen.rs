@@ -1,6 +1,7 @@
 //! The citizen's pages: the station and its officers' free times, the booking form (works
 //! without JavaScript), the confirmation, and the pages behind the emailed link.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use crate::secrets::random_id;
 use crate::station::app::App;
 use crate::station::availability::{self, LOOKAHEAD_DAYS};
 use crate::station::booking::{self, BookRequest, BookingError};
+use crate::station::documents::StoredDocs;
 use crate::ui::{fmt_date, fmt_time};
 
 pub fn routes() -> Router<Arc<App>> {
@@ -238,29 +240,51 @@ async fn book_submit(
     if let Err(f) = check_length(&headers) {
         return ctx.fail(f);
     }
-    let upload = match read_booking(&ctx.app.documents_dir(), multipart, OnRefusal::ReadOn).await {
+    let now = Utc::now();
+    let request = |fields: &HashMap<String, String>| BookRequest {
+        officer_id: fields.get("officer_id").cloned().unwrap_or_default(),
+        start: fields.get("start").cloned().unwrap_or_default(),
+        form: super::api::form_from(fields),
+        idempotency_key: fields
+            .get("idempotency_key")
+            .cloned()
+            .filter(|k| !k.is_empty()),
+        lang: ctx.lang,
+        source: Some(peer.ip()),
+    };
+    let docs = match StoredDocs::for_request(&ctx.app, peer.ip(), now).await {
+        Ok(d) => d,
+        Err(e) => return ctx.fail(e),
+    };
+    // Checked when the first document arrives, before it is written; else after the body.
+    let upload = read_booking(docs, multipart, OnRefusal::ReadOn, |fields| {
+        let (app, req) = (ctx.app.clone(), request(fields));
+        Box::pin(async move { Ok(booking::check(&app, &req, now).await?) })
+    })
+    .await;
+    let upload = match upload {
         Ok(u) => u,
         Err(f) => return ctx.fail(f),
     };
     let fields = upload.fields;
     if let Some(refused) = upload.refused {
+        let offer_others = matches!(
+            refused.failure.code(),
+            ErrorCode::SlotTaken | ErrorCode::Past | ErrorCode::TooFar | ErrorCode::NotOffered
+        );
         let again = FormAgain {
             file_name: refused.file_name,
             had_documents: true,
-            offer_others: false,
+            offer_others,
         };
         return form_again(&ctx, &fields, refused.failure, again).await;
     }
-    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let had_documents = !upload.docs.is_empty();
-    let req = BookRequest {
-        officer_id: get("officer_id"),
-        start: get("start"),
-        form: super::api::form_from(&fields),
-        idempotency_key: Some(get("idempotency_key")).filter(|k| !k.is_empty()),
-        lang: ctx.lang,
+    let booked = match upload.checked {
+        Some(c) => booking::book_checked(&ctx.app, c, upload.docs, now).await,
+        None => booking::book(&ctx.app, request(&fields), upload.docs, now).await,
     };
-    match booking::book(&ctx.app, req, upload.docs, Utc::now()).await {
+    match booked {
         Ok(b) => {
             // `/book` answers only with a slot chosen: a language switch goes home instead.
             let ctx = ctx.at("/".into());

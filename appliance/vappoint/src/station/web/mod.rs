@@ -69,12 +69,16 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::SlotTaken
         | ErrorCode::EmailDayTaken
         | ErrorCode::NotBooked
+        | ErrorCode::IdempotencyConflict
         | ErrorCode::TooLate => StatusCode::CONFLICT,
         ErrorCode::TooEarly | ErrorCode::Ended | ErrorCode::TokenDead => StatusCode::FORBIDDEN,
         ErrorCode::WrongToken => StatusCode::UNAUTHORIZED,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedDocument => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited
+        | ErrorCode::DocumentQuota
+        | ErrorCode::NetworkShare
+        | ErrorCode::MailLimit => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -184,6 +188,9 @@ impl From<BookingError> for Failure {
             BookingError::Slot(SlotRefusal::NotOffered) => ErrorCode::NotOffered,
             BookingError::SlotTaken => ErrorCode::SlotTaken,
             BookingError::EmailDayTaken => ErrorCode::EmailDayTaken,
+            BookingError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            BookingError::NetworkShare => ErrorCode::NetworkShare,
+            BookingError::MailLimit => ErrorCode::MailLimit,
             BookingError::NotBooked => ErrorCode::NotBooked,
             BookingError::TooLate => ErrorCode::TooLate,
             BookingError::Token(TokenRefusal::TooEarly) => ErrorCode::TooEarly,
@@ -201,6 +208,7 @@ impl From<DocumentError> for Failure {
             DocumentError::TooLarge => Failure::Refused(ErrorCode::TooLarge),
             DocumentError::Unsupported => Failure::Refused(ErrorCode::UnsupportedDocument),
             DocumentError::TooMany => Failure::Refused(ErrorCode::TooManyDocuments),
+            DocumentError::Quota => Failure::Refused(ErrorCode::DocumentQuota),
             DocumentError::Io(e) => Failure::Internal(e.into()),
         }
     }

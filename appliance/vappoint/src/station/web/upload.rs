@@ -1,10 +1,14 @@
 //! Reading a booking's multipart body: small text fields, and up to five documents that are
 //! streamed to disk as they arrive (`station::documents` writes and checks them), so a 413
 //! comes before the rest is read, and all are fsynced before the booking is acknowledged.
+//! The form puts its file inputs last: when the first file's bytes arrive, every field is in,
+//! and the request is checked (form, officer, time, limits) before a byte is written. A client
+//! that sends fields after its files is refused as having left them out.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::pin::Pin;
 
+use axum::body::Bytes;
 use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -19,9 +23,14 @@ const MAX_FIELDS: usize = 24;
 /// The largest booking body: five full documents and room for the form around them.
 pub const MAX_BOOKING_BODY: usize = MAX_DOCUMENTS * MAX_DOCUMENT_BYTES as usize + 256 * 1024;
 
-pub struct BookingUpload {
+/// The check run before the first document is written, on the fields read so far.
+pub type Check<T> = Pin<Box<dyn Future<Output = Result<T, Failure>> + Send>>;
+
+pub struct BookingUpload<T> {
     pub fields: HashMap<String, String>,
     pub docs: StoredDocs,
+    /// What `before_documents` gave, when a document came (else the caller checks now).
+    pub checked: Option<T>,
     /// The first thing in the body that was refused. The rest of the body was still read, so
     /// `fields` holds everything the citizen typed and the form can be shown again; no
     /// document is kept.
@@ -65,17 +74,20 @@ pub enum OnRefusal {
     ReadOn,
 }
 
-/// Reads a booking body. A document that is too large, of the wrong kind or one too many is
+/// Reads a booking body into `docs`. `before_documents` is called once with the fields read so
+/// far when the first document's bytes arrive; if it refuses, no document is written. A
+/// document that is too large, of the wrong kind, one too many or over the day's quota is
 /// refused and never kept; with `OnRefusal::ReadOn` the read goes on (the rest of that file is
 /// skipped, not stored) so the answer can give back the form as it was filled in. A body that
 /// is not multipart at all, or larger than the route allows, always ends the read.
-pub async fn read_booking(
-    dir: &Path,
+pub async fn read_booking<T>(
+    mut docs: StoredDocs,
     mut multipart: Multipart,
     on_refusal: OnRefusal,
-) -> Result<BookingUpload, Failure> {
+    mut before_documents: impl FnMut(&HashMap<String, String>) -> Check<T>,
+) -> Result<BookingUpload<T>, Failure> {
     let mut fields = HashMap::new();
-    let mut docs = StoredDocs::new(dir);
+    let mut checked: Option<T> = None;
     let mut refused: Option<Refused> = None;
     let mut count = 0;
     loop {
@@ -101,7 +113,30 @@ pub async fn read_booking(
             let outcome = if refused.is_some() {
                 skip(&mut field).await.map(|_| None)
             } else {
-                store_document(&mut field, &original, &mut docs).await
+                match first_chunk(&mut field, &original).await {
+                    Ok(Ok(None)) => Ok(None),
+                    Ok(Ok(Some(first))) => {
+                        let gate = match checked {
+                            Some(_) => Ok(()),
+                            None => before_documents(&fields).await.map(|c| {
+                                checked = Some(c);
+                            }),
+                        };
+                        match gate {
+                            Ok(()) => store_document(first, &mut field, &original, &mut docs).await,
+                            // The request itself is refused, not this file: no file name.
+                            Err(failure) => {
+                                note(&mut refused, failure);
+                                if on_refusal == OnRefusal::ReadOn {
+                                    skip(&mut field).await.ok();
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    Ok(Err(failure)) => Ok(Some(failure)),
+                    Err(e) => Err(e),
+                }
             };
             match outcome {
                 Ok(None) => {}
@@ -155,10 +190,12 @@ pub async fn read_booking(
         }
     }
     if refused.is_some() {
+        let dir = docs.dir().to_path_buf();
         docs.discard().await;
         return Ok(BookingUpload {
             fields,
-            docs: StoredDocs::new(dir),
+            docs: StoredDocs::new(&dir),
+            checked: None,
             refused,
         });
     }
@@ -166,6 +203,7 @@ pub async fn read_booking(
     Ok(BookingUpload {
         fields,
         docs,
+        checked,
         refused: None,
     })
 }
@@ -184,24 +222,34 @@ async fn skip(field: &mut Field<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Streams one document part to disk. `Ok(Some(_))` refuses this document (the caller skips
-/// the rest of it); `Err` is a body that cannot be read further, or a disk error.
+/// The first bytes of a document part: `Ok(Ok(None))` when it is no document at all,
+/// `Ok(Err(_))` refuses it, `Err` is a body that cannot be read further.
+async fn first_chunk(
+    field: &mut Field<'_>,
+    original: &str,
+) -> Result<Result<Option<Bytes>, Failure>, Failure> {
+    // A browser sends an empty part with an empty file name when no file was chosen; some
+    // send its body as one empty chunk. Either way it is "no document", not a bad one.
+    loop {
+        match field.chunk().await.map_err(multipart_failure)? {
+            Some(b) if b.is_empty() => continue,
+            Some(b) => return Ok(Ok(Some(b))),
+            None if original.is_empty() => return Ok(Ok(None)),
+            // A chosen file with nothing in it cannot be a PDF or an image.
+            None => return Ok(Err(Failure::Refused(ErrorCode::UnsupportedDocument))),
+        }
+    }
+}
+
+/// Streams one document part to disk, from its `first` bytes on. `Ok(Some(_))` refuses this
+/// document (the caller skips the rest of it); `Err` is a body that cannot be read further,
+/// or a disk error.
 async fn store_document(
+    first: Bytes,
     field: &mut Field<'_>,
     original: &str,
     docs: &mut StoredDocs,
 ) -> Result<Option<Failure>, Failure> {
-    // A browser sends an empty part with an empty file name when no file was chosen; some
-    // send its body as one empty chunk. Either way it is "no document", not a bad one.
-    let first = loop {
-        match field.chunk().await.map_err(multipart_failure)? {
-            Some(b) if b.is_empty() => continue,
-            Some(b) => break b,
-            None if original.is_empty() => return Ok(None),
-            // A chosen file with nothing in it cannot be a PDF or an image.
-            None => return Ok(Some(Failure::Refused(ErrorCode::UnsupportedDocument))),
-        }
-    };
     let refusal = |e: DocumentError| match e {
         DocumentError::Io(e) => Err(Failure::Internal(e.into())),
         refused => Ok(Some(refused.into())),
