@@ -73,6 +73,8 @@ const CALLS_STRINGS: &[(&str, &str)] = &[
     ("sent_back", "console-js-sent-back"),
     ("saved", "console-saved"),
     ("not_saved", "console-js-not-saved"),
+    ("citizen_reconnected", "console-js-citizen-reconnected"),
+    ("resumed", "console-js-resumed"),
     ("error_not_waiting", "console-js-error-not-waiting"),
     ("error_busy", "console-js-error-busy"),
     ("error_not_yours", "console-not-yours"),
