@@ -206,6 +206,11 @@
       switch (m.type) {
         case 'waiting': entries = m.entries; render(); break;
         case 'admitted': await resume(m.appointment); break;
+        case 'citizen_away': {
+          const e = entries.find(function (x) { return x.appointment === m.appointment; });
+          if (m.appointment === current) say(tr('citizen_away', { name: e ? e.name : '' }));
+          break;
+        }
         case 'reconnected': {
           const e = entries.find(function (x) { return x.appointment === m.appointment; });
           if (m.appointment === current) say(tr('citizen_reconnected', { name: e ? e.name : '' }));

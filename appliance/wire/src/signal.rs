@@ -146,6 +146,10 @@ pub enum ServerMsg {
     Reconnected {
         appointment: i64,
     },
+    /// Officer: the citizen of your call lost their connection; the call waits for them.
+    CitizenAway {
+        appointment: i64,
+    },
     /// Officer: the live list of the day.
     Waiting {
         entries: Vec<QueueEntry>,

@@ -573,6 +573,7 @@ console-js-unmute = Unmute
 console-js-sent-back = Sent back to the waiting room.
 console-js-not-saved = Not saved: try again.
 console-js-citizen-reconnected = { $name } reconnected: the call goes on.
+console-js-citizen-away = { $name } lost the connection: the call waits for them to come back.
 console-js-resumed = Your call goes on: reconnecting the video…
 console-calls-signed-out = You are logged out, so this page no longer shows citizens.
 console-error-heading = Something is wrong

@@ -567,6 +567,7 @@ console-js-unmute = आवाज़ चालू करें
 console-js-sent-back = प्रतीक्षा कक्ष में वापस भेजा गया।
 console-js-not-saved = सहेजा नहीं गया: फिर कोशिश करें।
 console-js-citizen-reconnected = { $name } फिर से जुड़ गए: कॉल जारी है।
+console-js-citizen-away = { $name } का संपर्क टूट गया: उनके लौटने तक कॉल रुकी है।
 console-js-resumed = आपकी कॉल जारी है: वीडियो फिर से जोड़ रहे हैं…
 console-calls-signed-out = आप लॉग आउट हो गए हैं, इसलिए यह पेज अब नागरिकों को नहीं दिखाता।
 console-error-heading = कुछ गड़बड़ हुई

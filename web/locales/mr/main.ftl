@@ -567,6 +567,7 @@ console-js-unmute = आवाज सुरू करा
 console-js-sent-back = प्रतीक्षा कक्षात परत पाठवले.
 console-js-not-saved = जतन झाले नाही: पुन्हा प्रयत्न करा.
 console-js-citizen-reconnected = { $name } पुन्हा जोडले गेले: कॉल सुरू आहे.
+console-js-citizen-away = { $name } यांचा संपर्क तुटला: ते परत येईपर्यंत कॉल थांबून आहे.
 console-js-resumed = तुमचा कॉल सुरू आहे: व्हिडिओ पुन्हा जोडत आहे…
 console-calls-signed-out = तुम्ही लॉग आउट झाला आहात, त्यामुळे हे पान आता नागरिक दाखवत नाही.
 console-error-heading = काहीतरी चुकले

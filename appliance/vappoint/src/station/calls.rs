@@ -539,6 +539,31 @@ pub fn citizen_rejoined(app: &App, appointment: AppointmentId) {
     }
 }
 
+/// A citizen's socket dropped (or their page closed) while their call is live: their leg is
+/// closed, and the officer is told the call waits for them to come back.
+pub async fn citizen_dropped(app: &App, appointment: AppointmentId) {
+    // Told only while they are still away: a page back already is not.
+    let officer_id = {
+        let s = app.calls.state();
+        s.calls
+            .get(&appointment)
+            .filter(|_| !s.citizens.contains_key(&appointment))
+            .map(|c| c.officer_id)
+    };
+    if let Some(officer_id) = officer_id {
+        app.calls.send_officer(
+            officer_id,
+            ServerMsg::CitizenAway {
+                appointment: appointment.0,
+            },
+        );
+    }
+    app.calls
+        .bridge
+        .disconnect(appointment.0, Role::Citizen)
+        .await;
+}
+
 /// Checks that `role` may send media for `appointment` now.
 fn may_connect(
     app: &App,

@@ -381,7 +381,7 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     assert_eq!(calls::admit(app, a.id, x).await, Err(CallError::NotWaiting));
 
     let (x_tx, mut x_rx) = mpsc::channel(calls::OUTBOX_DEPTH);
-    app.calls.citizen_joined(x, x_tx, Utc::now());
+    let (x_conn, _) = app.calls.citizen_joined(x, x_tx, Utc::now());
     let (y_tx, mut y_rx) = mpsc::channel(calls::OUTBOX_DEPTH);
     app.calls.citizen_joined(y, y_tx, Utc::now());
     assert_eq!(calls::admit(app, b.id, x).await, Err(CallError::NotYours));
@@ -433,9 +433,12 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     // x, sent back, can be called in again.
     calls::admit(app, a.id, x).await.unwrap();
 
-    // x's page reloads during the call: it is called in again, the officer is told it
-    // reconnected, and nobody hears of an arrival.
+    // x's page reloads during the call: the officer is told it dropped, then that it
+    // reconnected (it is called in again), and nobody hears of an arrival.
     drain(&mut officer_rx);
+    assert!(app.calls.citizen_left(x, x_conn));
+    calls::citizen_dropped(app, x).await;
+    assert!(drain(&mut officer_rx).contains(&ServerMsg::CitizenAway { appointment: x.0 }));
     let (x2_tx, mut x2_rx) = mpsc::channel(calls::OUTBOX_DEPTH);
     let (_, in_call) = app.calls.citizen_joined(x, x2_tx, Utc::now());
     assert!(in_call);
@@ -444,6 +447,9 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     let told = drain(&mut officer_rx);
     assert!(told.contains(&ServerMsg::Reconnected { appointment: x.0 }));
     assert!(!told.iter().any(|m| matches!(m, ServerMsg::Arrived { .. })));
+    // The old page's socket noticed late: the officer is not told of a drop that is over.
+    calls::citizen_dropped(app, x).await;
+    assert!(drain(&mut officer_rx).is_empty());
 }
 
 #[tokio::test]

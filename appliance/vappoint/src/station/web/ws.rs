@@ -345,10 +345,7 @@ async fn citizen_loop(
     .await;
     if app.calls.citizen_left(appointment, conn) {
         // A citizen who drops out of a running call leaves its media leg; the officer sees it.
-        app.calls
-            .bridge
-            .disconnect(appointment.0, Role::Citizen)
-            .await;
+        calls::citizen_dropped(&app, appointment).await;
         calls::refresh(&app, officer_id).await;
     }
 }

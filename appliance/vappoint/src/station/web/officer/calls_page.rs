@@ -74,6 +74,7 @@ const CALLS_STRINGS: &[(&str, &str)] = &[
     ("saved", "console-saved"),
     ("not_saved", "console-js-not-saved"),
     ("citizen_reconnected", "console-js-citizen-reconnected"),
+    ("citizen_away", "console-js-citizen-away"),
     ("resumed", "console-js-resumed"),
     ("error_not_waiting", "console-js-error-not-waiting"),
     ("error_busy", "console-js-error-busy"),
