@@ -51,6 +51,16 @@ def until_closed(conn, timeout=8):
             return got, None
 
 
+def settle(*conns):
+    """Reads each socket up to the answer of a ping: what was queued for it before (the lists
+    its own opening and the ones before it sent) is read, so what follows is new. In order,
+    since opening a socket sends its officer's list to the sockets opened before it too."""
+    for n, conn in enumerate(conns):
+        conn.send(json.dumps({"type": "ping", "n": n}))
+        while json.loads(conn.recv(timeout=10)) != {"type": "pong", "n": n}:
+            pass
+
+
 def post_form(console, st, page, path, **fields):
     """Posts a console form as its page would, with the CSRF value the page carries."""
     html = console.get(st.url(page), timeout=30).text
@@ -79,6 +89,7 @@ def test_officer_sockets_close_when_their_session_ends(smtp, make_station):
     console = st.login(leaving)
     with ws(st, "/ws/officer", cookie_of(console)) as o:
         assert any(e["name"] == "Sunita Gaikwad" for e in recv_type(o, "waiting")["entries"])
+        settle(o)
         r = post_form(console, st, "/officer", "/officer/logout")
         assert r.status_code == 303, r.text
         with ws(st, "/ws/citizen", joined) as c:
@@ -89,8 +100,7 @@ def test_officer_sockets_close_when_their_session_ends(smtp, make_station):
     joined = checked_in(st, smtp, changing, "Farida Shaikh")
     here, elsewhere = st.login(changing), st.login(changing)
     with ws(st, "/ws/officer", cookie_of(here)) as kept, ws(st, "/ws/officer", cookie_of(elsewhere)) as o:
-        recv_type(kept, "waiting")
-        recv_type(o, "waiting")
+        settle(kept, o)
         new = "a new password for Kavita"
         r = post_form(here, st, "/officer/password", "/officer/password",
                       current_password=changing.password, new_password=new, new_password_again=new)
@@ -102,7 +112,7 @@ def test_officer_sockets_close_when_their_session_ends(smtp, make_station):
 
     # Removal by an admin (an officer with bookings cannot be removed, so nobody waits here).
     with ws(st, "/ws/officer", cookie_of(st.login(removed))) as o:
-        recv_type(o, "waiting")
+        settle(o)
         r = post_form(boss, st, "/officer/officers", f"/officer/officers/{removed.id}/remove")
         assert r.status_code == 200 and "Officer removed." in r.text, r.text[:300]
         assert_closed_without_names(o, "removed", [removed.name])
