@@ -119,7 +119,7 @@ def test_officer_sockets_close_when_their_session_ends(smtp, make_station):
 
 
 def test_an_expired_session_closes_its_socket(smtp, make_station):
-    st = make_station(station_config(smtp, sessions={"idle": "3s"}), start=False)
+    st = make_station(station_config(smtp, sessions={"idle": "5s"}), start=False)
     officer = st.add_officer(name="PSI Rohan Kulkarni", admin=True)
     st.start()
     checked_in(st, smtp, officer, "Sunita Gaikwad")

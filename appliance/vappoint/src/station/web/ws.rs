@@ -216,9 +216,11 @@ async fn officer_loop(app: Arc<App>, officer_id: OfficerId, session: Vec<u8>, so
 async fn watch_session(app: Arc<App>, officer_id: OfficerId, conn: u64, session: Vec<u8>) {
     let mut expires_at: Option<DateTime<Utc>> = None;
     loop {
-        let wait = expires_at
-            .and_then(|t| (t - Utc::now()).to_std().ok())
-            .map_or(RECHECK, |left| left.min(RECHECK));
+        // Just past the expiry (an expiry already past means now), or the next recheck.
+        let wait = expires_at.map_or(RECHECK, |t| {
+            let left = (t - Utc::now()).to_std().unwrap_or_default();
+            (left + std::time::Duration::from_millis(50)).min(RECHECK)
+        });
         tokio::time::sleep(wait).await;
         let now = Utc::now();
         match session::check::<Officer>(&app, &session, now).await {
