@@ -10,7 +10,9 @@ VA.fmt = function (s, args) {
 };
 
 // A WebSocket that reconnects after a drop (phones lose signal) and queues nothing: callers
-// resend what matters when `onopen` runs again.
+// resend what matters when `onopen` runs again. A close with a code from 4000 to 4999 is the
+// station ending this socket for good (the console's session ended): `end` is told, and it
+// does not reconnect.
 VA.socket = function (path, handlers) {
   let ws = null;
   let delay = 500;
@@ -23,7 +25,12 @@ VA.socket = function (path, handlers) {
       try { msg = JSON.parse(e.data); } catch (_) { return; }
       handlers.message(msg);
     };
-    ws.onclose = function () {
+    ws.onclose = function (e) {
+      if (e.code >= 4000 && e.code < 5000) {
+        closed = true;
+        if (handlers.end) handlers.end(e.code, e.reason);
+        return;
+      }
       if (handlers.close) handlers.close();
       if (!closed) { setTimeout(open, delay); delay = Math.min(delay * 2, 10000); }
     };

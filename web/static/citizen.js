@@ -15,6 +15,9 @@
   let audioOnly = false;
   let pingSent = 0;
   let pingN = 0;
+  // The camera check under way: a page reloaded during a call is called in again at once,
+  // and must offer its camera, not an empty connection.
+  let devices = Promise.resolve();
 
   // During the call, the language links are hidden: following one would leave the page and
   // drop the call. They come back in the waiting room and after the call.
@@ -66,6 +69,7 @@
           state('call');
           say('timer', S['call-connecting']);
           endPeer();
+          await devices;
           peer = new VA.Peer(ice, sock.send, {}, remote);
           window.vaPeer = peer;
           await peer.start(stream);
@@ -120,6 +124,6 @@
   $('leave-no').addEventListener('click', function () { $('leave-confirm').hidden = true; });
   $('leave-yes').addEventListener('click', function () { $('leave-confirm').hidden = true; sock.send({ type: 'leave' }); });
 
-  checkDevices();
+  devices = checkDevices();
   setInterval(ping, 15000);
 })();

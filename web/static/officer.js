@@ -36,8 +36,12 @@
       : tr('arrived_many', { count: unseen.length }));
     document.title = unseen.length ? '● (' + unseen.length + ') ' + title : title;
   }
+  // Tones played for arrivals so far, on the page for tests (a citizen coming back to a
+  // call is no arrival).
+  root.dataset.arrivalTones = '0';
   function arrived(name) {
     VA.beep();
+    root.dataset.arrivalTones = String(Number(root.dataset.arrivalTones) + 1);
     unseen.push(name);
     badge();
     if (window.Notification && Notification.permission === 'granted') {
@@ -129,23 +133,59 @@
   }
 
   async function admit(appointment, name) {
+    enter(appointment, name);
+    sock.send({ type: 'admit', appointment: appointment });
+    await connect(appointment);
+    say(tr('calling', { name: name }));
+  }
+
+  function enter(appointment, name) {
     current = appointment;
     seen();
     $('stage-title').textContent = name;
     $('citizen-audio').hidden = true;
     state('call');
     render();
-    sock.send({ type: 'admit', appointment: appointment });
+  }
+
+  // Camera (once) and a new peer connection to the box for this call, replacing any old one.
+  async function connect(appointment) {
     if (!stream) {
       const m = await VA.media();
       stream = m.stream;
       $('local').srcObject = stream;
       if (m.error) say(tr(m.error === 'denied' ? 'camera_denied' : 'camera_missing'));
     }
+    if (peer) peer.close();
     peer = new VA.Peer(ice, sock.send, { appointment: appointment }, $('remote'));
     window.vaPeer = peer;
     await peer.start(stream);
-    say(tr('calling', { name: name }));
+  }
+
+  // The station says this officer's call is live (the page was reloaded, or its socket came
+  // back): take it up again, unless this page is still connected to it.
+  async function resume(appointment) {
+    if (current === appointment && peer && ['failed', 'closed'].indexOf(peer.pc.connectionState) < 0) return;
+    const e = entries.find(function (x) { return x.appointment === appointment; });
+    enter(appointment, e ? e.name : '');
+    await connect(appointment);
+    say(tr('resumed'));
+  }
+
+  // The console's session ended (logout, expiry, a new password, removal): nothing of the
+  // citizens stays on the screen, and the page says how to go on.
+  function signedOut() {
+    countdown.stop();
+    if (peer) { peer.close(); peer = null; }
+    $('remote').srcObject = null;
+    current = null;
+    entries = [];
+    unseen = [];
+    badge();
+    render();
+    say('');
+    state('signed_out');
+    $('signed-out').hidden = false;
   }
 
   function finish(text) {
@@ -161,10 +201,25 @@
   const sock = VA.socket('/ws/officer', {
     open: function () { say(tr('connected')); },
     close: function () { say(tr('lost')); },
+    end: signedOut,
     message: async function (m) {
       switch (m.type) {
         case 'waiting': entries = m.entries; render(); break;
+        case 'admitted': await resume(m.appointment); break;
+        case 'citizen_away': {
+          const e = entries.find(function (x) { return x.appointment === m.appointment; });
+          if (m.appointment === current) say(tr('citizen_away', { name: e ? e.name : '' }));
+          break;
+        }
+        case 'reconnected': {
+          const e = entries.find(function (x) { return x.appointment === m.appointment; });
+          if (m.appointment === current) say(tr('citizen_reconnected', { name: e ? e.name : '' }));
+          break;
+        }
         case 'arrived': {
+          // Someone in a call is not waiting: no tone for them.
+          const e = entries.find(function (x) { return x.appointment === m.appointment; });
+          if (m.appointment === current || (e && (e.status === 'in_call' || e.status === 'admitted'))) break;
           say(tr('name_waiting', { name: m.name }));
           arrived(m.name);
           const row = document.querySelector('tr[data-appointment="' + m.appointment + '"]');

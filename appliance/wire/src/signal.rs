@@ -135,8 +135,19 @@ pub enum ServerMsg {
         expected_at: String,
         late_minutes: i64,
     },
-    /// Citizen: the officer is calling you in; start your connection.
+    /// Citizen: the officer is calling you in; start your connection. Also sent again to a
+    /// citizen's page that reconnects during the call, and to an officer's page that opens
+    /// while the officer's call is live: (re)connect to this call.
     Admitted {
+        appointment: i64,
+    },
+    /// Officer: the citizen of your call came back (a reload or a dropped connection) and
+    /// is connecting again.
+    Reconnected {
+        appointment: i64,
+    },
+    /// Officer: the citizen of your call lost their connection; the call waits for them.
+    CitizenAway {
         appointment: i64,
     },
     /// Officer: the live list of the day.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::Response;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use vappoint_store::{Sessions, StoreError};
 
 use super::cookies;
@@ -78,6 +78,85 @@ fn log_failure(what: &'static str, e: &StoreError) {
     tracing::warn!(error = %format!("{e:#}"), "{what}");
 }
 
+/// Why a session no longer lets anyone in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// Not in the store: logged out, or ended by a password change or the account's removal.
+    Ended,
+    /// Idle for longer than allowed, or older than the maximum age (now deleted).
+    Expired,
+    /// The account may no longer log in (removed).
+    Account,
+    /// The store could not say; refused like an ended session (and logged).
+    Unreadable,
+}
+
+/// A session that lets its holder in now: the account, its CSRF token, when it was last
+/// used, and when it expires unless used again.
+pub struct Live<A> {
+    pub account: A,
+    pub csrf: String,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The one rule of whether the session with id hash `hash` lets its holder in at `now`: it
+/// exists, has been used within the idle time, is younger than the maximum age, and its
+/// account may still log in. An expired session is deleted. Requests check it through the
+/// `Session` extractor; open sockets check it again while they last.
+pub async fn check<A: Account>(
+    state: &A::State,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Live<A>, Gone> {
+    let stored = match db::blocking(A::store(state), {
+        let h = hash.to_vec();
+        move |s| s.session(&h)
+    })
+    .await
+    {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(Gone::Ended),
+        Err(e) => {
+            log_failure("reading a console session", &e);
+            return Err(Gone::Unreadable);
+        }
+    };
+    let cfg = A::config(state);
+    let idle = Duration::from_std(cfg.idle).unwrap_or(Duration::minutes(30));
+    let max = Duration::from_std(cfg.max).unwrap_or(Duration::hours(12));
+    let expires_at = (stored.last_seen_at + idle).min(stored.created_at + max);
+    if now > expires_at {
+        let h = hash.to_vec();
+        if let Err(e) = db::blocking(A::store(state), move |s| s.delete_session(&h)).await {
+            log_failure("ending an expired console session", &e);
+        }
+        return Err(Gone::Expired);
+    }
+    match A::load(state, stored.account_id).await {
+        Ok(Some(account)) => Ok(Live {
+            account,
+            csrf: stored.csrf,
+            last_seen_at: stored.last_seen_at,
+            expires_at,
+        }),
+        Ok(None) => Err(Gone::Account),
+        Err(e) => {
+            log_failure("reading a console session's account", &e);
+            Err(Gone::Unreadable)
+        }
+    }
+}
+
+/// Marks the session as used at `now`. A failed touch costs the person at most an early
+/// logout, so it is logged, not returned.
+pub async fn touch<A: Account>(state: &A::State, hash: &[u8], now: DateTime<Utc>) {
+    let h = hash.to_vec();
+    if let Err(e) = db::blocking(A::store(state), move |s| s.touch_session(&h, now)).await {
+        log_failure("touching a console session", &e);
+    }
+}
+
 impl<A: Account> FromRequestParts<A::State> for Session<A> {
     type Rejection = Response;
 
@@ -85,53 +164,18 @@ impl<A: Account> FromRequestParts<A::State> for Session<A> {
         let Some(hash) = cookies::session_id(&parts.headers, A::SESSION_COOKIE).map(sha256) else {
             return Err(A::login_required(parts));
         };
-        let stored = match db::blocking(A::store(state), {
-            let h = hash.clone();
-            move |s| s.session(&h)
-        })
-        .await
-        {
-            Ok(Some(s)) => s,
-            Ok(None) => return Err(A::login_required(parts)),
-            Err(e) => {
-                log_failure("reading a console session", &e);
-                return Err(A::login_required(parts));
-            }
-        };
         let now = Utc::now();
-        let cfg = A::config(state);
-        let idle = Duration::from_std(cfg.idle).unwrap_or(Duration::minutes(30));
-        let max = Duration::from_std(cfg.max).unwrap_or(Duration::hours(12));
-        if now - stored.last_seen_at > idle || now - stored.created_at > max {
-            if let Err(e) = db::blocking(A::store(state), move |s| s.delete_session(&hash)).await {
-                log_failure("ending an expired console session", &e);
-            }
+        let Ok(live) = check::<A>(state, &hash, now).await else {
             return Err(A::login_required(parts));
-        }
-        let account = match A::load(state, stored.account_id).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return Err(A::login_required(parts)),
-            Err(e) => {
-                log_failure("reading a console session's account", &e);
-                return Err(A::login_required(parts));
-            }
         };
-        // A failed touch costs the person at most an early logout; the request goes on.
-        if let Err(e) = db::blocking(A::store(state), {
-            let h = hash.clone();
-            move |s| s.touch_session(&h, now)
-        })
-        .await
-        {
-            log_failure("touching a console session", &e);
-        }
+        touch::<A>(state, &hash, now).await;
         parts.extensions.insert(Checked {
-            csrf: stored.csrf.clone(),
-            admin: account.is_admin(),
+            csrf: live.csrf.clone(),
+            admin: live.account.is_admin(),
         });
         Ok(Session {
-            account,
-            csrf: stored.csrf,
+            account: live.account,
+            csrf: live.csrf,
             id_hash: hash,
         })
     }

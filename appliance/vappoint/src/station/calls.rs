@@ -2,12 +2,15 @@
 //! signalling between the pages and the bridge. State lives in memory (a restart ends the
 //! calls; the pages reconnect); every step is recorded in the database for follow-up and
 //! reports. Only the officer of an appointment and its checked-in citizen can be connected.
+//! An officer's sockets are tied to their console session: the end of the session (logout,
+//! expiry, a new password, removal) closes them, so no citizen's name outlives it. A page
+//! that reconnects during a call (a reload, a dropped socket) gets the call back.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use vappoint_bridge::{Bridge, LegEvent, Role};
 use vappoint_domain::AppointmentStatus;
 use vappoint_domain::call::{CallClock, EndedBy, after_call, estimate, presence};
@@ -49,6 +52,39 @@ impl CallError {
     }
 }
 
+/// Why the station closed an officer's socket: the session it belonged to ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedOut {
+    LoggedOut,
+    Expired,
+    PasswordChanged,
+    Removed,
+}
+
+impl SignedOut {
+    /// The WebSocket close code: the page stops reconnecting and shows it is signed out.
+    pub const CLOSE_CODE: u16 = 4001;
+
+    /// The close frame's reason, for the page and the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignedOut::LoggedOut => "logged_out",
+            SignedOut::Expired => "expired",
+            SignedOut::PasswordChanged => "password_changed",
+            SignedOut::Removed => "removed",
+        }
+    }
+}
+
+/// One open officer socket: its console session (the hash of its id), its outgoing queue,
+/// and the signal that closes it when the session ends.
+struct OfficerConn {
+    conn: u64,
+    session: Vec<u8>,
+    tx: Outbox,
+    close: Option<oneshot::Sender<SignedOut>>,
+}
+
 struct Citizen {
     conn: u64,
     tx: Outbox,
@@ -72,7 +108,7 @@ struct Call {
 #[derive(Default)]
 struct State {
     next_conn: u64,
-    officers: HashMap<OfficerId, Vec<(u64, Outbox)>>,
+    officers: HashMap<OfficerId, Vec<OfficerConn>>,
     citizens: HashMap<AppointmentId, Citizen>,
     calls: HashMap<AppointmentId, Call>,
     /// Time left of calls whose citizen was sent back to the waiting room, by appointment.
@@ -104,8 +140,8 @@ impl CallHub {
 
     fn send_officer(&self, officer_id: OfficerId, msg: ServerMsg) {
         if let Some(conns) = self.state().officers.get(&officer_id) {
-            for (_, tx) in conns {
-                let _ = tx.try_send(msg.clone());
+            for c in conns {
+                let _ = c.tx.try_send(msg.clone());
             }
         }
     }
@@ -116,37 +152,107 @@ impl CallHub {
         }
     }
 
-    pub fn officer_joined(&self, officer_id: OfficerId, tx: Outbox) -> u64 {
+    /// An officer's socket opened in the console session `session` (the hash of its id).
+    /// The receiver fires when that session ends; the socket is then already out of the
+    /// list, so nothing more is queued for it.
+    pub fn officer_joined(
+        &self,
+        officer_id: OfficerId,
+        session: Vec<u8>,
+        tx: Outbox,
+    ) -> (u64, oneshot::Receiver<SignedOut>) {
+        let (close, closed) = oneshot::channel();
         let mut s = self.state();
         s.next_conn += 1;
         let conn = s.next_conn;
-        s.officers.entry(officer_id).or_default().push((conn, tx));
-        conn
+        s.officers.entry(officer_id).or_default().push(OfficerConn {
+            conn,
+            session,
+            tx,
+            close: Some(close),
+        });
+        (conn, closed)
     }
 
     pub fn officer_left(&self, officer_id: OfficerId, conn: u64) {
-        let mut s = self.state();
-        if let Some(list) = s.officers.get_mut(&officer_id) {
-            list.retain(|(c, _)| *c != conn);
-            if list.is_empty() {
-                s.officers.remove(&officer_id);
-            }
-        }
+        self.sign_out(None, |o, c| o == officer_id && c.conn == conn);
     }
 
-    /// A checked-in citizen opened the waiting room. A second tab replaces the first.
+    /// Closes the sockets for which `which(officer, socket)` holds, telling each `why`
+    /// (`None`: the socket is gone already and needs no telling). Returns how many.
+    fn sign_out(
+        &self,
+        why: Option<SignedOut>,
+        which: impl Fn(OfficerId, &OfficerConn) -> bool,
+    ) -> usize {
+        let mut closed = Vec::new();
+        {
+            let mut s = self.state();
+            for (officer, list) in s.officers.iter_mut() {
+                let (gone, kept): (Vec<_>, Vec<_>) =
+                    list.drain(..).partition(|c| which(*officer, c));
+                *list = kept;
+                closed.extend(gone);
+            }
+            s.officers.retain(|_, list| !list.is_empty());
+        }
+        if let Some(why) = why {
+            for c in &mut closed {
+                if let Some(close) = c.close.take() {
+                    let _ = close.send(why);
+                }
+            }
+        }
+        closed.len()
+    }
+
+    /// The console session with id hash `session` ended (logout): its sockets close now.
+    pub fn sign_out_session(&self, session: &[u8], why: SignedOut) -> usize {
+        self.sign_out(Some(why), |_, c| c.session == session)
+    }
+
+    /// All console sessions of `officer_id` but `keep` ended (a new password, removal):
+    /// their sockets close now.
+    pub fn sign_out_officer(
+        &self,
+        officer_id: OfficerId,
+        keep: Option<&[u8]>,
+        why: SignedOut,
+    ) -> usize {
+        self.sign_out(Some(why), |o, c| {
+            o == officer_id && Some(c.session.as_slice()) != keep
+        })
+    }
+
+    /// The session of one socket was found ended (by its own check): that socket closes.
+    pub fn sign_out_socket(&self, officer_id: OfficerId, conn: u64, why: SignedOut) {
+        self.sign_out(Some(why), |o, c| o == officer_id && c.conn == conn);
+    }
+
+    /// The call `officer_id` is in (admitted or running), if any.
+    pub fn call_of(&self, officer_id: OfficerId) -> Option<AppointmentId> {
+        self.state()
+            .calls
+            .iter()
+            .find(|(_, c)| c.officer_id == officer_id)
+            .map(|(id, _)| *id)
+    }
+
+    /// A checked-in citizen opened the waiting room, or came back to it. A second tab
+    /// replaces the first. Also says whether the appointment's call is live (admitted or
+    /// running): then the citizen is not waiting but on their way back into the call.
     pub fn citizen_joined(
         &self,
         appointment: AppointmentId,
         tx: Outbox,
         now: DateTime<Utc>,
-    ) -> u64 {
+    ) -> (u64, bool) {
         let mut s = self.state();
         s.next_conn += 1;
         let conn = s.next_conn;
         let since = s.citizens.get(&appointment).map_or(now, |c| c.since);
         s.citizens.insert(appointment, Citizen { conn, tx, since });
-        conn
+        (conn, s.calls.contains_key(&appointment))
     }
 
     /// Returns whether this connection was the citizen's current one.
@@ -390,6 +496,74 @@ pub async fn admit(
     Ok(())
 }
 
+/// A citizen whose call is live came back (a reload, a dropped socket): their page is
+/// called in again and offers anew (the bridge replaces their leg), and the officer is told
+/// that they reconnected, not that someone started waiting.
+pub fn citizen_rejoined(app: &App, appointment: AppointmentId) {
+    let (officer_id, was_audio_only) = {
+        let mut s = app.calls.state();
+        let Some(call) = s.calls.get_mut(&appointment) else {
+            return;
+        };
+        call.citizen_connected = false;
+        // A reloaded page sends video again until the citizen chooses otherwise.
+        (
+            call.officer_id,
+            std::mem::take(&mut call.citizen_audio_only),
+        )
+    };
+    tracing::info!(
+        appointment = appointment.0,
+        "citizen reconnected to their call"
+    );
+    app.calls.send_citizen(
+        appointment,
+        ServerMsg::Admitted {
+            appointment: appointment.0,
+        },
+    );
+    app.calls.send_officer(
+        officer_id,
+        ServerMsg::Reconnected {
+            appointment: appointment.0,
+        },
+    );
+    if was_audio_only {
+        app.calls.send_officer(
+            officer_id,
+            ServerMsg::AudioOnly {
+                appointment: appointment.0,
+                on: false,
+            },
+        );
+    }
+}
+
+/// A citizen's socket dropped (or their page closed) while their call is live: their leg is
+/// closed, and the officer is told the call waits for them to come back.
+pub async fn citizen_dropped(app: &App, appointment: AppointmentId) {
+    // Told only while they are still away: a page back already is not.
+    let officer_id = {
+        let s = app.calls.state();
+        s.calls
+            .get(&appointment)
+            .filter(|_| !s.citizens.contains_key(&appointment))
+            .map(|c| c.officer_id)
+    };
+    if let Some(officer_id) = officer_id {
+        app.calls.send_officer(
+            officer_id,
+            ServerMsg::CitizenAway {
+                appointment: appointment.0,
+            },
+        );
+    }
+    app.calls
+        .bridge
+        .disconnect(appointment.0, Role::Citizen)
+        .await;
+}
+
 /// Checks that `role` may send media for `appointment` now.
 fn may_connect(
     app: &App,
@@ -485,9 +659,19 @@ pub async fn candidate(
         .map_err(|_| CallError::Bridge)
 }
 
-/// When both legs are connected the countdown starts.
+/// The countdown as the pages get it.
+fn timer(clock: CallClock, now: DateTime<Utc>) -> Timer {
+    Timer {
+        ends_at_ms: ms(clock.ends_at()),
+        warning_at_ms: ms(clock.warning_at()),
+        now_ms: ms(now),
+    }
+}
+
+/// When both legs are connected the countdown starts. A leg that connects again while the
+/// countdown runs (its page was reloaded or lost its socket) gets the call's state back.
 async fn leg_connected(app: &Arc<App>, appointment: AppointmentId, role: Role) {
-    let started = {
+    let (started, running) = {
         let mut s = app.calls.state();
         let Some(call) = s.calls.get_mut(&appointment) else {
             return;
@@ -498,11 +682,28 @@ async fn leg_connected(app: &Arc<App>, appointment: AppointmentId, role: Role) {
         }
         if call.officer_connected && call.citizen_connected && call.clock.is_none() {
             call.clock = Some(CallClock::resumed(Utc::now(), call.length));
-            Some(call.officer_id)
+            (Some(call.officer_id), None)
         } else {
-            None
+            (None, call.clock.map(|clock| (call.officer_id, clock)))
         }
     };
+    if let Some((officer_id, clock)) = running {
+        tracing::info!(appointment = appointment.0, ?role, "call leg reconnected");
+        let a = appointment.0;
+        let msgs = [
+            ServerMsg::Connected { appointment: a },
+            ServerMsg::Timer {
+                appointment: a,
+                timer: timer(clock, Utc::now()),
+            },
+        ];
+        for msg in msgs {
+            match role {
+                Role::Officer => app.calls.send_officer(officer_id, msg),
+                Role::Citizen => app.calls.send_citizen(appointment, msg),
+            }
+        }
+    }
     if let Some(officer_id) = started {
         tracing::info!(appointment = appointment.0, "call connected");
         record(app, appointment, CallStep::Started, "bridge", Utc::now()).await;
@@ -534,12 +735,7 @@ fn arm_timer(app: &Arc<App>, appointment: AppointmentId) {
         call.generation += 1;
         (call.officer_id, clock, call.generation)
     };
-    let now = Utc::now();
-    let timer = Timer {
-        ends_at_ms: ms(clock.ends_at()),
-        warning_at_ms: ms(clock.warning_at()),
-        now_ms: ms(now),
-    };
+    let timer = timer(clock, Utc::now());
     app.calls.send_officer(
         officer_id,
         ServerMsg::Timer {

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use vappoint::config::Config;
 use vappoint::station::app::App;
 use vappoint::station::booking::{self, BookRequest, Booked, BookingError};
-use vappoint::station::calls::{self, CallError};
+use vappoint::station::calls::{self, CallError, SignedOut};
 use vappoint::station::documents::StoredDocs;
 use vappoint::station::{availability, officers};
 use vappoint_domain::schedule::SlotRefusal;
@@ -376,11 +376,13 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     .id;
 
     let (officer_tx, mut officer_rx) = mpsc::channel(calls::OUTBOX_DEPTH);
-    app.calls.officer_joined(a.id, officer_tx);
+    let _officer = app
+        .calls
+        .officer_joined(a.id, b"session of a".to_vec(), officer_tx);
     assert_eq!(calls::admit(app, a.id, x).await, Err(CallError::NotWaiting));
 
     let (x_tx, mut x_rx) = mpsc::channel(calls::OUTBOX_DEPTH);
-    app.calls.citizen_joined(x, x_tx, Utc::now());
+    let (x_conn, _) = app.calls.citizen_joined(x, x_tx, Utc::now());
     let (y_tx, mut y_rx) = mpsc::channel(calls::OUTBOX_DEPTH);
     app.calls.citizen_joined(y, y_tx, Utc::now());
     assert_eq!(calls::admit(app, b.id, x).await, Err(CallError::NotYours));
@@ -431,4 +433,63 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     assert_eq!(calls::admit(app, a.id, y).await, Err(CallError::NotWaiting));
     // x, sent back, can be called in again.
     calls::admit(app, a.id, x).await.unwrap();
+
+    // x's page reloads during the call: the officer is told it dropped, then that it
+    // reconnected (it is called in again), and nobody hears of an arrival.
+    drain(&mut officer_rx);
+    assert!(app.calls.citizen_left(x, x_conn));
+    calls::citizen_dropped(app, x).await;
+    assert!(drain(&mut officer_rx).contains(&ServerMsg::CitizenAway { appointment: x.0 }));
+    let (x2_tx, mut x2_rx) = mpsc::channel(calls::OUTBOX_DEPTH);
+    let (_, in_call) = app.calls.citizen_joined(x, x2_tx, Utc::now());
+    assert!(in_call);
+    calls::citizen_rejoined(app, x);
+    assert!(drain(&mut x2_rx).contains(&ServerMsg::Admitted { appointment: x.0 }));
+    let told = drain(&mut officer_rx);
+    assert!(told.contains(&ServerMsg::Reconnected { appointment: x.0 }));
+    assert!(!told.iter().any(|m| matches!(m, ServerMsg::Arrived { .. })));
+    // The old page's socket noticed late: the officer is not told of a drop that is over.
+    calls::citizen_dropped(app, x).await;
+    assert!(drain(&mut officer_rx).is_empty());
+}
+
+#[tokio::test]
+async fn an_officers_sockets_close_with_their_sessions() {
+    let st = station();
+    let app = &st.app;
+    let a = officer(&st, 1, "Mon-Sun 09:00-17:00");
+    let b = officer(&st, 2, "Mon-Sun 09:00-17:00");
+    let join = |id, session: &str| {
+        let (tx, rx) = mpsc::channel(calls::OUTBOX_DEPTH);
+        let (_, closed) = app
+            .calls
+            .officer_joined(id, session.as_bytes().to_vec(), tx);
+        (rx, closed)
+    };
+    let (mut a1, mut a1_closed) = join(a.id, "a1");
+    let (_a2, mut a2_closed) = join(a.id, "a2");
+    let (_b1, mut b1_closed) = join(b.id, "b1");
+
+    // Logout closes that session's socket only; nothing more is queued for it.
+    assert_eq!(app.calls.sign_out_session(b"a1", SignedOut::LoggedOut), 1);
+    assert_eq!(a1_closed.try_recv(), Ok(SignedOut::LoggedOut));
+    calls::refresh(app, a.id).await;
+    assert!(drain(&mut a1).is_empty());
+    assert!(a2_closed.try_recv().is_err() && b1_closed.try_recv().is_err());
+
+    // A new password keeps the session that set it; removal ends all.
+    let (_a3, mut a3_closed) = join(a.id, "a3");
+    assert_eq!(
+        app.calls
+            .sign_out_officer(a.id, Some(b"a3"), SignedOut::PasswordChanged),
+        1
+    );
+    assert_eq!(a2_closed.try_recv(), Ok(SignedOut::PasswordChanged));
+    assert!(a3_closed.try_recv().is_err());
+    assert_eq!(
+        app.calls.sign_out_officer(a.id, None, SignedOut::Removed),
+        1
+    );
+    assert_eq!(a3_closed.try_recv(), Ok(SignedOut::Removed));
+    assert_eq!(app.calls.officers_online(), vec![b.id]);
 }

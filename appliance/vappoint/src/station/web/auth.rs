@@ -23,6 +23,7 @@ use crate::console::session::{ConsoleState, Credentials};
 use crate::console::{Account, ConsoleError, CsrfForm, Session};
 use crate::site::lang_of;
 use crate::station::app::App;
+use crate::station::calls::SignedOut;
 use crate::ui::I18n;
 
 pub const SESSION_COOKIE: &str = "__Host-vappoint";
@@ -207,5 +208,8 @@ async fn logout(
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> Response {
     let cookies = log_out(&app, &me).await;
+    // The session's sockets close with it: no citizen's name reaches a logged-out console.
+    app.calls
+        .sign_out_session(&me.id_hash, SignedOut::LoggedOut);
     (cookies, see_other("/officer/login")).into_response()
 }

@@ -28,6 +28,7 @@ use crate::console::csrf::Empty;
 use crate::console::password::{MIN_PASSWORD, check, hashed};
 use crate::console::{AdminForm, ConsoleError, CsrfForm};
 use crate::station::app::App;
+use crate::station::calls::SignedOut;
 use crate::ui::fmt_date;
 use vappoint_domain::clean_label;
 
@@ -585,8 +586,12 @@ async fn store_password(
     keep: Option<Vec<u8>>,
 ) -> Result<(), ConsoleError> {
     let hash = hashed(password).await?;
-    app.db(move |s| s.set_password(id, &hash, keep.as_deref()))
+    let kept = keep.clone();
+    app.db(move |s| s.set_password(id, &hash, kept.as_deref()))
         .await?;
+    // The sessions that ended close their sockets too.
+    app.calls
+        .sign_out_officer(id, keep.as_deref(), SignedOut::PasswordChanged);
     Ok(())
 }
 
@@ -827,6 +832,7 @@ async fn remove_officer(
 ) -> Result<Response, ConsoleError> {
     let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
         Ok(()) => {
+            app.calls.sign_out_officer(id, None, SignedOut::Removed);
             tracing::info!(by = me.officer.id.0, officer = id.0, "officer removed");
             let notice = me.t("console-officer-removed");
             return officers_page(

@@ -1,29 +1,31 @@
 //! The signalling WebSockets: `/ws/officer` (officer session) and `/ws/citizen` (the join
 //! session a citizen gets for the right token). Messages are small JSON (see
 //! `vappoint_wire::signal`); anything malformed or too large is refused without touching
-//! any other call.
+//! any other call. An officer's socket lives only as long as its console session: it closes
+//! (code 4001, the cause as its reason) when the session ends, whichever way.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use vappoint_bridge::Role;
 use vappoint_domain::AppointmentStatus;
 use vappoint_domain::call::EndedBy;
-use vappoint_store::{AppointmentId, OfficerId};
+use vappoint_store::{AppointmentId, Officer, OfficerId};
 use vappoint_wire::signal::{CitizenMsg, MAX_MESSAGE_BYTES, OfficerMsg, ServerMsg};
 
 use super::auth::Me;
 use crate::console::cookies::{self, CookieJar};
+use crate::console::session::{self, Gone};
 use crate::secrets::sha256;
 use crate::station::app::App;
-use crate::station::calls::{self, CallError, OUTBOX_DEPTH};
+use crate::station::calls::{self, CallError, OUTBOX_DEPTH, SignedOut};
 
 pub const JOIN_COOKIE: &str = "__Host-vappoint-join";
 
@@ -46,6 +48,15 @@ pub async fn join_session_of(app: &Arc<App>, headers: &HeaderMap) -> Option<Appo
 }
 /// A page that keeps sending nonsense is disconnected after this many refusals.
 const MAX_REFUSALS: u32 = 10;
+
+/// How often an officer's socket reads its session again, whatever its expiry says: the
+/// hooks close sockets at once on logout, a new password and removal in this process; this
+/// catches the same done by another one (the CLI) within a few seconds.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How long a running call keeps its officer's session from idling out: it is touched when
+/// its last use is older than this.
+const CALL_TOUCH: chrono::Duration = chrono::Duration::seconds(60);
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -96,18 +107,53 @@ async fn officer_ws(
     };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| officer_loop(app, me.officer.id, socket))
+        .on_upgrade(move |socket| officer_loop(app, me.officer.id, me.id_hash, socket))
 }
 
-async fn officer_loop(app: Arc<App>, officer_id: OfficerId, socket: WebSocket) {
+/// What an officer's socket is closed with once its session ended.
+fn signed_out(why: SignedOut) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: SignedOut::CLOSE_CODE,
+        reason: why.as_str().into(),
+    }))
+}
+
+async fn officer_loop(app: Arc<App>, officer_id: OfficerId, session: Vec<u8>, socket: WebSocket) {
     let (tx, rx) = mpsc::channel(OUTBOX_DEPTH);
-    let conn = app.calls.officer_joined(officer_id, tx.clone());
+    let (conn, closed) = app
+        .calls
+        .officer_joined(officer_id, session.clone(), tx.clone());
+    let watch = tokio::spawn(watch_session(
+        app.clone(),
+        officer_id,
+        conn,
+        session.clone(),
+    ));
     calls::refresh(&app, officer_id).await;
+    // A page opened (or reloaded) while the officer's call is live takes the call up again.
+    if let Some(appointment) = app.calls.call_of(officer_id) {
+        let _ = tx.try_send(ServerMsg::Admitted {
+            appointment: appointment.0,
+        });
+    }
+    // The socket ends with its session; a signal never sent (the socket left first) is no end.
+    let closing = async move {
+        match closed.await {
+            Ok(why) => signed_out(why),
+            Err(_) => std::future::pending().await,
+        }
+    };
     let app2 = app.clone();
-    pump(socket, rx, tx.clone(), move |msg: OfficerMsg| {
+    pump(socket, rx, tx.clone(), closing, move |msg: OfficerMsg| {
         let app = app2.clone();
         let tx = tx.clone();
+        let session = session.clone();
         async move {
+            // What the officer does here is use of the console, like a request; the page's
+            // own pings and candidates are not.
+            if !matches!(msg, OfficerMsg::Ping { .. } | OfficerMsg::Candidate { .. }) {
+                session::touch::<Officer>(&app, &session, Utc::now()).await;
+            }
             let result = match msg {
                 OfficerMsg::Ping { n } => {
                     let _ = tx.try_send(ServerMsg::Pong { n });
@@ -160,7 +206,46 @@ async fn officer_loop(app: Arc<App>, officer_id: OfficerId, socket: WebSocket) {
         }
     })
     .await;
+    watch.abort();
     app.calls.officer_left(officer_id, conn);
+}
+
+/// Reads the session of an officer's socket again at its expiry and every `RECHECK`, and
+/// closes the socket once the session no longer lets the officer in. A running call is use
+/// of the console: it keeps the session from idling out.
+async fn watch_session(app: Arc<App>, officer_id: OfficerId, conn: u64, session: Vec<u8>) {
+    let mut expires_at: Option<DateTime<Utc>> = None;
+    loop {
+        // Just past the expiry (an expiry already past means now), or the next recheck.
+        let wait = expires_at.map_or(RECHECK, |t| {
+            let left = (t - Utc::now()).to_std().unwrap_or_default();
+            (left + std::time::Duration::from_millis(50)).min(RECHECK)
+        });
+        tokio::time::sleep(wait).await;
+        let now = Utc::now();
+        match session::check::<Officer>(&app, &session, now).await {
+            Ok(live) => {
+                expires_at = Some(live.expires_at);
+                if app.calls.call_of(officer_id).is_some() && now - live.last_seen_at > CALL_TOUCH {
+                    session::touch::<Officer>(&app, &session, now).await;
+                }
+            }
+            Err(gone) => {
+                let why = match gone {
+                    Gone::Expired => SignedOut::Expired,
+                    Gone::Account => SignedOut::Removed,
+                    Gone::Ended | Gone::Unreadable => SignedOut::LoggedOut,
+                };
+                tracing::info!(
+                    officer = officer_id.0,
+                    why = why.as_str(),
+                    "an officer's socket closes with its session"
+                );
+                app.calls.sign_out_socket(officer_id, conn, why);
+                return;
+            }
+        }
+    }
 }
 
 async fn citizen_ws(
@@ -218,10 +303,13 @@ async fn citizen_loop(
     socket: WebSocket,
 ) {
     let (tx, rx) = mpsc::channel(OUTBOX_DEPTH);
-    let conn = app
+    let (conn, in_call) = app
         .calls
         .citizen_joined(appointment, tx.clone(), Utc::now());
-    if let Some(name) = app
+    if in_call {
+        // Back from a reload or a dropped socket: into the call again, not the queue.
+        calls::citizen_rejoined(&app, appointment);
+    } else if let Some(name) = app
         .db(move |s| s.appointment(appointment))
         .await
         .ok()
@@ -231,7 +319,8 @@ async fn citizen_loop(
     }
     calls::refresh(&app, officer_id).await;
     let app2 = app.clone();
-    pump(socket, rx, tx.clone(), move |msg: CitizenMsg| {
+    let closing = std::future::pending();
+    pump(socket, rx, tx.clone(), closing, move |msg: CitizenMsg| {
         let app = app2.clone();
         let tx = tx.clone();
         async move {
@@ -258,20 +347,19 @@ async fn citizen_loop(
     .await;
     if app.calls.citizen_left(appointment, conn) {
         // A citizen who drops out of a running call leaves its media leg; the officer sees it.
-        app.calls
-            .bridge
-            .disconnect(appointment.0, Role::Citizen)
-            .await;
+        calls::citizen_dropped(&app, appointment).await;
         calls::refresh(&app, officer_id).await;
     }
 }
 
 /// Runs one socket: sends what the hub queues for it, hands each message it can read to
-/// `handle`, and answers refusals. Returns when either side closes.
+/// `handle`, and answers refusals. Returns when either side closes, or when `closing` gives
+/// the frame to close with (checked before anything else is sent).
 async fn pump<M, F, Fut>(
     mut socket: WebSocket,
     mut rx: mpsc::Receiver<ServerMsg>,
     tx: mpsc::Sender<ServerMsg>,
+    closing: impl std::future::Future<Output = Message>,
     handle: F,
 ) where
     M: serde::de::DeserializeOwned,
@@ -279,8 +367,14 @@ async fn pump<M, F, Fut>(
     Fut: std::future::Future<Output = Result<(), ServerMsg>>,
 {
     let mut refusals = 0;
+    tokio::pin!(closing);
     loop {
         tokio::select! {
+            biased;
+            close = &mut closing => {
+                let _ = socket.send(close).await;
+                break;
+            }
             out = rx.recv() => {
                 let Some(msg) = out else { break };
                 let Ok(text) = serde_json::to_string(&msg) else { continue };
