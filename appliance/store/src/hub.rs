@@ -176,7 +176,7 @@ fn parse_reasons(json: &str, into: &mut BTreeMap<String, u64>) {
 impl HubStore {
     pub fn open(path: &Path) -> Result<HubStore> {
         Ok(HubStore {
-            db: Db::open(path, migrate::HUB)?,
+            db: Db::open(path, migrate::HUB, &|_| Ok(()))?,
         })
     }
 
