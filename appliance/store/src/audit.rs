@@ -264,6 +264,15 @@ impl Store {
         })
     }
 
+    /// Every officer's id and name, removed ones included: the log names them by id.
+    pub fn officer_names(&self) -> Result<Vec<(OfficerId, String)>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT id, name FROM officers ORDER BY id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// Calls `each` with every entry, oldest first (for the export).
     pub fn audit_each(&self, mut each: impl FnMut(&AuditEntry)) -> Result<()> {
         self.read(|c| {

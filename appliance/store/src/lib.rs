@@ -34,7 +34,7 @@ pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{
     Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
-    StationFigures,
+    RecordedHead, StationFigures,
 };
 pub use ids::{AppointmentId, OfficerId};
 pub use officers::{NewOfficer, Officer};
@@ -78,6 +78,7 @@ pub(crate) struct Db {
 /// The station's open database.
 pub struct Store {
     db: Db,
+    key: seal::DataKey,
 }
 
 fn open_conn(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
@@ -191,6 +192,7 @@ impl Store {
     pub fn open(path: &Path, key: &seal::DataKey) -> Result<Store> {
         let store = Store {
             db: Db::open(path, migrate::STATION, &|c| with_key(c, key))?,
+            key: key.clone(),
         };
         store.seal_plain_text()?;
         Ok(store)
@@ -227,6 +229,11 @@ impl Store {
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<u32> {
         self.db.schema_version()
+    }
+
+    /// The key the database was opened with, which also seals the documents on disk.
+    pub fn data_key(&self) -> &seal::DataKey {
+        &self.key
     }
 
     pub(crate) fn write<T>(

@@ -26,11 +26,17 @@ use crate::config::Config;
 use crate::server::{ClientCerts, ServeArgs};
 use crate::station::app::App;
 
+/// Opens the station's database with its data key (`keys/data.key`, made on first start):
+/// the key that seals reasons, notes and documents, kept apart from `secret.key` so either
+/// can be moved off the card without the other.
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
     crate::secrets::private_dir(data)?;
+    crate::secrets::private_dir(&data.join("keys"))?;
+    let key = crate::secrets::key_file(&data.join("keys/data.key"))?;
+    let key = vappoint_store::seal::DataKey::from_bytes(&key)?;
     let path = data.join("vappoint.db");
-    let store =
-        Store::open(&path).with_context(|| format!("opening the database {}", path.display()))?;
+    let store = Store::open(&path, &key)
+        .with_context(|| format!("opening the database {}", path.display()))?;
     crate::secrets::private_db_files(&path)?;
     Ok(store)
 }
@@ -117,6 +123,13 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
             orphans,
             "removed uploads of bookings that were never acknowledged"
         );
+    }
+    let sealed = app
+        .documents_dir()
+        .seal_plain_files()
+        .context("sealing the documents an older version kept in clear")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed documents kept in clear");
     }
     let tls = &app.tls;
 

@@ -28,8 +28,10 @@ use crate::console::csrf::Empty;
 use crate::console::password::{MIN_PASSWORD, check, hashed};
 use crate::console::{AdminForm, ConsoleError, CsrfForm};
 use crate::station::app::App;
+use crate::station::web::officer::audit;
 use crate::ui::fmt_date;
 use vappoint_domain::clean_label;
+use vappoint_store::{Action, Subject};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -452,6 +454,7 @@ async fn save_schedule(
     let (id, saved) = (target.id, schedule.clone());
     app.db(move |st| st.set_schedule(id, &saved)).await?;
     tracing::info!(by = me.officer.id.0, officer = id.0, "hours saved");
+    audit::by(app, me, Action::OfficerChanged, Subject::Officer(id)).await?;
     target.schedule = schedule.clone();
     let mut view = ScheduleView::of(&schedule);
     view.notice = Some(me.t("console-schedule-saved"));
@@ -534,6 +537,8 @@ async fn change_password(
     )
     .await?;
     tracing::info!(officer = me.officer.id.0, "password changed");
+    let own = Subject::Officer(me.officer.id);
+    audit::by(&app, &me, Action::PasswordChanged, own).await?;
     Ok(password_page(
         &app,
         &me,
@@ -571,6 +576,7 @@ async fn reset_password(
     let keep = (id == me.officer.id).then(|| me.id_hash.clone());
     store_password(&app, id, f.new_password, keep).await?;
     tracing::info!(by = me.officer.id.0, officer = id.0, "password reset");
+    audit::by(&app, &me, Action::PasswordChanged, Subject::Officer(id)).await?;
     view.notice = Some(me.t_args(
         "console-password-reset",
         &[("name", target.name.clone().into())],
@@ -738,6 +744,7 @@ async fn add_officer(
     match app.db(move |s| s.add_officer(&new, Utc::now())).await {
         Ok(id) => {
             tracing::info!(by = me.officer.id.0, officer = id.0, "officer added");
+            audit::by(&app, &me, Action::OfficerAdded, Subject::Officer(id)).await?;
             let notice = me.t_args(
                 "console-officer-added",
                 &[("name", form.name.trim().to_string().into())],
@@ -794,6 +801,7 @@ async fn edit_officer(
     };
     match saved {
         Ok(notice) => {
+            audit::by(&app, &me, Action::OfficerChanged, Subject::Officer(id)).await?;
             officers_page(
                 &app,
                 &me,
@@ -828,6 +836,7 @@ async fn remove_officer(
     let msg = match app.db(move |s| s.remove_officer(id, Utc::now())).await {
         Ok(()) => {
             tracing::info!(by = me.officer.id.0, officer = id.0, "officer removed");
+            audit::by(&app, &me, Action::OfficerRemoved, Subject::Officer(id)).await?;
             let notice = me.t("console-officer-removed");
             return officers_page(
                 &app,

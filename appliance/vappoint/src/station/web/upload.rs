@@ -3,7 +3,6 @@
 //! comes before the rest is read, and all are fsynced before the booking is acknowledged.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
@@ -12,7 +11,7 @@ use vappoint_domain::document::{MAX_DOCUMENT_BYTES, MAX_DOCUMENTS};
 use vappoint_wire::ErrorCode;
 
 use super::Failure;
-use crate::station::documents::{DocumentError, StoredDocs};
+use crate::station::documents::{DocumentError, DocumentsDir, StoredDocs};
 
 const MAX_TEXT_FIELD: usize = 8 * 1024;
 const MAX_FIELDS: usize = 24;
@@ -70,7 +69,7 @@ pub enum OnRefusal {
 /// skipped, not stored) so the answer can give back the form as it was filled in. A body that
 /// is not multipart at all, or larger than the route allows, always ends the read.
 pub async fn read_booking(
-    dir: &Path,
+    dir: &DocumentsDir,
     mut multipart: Multipart,
     on_refusal: OnRefusal,
 ) -> Result<BookingUpload, Failure> {
