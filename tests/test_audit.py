@@ -194,6 +194,17 @@ def test_an_older_box_has_its_plain_reasons_and_documents_sealed_when_it_starts(
     document = int(re.search(r"/officer/documents/(\d+)", detail.text).group(1))
     assert console.get(station.url(f"/officer/documents/{document}"), timeout=30).content == doc
 
+    # Without its key the box refuses to start rather than make a new key that opens nothing.
+    station.stop()
+    key = station.data / "keys" / "data.key"
+    saved = key.read_bytes()
+    key.unlink()
+    done = run_cli("officer", "add", "--data", str(station.data), "--name", "Asha More", "--rank", "PSI",
+                   "--email", "more@dgp.example", "--password-stdin", stdin="long-enough-password\n")
+    assert done.returncode == 1 and "data.key is missing" in done.stderr, done.stderr
+    assert not key.exists()
+    key.write_bytes(saved)
+
 
 def test_the_hub_records_the_head_the_box_holds(make_hub, make_station, smtp):
     hub = make_hub()

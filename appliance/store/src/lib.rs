@@ -274,6 +274,31 @@ impl Store {
     }
 }
 
+/// Whether the station database at `path` already holds data sealed with a data key (read
+/// only): a box whose key went missing must not make a new one, which would open none of it.
+pub fn holds_sealed_data(path: &Path) -> Result<bool> {
+    use rusqlite::OptionalExtension;
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let has_steps: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'data_steps')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_steps {
+        return Ok(false);
+    }
+    Ok(c.query_row(
+        "SELECT 1 FROM data_steps WHERE name = 'seal_text'",
+        [],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
+}
+
 fn thread_index() -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -32,9 +32,17 @@ use crate::station::app::App;
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
     crate::secrets::private_dir(data)?;
     crate::secrets::private_dir(&data.join("keys"))?;
-    let key = crate::secrets::key_file(&data.join("keys/data.key"))?;
-    let key = vappoint_store::seal::DataKey::from_bytes(&key)?;
     let path = data.join("vappoint.db");
+    let key_path = data.join("keys/data.key");
+    if !key_path.exists() && path.exists() && vappoint_store::holds_sealed_data(&path)? {
+        anyhow::bail!(
+            "{} is missing, and the database's reasons, notes and documents were sealed with it: \
+             restore it from the backup (a new key would open none of them)",
+            key_path.display()
+        );
+    }
+    let key = crate::secrets::key_file(&key_path)?;
+    let key = vappoint_store::seal::DataKey::from_bytes(&key)?;
     let store = Store::open(&path, &key)
         .with_context(|| format!("opening the database {}", path.display()))?;
     crate::secrets::private_db_files(&path)?;
