@@ -440,9 +440,10 @@ def test_no_personal_data_reaches_the_hub(smtp, make_station, make_hub):
         timeout=60, interval=0.2, message="the outcome to reach the hub",
     )
 
-    # The scan works: the station itself holds all of it.
+    # The scan works: the station itself holds the names, emails and mobiles in clear (the
+    # reasons and the note it keeps sealed, so they are no test of the scan).
     at_station = scan([st.data], needles)
-    for needle in (bookings[0]["reference"], note_word, needles[0], needles[5], needles[6]):
+    for needle in (bookings[0]["reference"], needles[0], needles[3], needles[5]):
         assert needle in at_station, f"{needle!r} not found in the station's own data: the scan is broken"
 
     # What the hub serves.

@@ -147,7 +147,7 @@ pub struct Reschedule {
 
 const COLS: &str =
     "id, reference, officer_id, start_at, end_at, local_day, status, name, email, mobile,
-    reason_category, reason, lang, token_mac, token_tries, checked_in_at, outcome, sequence,
+    reason_category, unseal(reason) AS reason, lang, token_mac, token_tries, checked_in_at, outcome, sequence,
     created_at, cancelled_at, final_state";
 
 fn row(r: &Row) -> rusqlite::Result<Appointment> {
@@ -321,7 +321,7 @@ impl Store {
                 "INSERT INTO appointments(reference, link_hash, officer_id, start_at, end_at, local_day,
                     status, name, email, email_key, mobile, reason_category, reason, lang, token_mac, created_at,
                     source_tag, network_tag)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'booked', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'booked', ?7, ?8, ?9, ?10, ?11, seal(?12), ?13, ?14, ?15, ?16, ?17)",
                 params![
                     a.reference, a.link_hash, a.officer_id, ts(a.start), ts(a.end), a.local_day.to_string(),
                     a.name, a.email, a.email_key, a.mobile, a.reason_category.as_str(), a.reason, a.lang,
@@ -608,7 +608,7 @@ impl Store {
     ) -> Result<()> {
         self.write(|tx| {
             tx.execute(
-                "INSERT INTO notes(appointment_id, officer_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO notes(appointment_id, officer_id, body, created_at) VALUES (?1, ?2, seal(?3), ?4)",
                 params![id, officer_id, body, ts(now)],
             )?;
             Ok(())
@@ -618,7 +618,7 @@ impl Store {
     pub fn notes(&self, id: AppointmentId) -> Result<Vec<Note>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
-                "SELECT o.name, n.body, n.created_at FROM notes n JOIN officers o ON o.id = n.officer_id
+                "SELECT o.name, unseal(n.body), n.created_at FROM notes n JOIN officers o ON o.id = n.officer_id
                  WHERE n.appointment_id = ?1 ORDER BY n.created_at, n.id",
             )?;
             let rows = st.query_map([id], |r| {

@@ -57,6 +57,19 @@ pub enum HubUpdate {
     },
     Daily(DailyFigures),
     Heartbeat,
+    /// The head of the station's audit log (its newest entry's number and hash).
+    AuditHead {
+        seq: i64,
+        hash: String,
+    },
+}
+
+/// An audit-log head a station sent, as the hub recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedHead {
+    pub seq: i64,
+    pub hash: String,
+    pub received_at: DateTime<Utc>,
 }
 
 /// One officer's day in an availability message.
@@ -176,7 +189,7 @@ fn parse_reasons(json: &str, into: &mut BTreeMap<String, u64>) {
 impl HubStore {
     pub fn open(path: &Path) -> Result<HubStore> {
         Ok(HubStore {
-            db: Db::open(path, migrate::HUB)?,
+            db: Db::open(path, migrate::HUB, &|_| Ok(()))?,
         })
     }
 
@@ -456,6 +469,39 @@ impl HubStore {
         })
     }
 
+    /// The audit-log heads a station sent, newest first (one per day).
+    pub fn audit_heads(&self, code: &str) -> Result<Vec<RecordedHead>> {
+        self.db.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT seq, hash, received_at FROM audit_heads WHERE station = ?1 ORDER BY received_at DESC, seq DESC",
+            )?;
+            let rows = st.query_map([code], |r| {
+                Ok(RecordedHead { seq: r.get(0)?, hash: r.get(1)?, received_at: from_ts(r.get(2)?) })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Each station's newest audit-log head, by station code.
+    pub fn last_audit_heads(&self) -> Result<std::collections::HashMap<String, RecordedHead>> {
+        self.db.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT station, seq, hash, max(received_at) FROM audit_heads GROUP BY station",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    RecordedHead {
+                        seq: r.get(1)?,
+                        hash: r.get(2)?,
+                        received_at: from_ts(r.get(3)?),
+                    },
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     // ---- admins ----
 
     pub fn add_admin(&self, email: &str, password_hash: &str, now: DateTime<Utc>) -> Result<i64> {
@@ -555,7 +601,28 @@ fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<(
             )?;
         }
         HubUpdate::Heartbeat => {}
+        HubUpdate::AuditHead { seq, hash } => record_head(tx, code, *seq, hash)?,
     }
+    Ok(())
+}
+
+/// Keeps the newest head of each (UTC) day: a year of a station is 365 rows, and any one of
+/// them catches a log rewritten after it was sent. A head behind one already recorded means
+/// the station's log lost entries: worth a warning in the hub's log.
+fn record_head(tx: &rusqlite::Transaction, code: &str, seq: i64, hash: &str) -> Result<()> {
+    let now = Utc::now();
+    let newest: Option<i64> = tx.query_row(
+        "SELECT max(seq) FROM audit_heads WHERE station = ?1",
+        [code],
+        |r| r.get(0),
+    )?;
+    if newest.is_some_and(|n| seq < n) {
+        tracing::warn!(station = %code, seq, newest = ?newest, "a station's audit log went back: entries were removed");
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO audit_heads(station, day, seq, hash, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![code, now.date_naive().to_string(), seq, hash, ts(now)],
+    )?;
     Ok(())
 }
 

@@ -4,8 +4,14 @@
 //! All methods are blocking; async callers run them on a blocking thread. Writes go through
 //! one connection (SQLite has one writer anyway), reads through a small pool, so a slow write
 //! never holds up the booking page.
+//!
+//! A station's database is opened with its data key ([`seal::DataKey`]): every connection has
+//! the SQL functions `seal(text)` and `unseal(text)`, so the statements that write a citizen's
+//! reason or an officer's note seal it right there, and those that read it open it; the plain
+//! text never reaches the file.
 
 mod appointments;
+pub mod audit;
 mod calls;
 mod federation;
 mod hub;
@@ -13,6 +19,7 @@ mod ids;
 mod migrate;
 mod officers;
 mod outbox;
+pub mod seal;
 mod sessions;
 
 use std::path::Path;
@@ -25,11 +32,12 @@ pub use appointments::{
     Appointment, BookOutcome, BookingGuard, Document, Idempotency, MailCaps, NewAppointment,
     NewDocument, Note, Reschedule,
 };
+pub use audit::{Action, Actor, AuditEntry, AuditHead, Subject};
 pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{
     Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
-    StationFigures,
+    RecordedHead, StationFigures,
 };
 pub use ids::{AppointmentId, OfficerId};
 pub use officers::{NewOfficer, Officer};
@@ -56,6 +64,8 @@ pub enum StoreError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    #[error("sealed data does not open")]
+    Seal(#[from] seal::SealError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -71,6 +81,7 @@ pub(crate) struct Db {
 /// The station's open database.
 pub struct Store {
     db: Db,
+    key: seal::DataKey,
 }
 
 fn open_conn(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
@@ -92,23 +103,55 @@ pub(crate) fn from_ts(s: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(s, 0).unwrap_or_default()
 }
 
+/// The SQL functions `seal(text)` and `unseal(text)` with `key` (NULL stays NULL), and
+/// `secure_delete`, so what a station deletes (retention) is overwritten, not left in free pages.
+fn with_key(conn: &Connection, key: &seal::DataKey) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.pragma_update(None, "secure_delete", "on")?;
+    let k = key.clone();
+    conn.create_scalar_function("seal", 1, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        Ok(ctx
+            .get::<Option<String>>(0)?
+            .map(|plain| k.seal_text(&plain)))
+    })?;
+    let k = key.clone();
+    conn.create_scalar_function(
+        "unseal",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        move |ctx| {
+            ctx.get::<Option<String>>(0)?
+                .map(|sealed| k.open_text(&sealed))
+                .transpose()
+                .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+        },
+    )
+}
+
 impl Db {
-    /// Opens (creating if needed) the database at `path` and applies `migrations`.
-    pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Db> {
+    /// Opens (creating if needed) the database at `path`, sets up each connection with
+    /// `init`, and applies `migrations`.
+    pub(crate) fn open(
+        path: &Path,
+        migrations: &[&str],
+        init: &dyn Fn(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<Db> {
         let mut writer = open_conn(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        init(&writer)?;
         migrate::run(&mut writer, migrations)?;
         let readers = (0..READERS)
             .map(|_| {
-                open_conn(
+                let c = open_conn(
                     path,
                     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map(Mutex::new)
+                )?;
+                init(&c)?;
+                Ok(Mutex::new(c))
             })
             .collect::<rusqlite::Result<_>>()?;
         Ok(Db {
@@ -146,16 +189,54 @@ impl Db {
 }
 
 impl Store {
-    /// Opens (creating if needed) the station database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
-        Ok(Store {
-            db: Db::open(path, migrate::STATION)?,
-        })
+    /// Opens (creating if needed) the station database at `path` with the station's data key,
+    /// brings its schema up to date and runs the data steps (sealing what an older box kept
+    /// plain).
+    pub fn open(path: &Path, key: &seal::DataKey) -> Result<Store> {
+        let store = Store {
+            db: Db::open(path, migrate::STATION, &|c| with_key(c, key))?,
+            key: key.clone(),
+        };
+        store.seal_plain_text()?;
+        Ok(store)
+    }
+
+    /// Once per database: seals the reasons and notes an older box kept in clear, then rewrites
+    /// the file (VACUUM) so their old pages are gone from it and from the WAL.
+    fn seal_plain_text(&self) -> Result<()> {
+        let sealed = self.write(|tx| {
+            let done: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM data_steps WHERE name = 'seal_text')",
+                [],
+                |r| r.get(0),
+            )?;
+            if done {
+                return Ok(0);
+            }
+            let n = tx.execute("UPDATE appointments SET reason = seal(reason)", [])?
+                + tx.execute("UPDATE notes SET body = seal(body)", [])?;
+            tx.execute(
+                "INSERT INTO data_steps(name, done_at) VALUES ('seal_text', ?1)",
+                [ts(Utc::now())],
+            )?;
+            Ok(n)
+        })?;
+        if sealed > 0 {
+            let conn = self.db.writer.lock().unwrap_or_else(|e| e.into_inner());
+            conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+            tracing::info!(rows = sealed, "sealed the reasons and notes kept in clear");
+        }
+        Ok(())
     }
 
     /// The schema version the database is at.
     pub fn schema_version(&self) -> Result<u32> {
         self.db.schema_version()
+    }
+
+    /// The key the database was opened with, which also seals the documents on disk.
+    pub fn data_key(&self) -> &seal::DataKey {
+        &self.key
     }
 
     pub(crate) fn write<T>(
@@ -194,6 +275,31 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// Whether the station database at `path` already holds data sealed with a data key (read
+/// only): a box whose key went missing must not make a new one, which would open none of it.
+pub fn holds_sealed_data(path: &Path) -> Result<bool> {
+    use rusqlite::OptionalExtension;
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let has_steps: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'data_steps')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_steps {
+        return Ok(false);
+    }
+    Ok(c.query_row(
+        "SELECT 1 FROM data_steps WHERE name = 'seal_text'",
+        [],
+        |_| Ok(()),
+    )
+    .optional()?
+    .is_some())
 }
 
 fn thread_index() -> usize {

@@ -12,12 +12,14 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0004_call_states.sql"),
     include_str!("../migrations/0005_reminders.sql"),
     include_str!("../migrations/0006_abuse.sql"),
+    include_str!("../migrations/0007_audit.sql"),
 ];
 
 /// The hub's migrations.
 pub(crate) const HUB: &[&str] = &[
     include_str!("../migrations/hub/0001_hub.sql"),
     include_str!("../migrations/hub/0002_aliases.sql"),
+    include_str!("../migrations/hub/0003_audit.sql"),
 ];
 
 pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {

@@ -44,6 +44,23 @@ enum StationSub {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// The station's audit log.
+    #[command(subcommand)]
+    Audit(AuditSub),
+}
+
+#[derive(Subcommand)]
+enum AuditSub {
+    /// Check that every entry of the audit log chains to the one before it (read-only; the
+    /// station may be running). Exits 1 naming the first entry that does not.
+    Verify {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        /// A head the hub recorded (its console shows it): SEQ:SHA256HEX. The log must
+        /// still hold that entry with that hash.
+        #[arg(long)]
+        hub_head: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -168,6 +185,10 @@ pub fn main() -> std::process::ExitCode {
                 }),
             ..
         }) => station_enroll(&data, &hub, &code, config.as_deref()),
+        Command::Station(StationCmd {
+            sub: Some(StationSub::Audit(AuditSub::Verify { data, hub_head })),
+            ..
+        }) => audit_verify(&data, hub_head.as_deref()),
         Command::Hub(HubCmd { sub: None, run }) => crate::hub::run(run),
         Command::Hub(HubCmd { sub: Some(sub), .. }) => hub_command(sub),
         Command::Officer(OfficerCommand::Add {
@@ -225,7 +246,55 @@ fn officer_add(
             }
             e => anyhow::Error::new(e).context("adding the officer"),
         })?;
+    store
+        .audit(
+            vappoint_store::Actor::System,
+            vappoint_store::Action::OfficerAdded,
+            vappoint_store::Subject::Officer(id),
+            chrono::Utc::now(),
+        )
+        .context("recording the new officer in the audit log")?;
     println!("officer {id} added");
+    Ok(())
+}
+
+/// `vappoint station audit verify`: "ok, N entries, head SEQ:HASH", or an error naming the
+/// first bad entry (exit 1).
+fn audit_verify(data: &std::path::Path, hub_head: Option<&str>) -> anyhow::Result<()> {
+    use vappoint_store::audit::{self, Verdict};
+    let db = data.join("vappoint.db");
+    anyhow::ensure!(db.is_file(), "no station database at {}", db.display());
+    let recorded = hub_head
+        .map(|h| {
+            let (seq, hash) = h
+                .split_once(':')
+                .context("--hub-head takes SEQ:HASH, e.g. 42:9f86d0…")?;
+            let seq: i64 = seq.parse().context("the SEQ of --hub-head is a number")?;
+            anyhow::Ok((seq, hash.to_ascii_lowercase()))
+        })
+        .transpose()?;
+    let verdict = audit::verify_file(&db).with_context(|| format!("reading {}", db.display()))?;
+    let (entries, head) = match verdict {
+        Verdict::Broken { seq, why } => {
+            anyhow::bail!("the audit log is broken at entry {seq} ({why})")
+        }
+        Verdict::Intact { entries, head } => (entries, head),
+    };
+    if let Some((seq, hash)) = recorded {
+        match audit::hash_at(&db, seq)? {
+            None => anyhow::bail!(
+                "the audit log is broken at entry {seq}: the hub recorded it, but the log ends at {entries}"
+            ),
+            Some(h) if h != hash => anyhow::bail!(
+                "the audit log is broken at entry {seq}: its hash is not the one the hub recorded (the log was rewritten)"
+            ),
+            Some(_) => {}
+        }
+    }
+    match head {
+        Some(h) => println!("ok, {entries} entries, head {}:{}", h.seq, h.hash),
+        None => println!("ok, 0 entries, head none"),
+    }
     Ok(())
 }
 

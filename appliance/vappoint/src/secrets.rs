@@ -74,23 +74,29 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The 32 random bytes of the key file `path`, made (0600) on first use.
+pub fn key_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let master = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key: [u8; 32] = rand::rng().random();
+            write_private(path, &key)?;
+            key.to_vec()
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    anyhow::ensure!(
+        master.len() == 32,
+        "{} is damaged (expected 32 bytes)",
+        path.display()
+    );
+    Ok(master)
+}
+
 impl Secrets {
     /// Loads the key from `path`, creating it on first start.
     pub fn load_or_create(path: &Path) -> anyhow::Result<Secrets> {
-        let master = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key: [u8; 32] = rand::rng().random();
-                write_private(path, &key)?;
-                key.to_vec()
-            }
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        anyhow::ensure!(
-            master.len() == 32,
-            "{} is damaged (expected 32 bytes)",
-            path.display()
-        );
+        let master = key_file(path)?;
         Ok(Secrets {
             token_key: derive(&master, "vappoint token v1"),
             source_key: derive(&master, "vappoint source v1"),

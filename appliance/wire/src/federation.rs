@@ -158,6 +158,13 @@ pub enum Body {
     Heartbeat {
         at: String,
     },
+    /// The head of the station's audit log: the newest entry's number and SHA-256 (hex). The
+    /// log itself never leaves the station; the hub keeps heads so that a log rewritten later
+    /// can be caught out.
+    AuditHead {
+        seq: i64,
+        hash: String,
+    },
 }
 
 impl Body {
@@ -167,6 +174,7 @@ impl Body {
             Body::Availability { .. } => "availability",
             Body::Daily { .. } => "daily",
             Body::Heartbeat { .. } => "heartbeat",
+            Body::AuditHead { .. } => "audit_head",
         }
     }
 }
@@ -226,6 +234,23 @@ mod tests {
         assert!(serde_json::from_str::<Body>(&missing).is_err());
         let officer = r#"{"kind":"profile","name":"S","zone":"Z","officers":[{"id":1,"name":"A","rank":"SI","phone":"9"}]}"#;
         assert!(serde_json::from_str::<Body>(officer).is_err());
+    }
+
+    #[test]
+    fn the_audit_head_is_a_number_and_a_hash_only() {
+        let text = r#"{"kind":"audit_head","seq":42,"hash":"ab12"}"#;
+        let body: Body = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            body,
+            Body::AuditHead {
+                seq: 42,
+                hash: "ab12".into()
+            }
+        );
+        assert_eq!(body.kind(), "audit_head");
+        assert_eq!(serde_json::to_string(&body).unwrap(), text);
+        let extra = r#"{"kind":"audit_head","seq":42,"hash":"ab12","actor":"officer:3"}"#;
+        assert!(serde_json::from_str::<Body>(extra).is_err());
     }
 
     #[test]

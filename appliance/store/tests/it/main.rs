@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use vappoint_domain::{AppointmentStatus, ReasonCategory, Schedule, WeeklyHours};
 use vappoint_store::Sessions;
+use vappoint_store::seal::DataKey;
 use vappoint_store::{
     AppointmentId, BookingGuard, Idempotency, MailCaps, NewAppointment, NewDocument, NewMail,
     NewOfficer, NewReminder, OfficerId, OutboxStatus, Reschedule, Store, StoreError,
@@ -15,9 +16,13 @@ fn now() -> DateTime<Utc> {
     "2026-11-30T04:00:00Z".parse().unwrap()
 }
 
+fn key() -> DataKey {
+    DataKey::from_bytes(&[3; 32]).unwrap()
+}
+
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(&dir.path().join("t.db")).unwrap();
+    let s = Store::open(&dir.path().join("t.db"), &key()).unwrap();
     (dir, s)
 }
 
@@ -72,10 +77,10 @@ fn mail(n: u8) -> NewMail {
 fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
-    let s = Store::open(&path).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 6);
+    let s = Store::open(&path, &key()).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 7);
     drop(s);
-    let s = Store::open(&path).unwrap();
+    let s = Store::open(&path, &key()).unwrap();
     assert_eq!(s.schema_version().unwrap(), 6);
 }
 
@@ -1060,7 +1065,7 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
     use vappoint_store::HubStore;
     let dir = tempfile::tempdir().unwrap();
     let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
-    assert_eq!(h.schema_version().unwrap(), 2);
+    assert_eq!(h.schema_version().unwrap(), 3);
     let later = now() + Duration::days(7);
     let mut aliases = vappoint_store::Aliases::new();
     aliases.insert("mr".into(), vec!["डेक्कन जिमखाना".into(), "कर्वे रस्ता".into()]);
@@ -1124,3 +1129,5 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
         [("DGP".to_string(), false), ("KTR".to_string(), true)]
     );
 }
+
+mod audit_and_sealing;

@@ -33,7 +33,12 @@ pub enum Login {
     /// Logged in: these cookies hold the new session (and clear the form's value).
     In { account_id: i64, cookies: CookieJar },
     /// Wrong email or password: show the form again with this CSRF value (still valid).
-    Wrong { csrf: String, email: String },
+    /// `account_id` is the account the email belongs to, if any (for the audit log).
+    Wrong {
+        csrf: String,
+        email: String,
+        account_id: Option<i64>,
+    },
 }
 
 /// A hash to verify against when the email is unknown: made like real ones, so checking it
@@ -69,11 +74,13 @@ pub async fn log_in<A: Account>(
             false
         }
     };
+    let account_id = found.as_ref().map(|c| c.account_id);
     let Some(account) = found.filter(|_| ok) else {
         tracing::info!(%ip, "console login failed");
         return Ok(Login::Wrong {
             csrf: expected,
             email: f.email,
+            account_id,
         });
     };
     // Rotate: whatever session this browser had ends; the new one gets a new id.

@@ -166,7 +166,7 @@ async fn login(
             )
                 .into_response())
         }
-        Login::Wrong { csrf, email } => {
+        Login::Wrong { csrf, email, .. } => {
             let mut r = page(
                 &h,
                 "hub/login.html",
@@ -336,6 +336,7 @@ async fn stations_view(
     error_text: Option<String>,
 ) -> Result<Response, ConsoleError> {
     let list = h.db(|s| s.stations()).await?;
+    let heads = h.db(|s| s.last_audit_heads()).await?;
     let tz = h.tz;
     let now = Utc::now();
     let stale = Duration::from_std(h.config.hub.stale_after).unwrap_or(Duration::hours(1));
@@ -357,6 +358,7 @@ async fn stations_view(
                 "aliases_hi": s.aliases.get("hi").cloned().unwrap_or_default(),
                 "status": status, "silent": silent,
                 "last_seen": s.last_seen.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
+                "audit": heads.get(&s.code).map(|a| json!({"seq": a.seq, "hash": a.hash})),
             })
         })
         .collect();

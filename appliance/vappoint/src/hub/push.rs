@@ -207,6 +207,16 @@ fn update_of(body: Body) -> Option<HubUpdate> {
             },
         }),
         Body::Heartbeat { .. } => HubUpdate::Heartbeat,
+        // A number and a SHA-256 in hex, nothing else.
+        Body::AuditHead { seq, hash } => {
+            if seq < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            HubUpdate::AuditHead {
+                seq,
+                hash: hash.to_ascii_lowercase(),
+            }
+        }
     })
 }
 

@@ -16,6 +16,7 @@ use crate::server::acme::Acme;
 use crate::server::certs::Certs;
 use crate::server::tls::Tls;
 use crate::station::calls::CallHub;
+use crate::station::documents::DocumentsDir;
 use crate::station::setup::Setup;
 use crate::station::turn::HubTurn;
 use crate::ui::Ui;
@@ -268,8 +269,9 @@ impl App {
         self.profile.read().unwrap_or_else(|e| e.into_inner()).tz
     }
 
-    pub fn documents_dir(&self) -> PathBuf {
-        self.data_dir.join("documents")
+    /// The documents folder, with the key its files are sealed with.
+    pub fn documents_dir(&self) -> DocumentsDir {
+        DocumentsDir::new(&self.data_dir.join("documents"), self.store.data_key())
     }
 
     pub fn spool_dir(&self) -> PathBuf {

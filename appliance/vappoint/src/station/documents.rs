@@ -1,8 +1,9 @@
 //! Citizens' documents on disk: each one written as it arrives under a random name,
 //! recognised by its first bytes, size-limited while it is written, hashed and fsynced; and
 //! removed again unless the booking that names them is committed; their bytes charged to the
-//! day's quotas (`limits::DocumentQuota`) before they are written. (Reading them out of a
-//! request is the web layer's part, `web/upload.rs`.)
+//! day's quotas (`limits::DocumentQuota`) before they are written. Each file is sealed with
+//! the station's data key as it is written (`vappoint_store::seal`), so the plain bytes never
+//! reach the card. (Reading them out of a request is the web layer's part, `web/upload.rs`.)
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,78 @@ use tokio::io::AsyncWriteExt;
 use vappoint_domain::DocumentKind;
 use vappoint_domain::document::{MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, SNIFF_BYTES, safe_file_name};
 use vappoint_store::NewDocument;
+use vappoint_store::seal::{DataKey, FileSealer, is_sealed_file};
+
+/// The documents folder and the key its files are sealed with.
+#[derive(Clone)]
+pub struct DocumentsDir {
+    path: PathBuf,
+    key: DataKey,
+}
+
+impl DocumentsDir {
+    pub fn new(path: &Path, key: &DataKey) -> DocumentsDir {
+        DocumentsDir {
+            path: path.to_path_buf(),
+            key: key.clone(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The original bytes of the document stored as `stored_name`.
+    pub async fn read(&self, stored_name: &str) -> anyhow::Result<Vec<u8>> {
+        use anyhow::Context;
+        let sealed = tokio::fs::read(self.path.join(stored_name))
+            .await
+            .with_context(|| format!("reading document {stored_name}"))?;
+        let key = self.key.clone();
+        let name = stored_name.to_string();
+        tokio::task::spawn_blocking(move || key.open_file(&name, &sealed))
+            .await?
+            .with_context(|| format!("opening document {stored_name}"))
+    }
+
+    /// Seals, in place, every file an older version wrote in clear (a sealed file starts with
+    /// `FILE_MAGIC`, a plain one with its PDF, JPEG or PNG signature). Each is written sealed
+    /// beside the plain one, fsynced and renamed over it, so a crash leaves one or the other
+    /// (a stray `.sealing` file is removed as an orphan at the next start). Returns how many.
+    pub fn seal_plain_files(&self) -> anyhow::Result<usize> {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut sealed = 0;
+        for entry in std::fs::read_dir(&self.path)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let mut head = [0u8; 8];
+            let mut f = std::fs::File::open(entry.path())?;
+            let n = f.read(&mut head)?;
+            if is_sealed_file(&head[..n]) {
+                continue;
+            }
+            let plain = std::fs::read(entry.path())?;
+            let mut sealer = self.key.seal_file(&name);
+            let tmp = self.path.join(format!("{name}.sealing"));
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            out.write_all(&sealer.push(&plain))?;
+            out.write_all(&sealer.finish())?;
+            out.sync_all()?;
+            std::fs::rename(&tmp, entry.path())?;
+            sealed += 1;
+        }
+        if sealed > 0 {
+            std::fs::File::open(&self.path)?.sync_all()?;
+        }
+        Ok(sealed)
+    }
+}
 
 use crate::limits::DocumentQuota;
 use crate::station::app::App;
@@ -45,6 +118,7 @@ struct StoredDoc {
 /// error path cleans up after itself.
 pub struct StoredDocs {
     dir: PathBuf,
+    key: DataKey,
     docs: Vec<StoredDoc>,
     kept: bool,
     charge: Option<Charge>,
@@ -67,9 +141,10 @@ impl Charge {
 
 impl StoredDocs {
     /// None yet, to be written into `dir`, with no quota (tests, the console).
-    pub fn new(dir: &Path) -> StoredDocs {
+    pub fn new(dir: &DocumentsDir) -> StoredDocs {
         StoredDocs {
-            dir: dir.to_path_buf(),
+            dir: dir.path.clone(),
+            key: dir.key.clone(),
             docs: Vec::new(),
             kept: false,
             charge: None,
@@ -115,9 +190,12 @@ impl StoredDocs {
         Ok(docs)
     }
 
-    /// The folder they are written into.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The folder they are written into, with its key.
+    pub fn documents_dir(&self) -> DocumentsDir {
+        DocumentsDir {
+            path: self.dir.clone(),
+            key: self.key.clone(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -151,6 +229,7 @@ impl StoredDocs {
         }
         let stored_name = uuid::Uuid::new_v4().simple().to_string();
         let path = self.dir.join(&stored_name);
+        let sealer = self.key.seal_file(&stored_name);
         let file = tokio::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -171,6 +250,7 @@ impl StoredDocs {
         Ok(Incoming {
             docs: self,
             file,
+            sealer,
             head: Vec::with_capacity(SNIFF_BYTES),
             hasher: Sha256::new(),
             size: 0,
@@ -219,6 +299,7 @@ fn remove(path: &Path, result: std::io::Result<()>) {
 pub struct Incoming<'a> {
     docs: &'a mut StoredDocs,
     file: tokio::fs::File,
+    sealer: FileSealer,
     head: Vec<u8>,
     hasher: Sha256,
     size: u64,
@@ -251,16 +332,18 @@ impl Incoming<'_> {
             }
         }
         self.hasher.update(bytes);
-        self.file.write_all(bytes).await?;
+        let sealed = self.sealer.push(bytes);
+        self.file.write_all(&sealed).await?;
         Ok(())
     }
 
     /// The whole document has arrived: it is fsynced and its record filled in, with a safe
     /// form of the name it was sent under.
-    pub async fn finish(self, original: &str) -> Result<(), DocumentError> {
+    pub async fn finish(mut self, original: &str) -> Result<(), DocumentError> {
         let Some(kind) = self.kind.or_else(|| DocumentKind::sniff(&self.head)) else {
             return Err(DocumentError::Unsupported);
         };
+        self.file.write_all(&self.sealer.finish()).await?;
         self.file.sync_all().await?;
         let Some(doc) = self.docs.docs.last_mut() else {
             return Err(DocumentError::Io(std::io::Error::other(

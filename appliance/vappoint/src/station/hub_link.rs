@@ -187,8 +187,12 @@ fn start_afresh(store: &vappoint_store::Store) -> anyhow::Result<()> {
     store.reset_federation()?;
     store.mark_all_days_changed()?;
     store.set_setting("federation.profile", None)?;
+    store.set_setting(AUDIT_HEAD_SENT, None)?;
     Ok(())
 }
+
+/// The settings key of the last audit head queued for the hub.
+const AUDIT_HEAD_SENT: &str = "federation.audit_head";
 
 fn encode(body: &Body) -> String {
     serde_json::to_string(body).expect("message bodies serialise")
@@ -271,6 +275,21 @@ async fn queue_changes(
         app.db(move |s| s.enqueue_federation("availability", &b, now))
             .await?;
         *last_availability = Some(std::time::Instant::now());
+    }
+    // The audit log's head whenever it moved: the hub keeps heads, so a log rewritten on
+    // this box later disagrees with one it recorded.
+    if let Some(head) = app.db(|s| s.audit_head()).await? {
+        let b = encode(&Body::AuditHead {
+            seq: head.seq,
+            hash: head.hash,
+        });
+        if app.db(|s| s.setting(AUDIT_HEAD_SENT)).await?.as_deref() != Some(b.as_str()) {
+            app.db(move |s| {
+                s.enqueue_federation("audit_head", &b, now)?;
+                s.set_setting(AUDIT_HEAD_SENT, Some(&b))
+            })
+            .await?;
+        }
     }
     // A quiet station still says it is alive, so the hub can tell silence from an outage.
     let quiet = app

@@ -26,11 +26,25 @@ use crate::config::Config;
 use crate::server::{ClientCerts, ServeArgs};
 use crate::station::app::App;
 
+/// Opens the station's database with its data key (`keys/data.key`, made on first start):
+/// the key that seals reasons, notes and documents, kept apart from `secret.key` so either
+/// can be moved off the card without the other.
 pub fn open_store(data: &Path) -> anyhow::Result<Store> {
     crate::secrets::private_dir(data)?;
+    crate::secrets::private_dir(&data.join("keys"))?;
     let path = data.join("vappoint.db");
-    let store =
-        Store::open(&path).with_context(|| format!("opening the database {}", path.display()))?;
+    let key_path = data.join("keys/data.key");
+    if !key_path.exists() && path.exists() && vappoint_store::holds_sealed_data(&path)? {
+        anyhow::bail!(
+            "{} is missing, and the database's reasons, notes and documents were sealed with it: \
+             restore it from the backup (a new key would open none of them)",
+            key_path.display()
+        );
+    }
+    let key = crate::secrets::key_file(&key_path)?;
+    let key = vappoint_store::seal::DataKey::from_bytes(&key)?;
+    let store = Store::open(&path, &key)
+        .with_context(|| format!("opening the database {}", path.display()))?;
     crate::secrets::private_db_files(&path)?;
     Ok(store)
 }
@@ -117,6 +131,13 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
             orphans,
             "removed uploads of bookings that were never acknowledged"
         );
+    }
+    let sealed = app
+        .documents_dir()
+        .seal_plain_files()
+        .context("sealing the documents an older version kept in clear")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed documents kept in clear");
     }
     let tls = &app.tls;
 

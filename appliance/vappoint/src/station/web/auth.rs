@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use fluent_bundle::{FluentArgs, FluentValue};
 use serde_json::json;
-use vappoint_store::{Officer, OfficerId, Store, StoreError};
+use vappoint_store::{Action, Actor, Officer, OfficerId, Store, StoreError, Subject};
 
+use super::officer::audit::record;
 use super::officer::{page, see_other, with_status};
 use crate::config::SessionConfig;
 use crate::console::csrf::{Empty, pre_session_csrf};
@@ -187,9 +188,27 @@ async fn login(
             cookies,
         } => {
             tracing::info!(officer = account_id, "officer logged in");
+            let who = OfficerId(account_id);
+            record(
+                &app,
+                Actor::Officer(who),
+                Action::Login,
+                Subject::Officer(who),
+            )
+            .await?;
             Ok((cookies, see_other("/officer")).into_response())
         }
-        Login::Wrong { csrf, email } => {
+        Login::Wrong {
+            csrf,
+            email,
+            account_id,
+        } => {
+            // Tried against an officer's account, or against an email that is nobody's.
+            let (actor, subject) = match account_id.map(OfficerId) {
+                Some(id) => (Actor::Officer(id), Subject::Officer(id)),
+                None => (Actor::Unknown, Subject::None),
+            };
+            record(&app, actor, Action::LoginFailed, subject).await?;
             // The form's CSRF value stays: it was checked and the browser still holds it.
             let r = page(
                 &app,
@@ -207,6 +226,18 @@ async fn logout(
     me: Session<Officer>,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> Response {
+    let who = me.account.id;
+    if let Err(e) = record(
+        &app,
+        Actor::Officer(who),
+        Action::Logout,
+        Subject::Officer(who),
+    )
+    .await
+    {
+        // Logging out goes ahead all the same: refusing it would keep the session open.
+        tracing::error!(error = ?e, "recording a logout in the audit log");
+    }
     let cookies = log_out(&app, &me).await;
     // The session's sockets close with it: no citizen's name reaches a logged-out console.
     app.calls

@@ -3,6 +3,7 @@
 //! `auth.rs`, officers' hours and passwords in `officers_admin.rs`.
 
 mod appointments;
+pub(crate) mod audit;
 mod calls_page;
 mod mail_admin;
 pub(crate) mod station_settings;
@@ -58,6 +59,8 @@ pub fn routes() -> Router<Arc<App>> {
             post(super::checklist::dismiss),
         )
         .route("/officer/mail", get(mail_admin::mail))
+        .route("/officer/audit", get(audit::audit_page))
+        .route("/officer/audit.csv", get(audit::audit_csv))
         .route("/officer/mail/{id}/retry", post(mail_admin::retry_mail))
 }
 

@@ -29,8 +29,10 @@ use crate::console::password::{MIN_PASSWORD, check, hashed};
 use crate::console::{AdminForm, ConsoleError, CsrfForm};
 use crate::station::app::App;
 use crate::station::calls::SignedOut;
+use crate::station::web::officer::audit;
 use crate::ui::fmt_date;
 use vappoint_domain::clean_label;
+use vappoint_store::{Action, Subject};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -453,6 +455,7 @@ async fn save_schedule(
     let (id, saved) = (target.id, schedule.clone());
     app.db(move |st| st.set_schedule(id, &saved)).await?;
     tracing::info!(by = me.officer.id.0, officer = id.0, "hours saved");
+    audit::by(app, me, Action::OfficerChanged, Subject::Officer(id)).await?;
     target.schedule = schedule.clone();
     let mut view = ScheduleView::of(&schedule);
     view.notice = Some(me.t("console-schedule-saved"));
@@ -535,6 +538,8 @@ async fn change_password(
     )
     .await?;
     tracing::info!(officer = me.officer.id.0, "password changed");
+    let own = Subject::Officer(me.officer.id);
+    audit::by(&app, &me, Action::PasswordChanged, own).await?;
     Ok(password_page(
         &app,
         &me,
@@ -572,6 +577,7 @@ async fn reset_password(
     let keep = (id == me.officer.id).then(|| me.id_hash.clone());
     store_password(&app, id, f.new_password, keep).await?;
     tracing::info!(by = me.officer.id.0, officer = id.0, "password reset");
+    audit::by(&app, &me, Action::PasswordChanged, Subject::Officer(id)).await?;
     view.notice = Some(me.t_args(
         "console-password-reset",
         &[("name", target.name.clone().into())],
@@ -743,6 +749,7 @@ async fn add_officer(
     match app.db(move |s| s.add_officer(&new, Utc::now())).await {
         Ok(id) => {
             tracing::info!(by = me.officer.id.0, officer = id.0, "officer added");
+            audit::by(&app, &me, Action::OfficerAdded, Subject::Officer(id)).await?;
             let notice = me.t_args(
                 "console-officer-added",
                 &[("name", form.name.trim().to_string().into())],
@@ -799,6 +806,7 @@ async fn edit_officer(
     };
     match saved {
         Ok(notice) => {
+            audit::by(&app, &me, Action::OfficerChanged, Subject::Officer(id)).await?;
             officers_page(
                 &app,
                 &me,
@@ -834,6 +842,7 @@ async fn remove_officer(
         Ok(()) => {
             app.calls.sign_out_officer(id, None, SignedOut::Removed);
             tracing::info!(by = me.officer.id.0, officer = id.0, "officer removed");
+            audit::by(&app, &me, Action::OfficerRemoved, Subject::Officer(id)).await?;
             let notice = me.t("console-officer-removed");
             return officers_page(
                 &app,

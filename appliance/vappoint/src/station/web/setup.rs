@@ -28,6 +28,7 @@ use crate::station::app::{
     RELAY_KEY,
 };
 use crate::station::setup::is_lan;
+use vappoint_store::{Action, Actor, Subject};
 
 /// The station's settings as the set-up form and the Station page's forms send them. A
 /// field a form does not carry is `None` and left alone; the relay password is never shown
@@ -374,7 +375,16 @@ async fn submit(
         .db(move |s| s.finish_setup(&admin, &settings, Utc::now()))
         .await
     {
-        Ok(id) => tracing::info!(officer = id.0, ip = %peer.ip(), "station set up"),
+        Ok(id) => {
+            tracing::info!(officer = id.0, ip = %peer.ip(), "station set up");
+            let entry = (Actor::System, Action::OfficerAdded, Subject::Officer(id));
+            if let Err(e) = app
+                .db(move |s| s.audit(entry.0, entry.1, entry.2, Utc::now()))
+                .await
+            {
+                tracing::error!(error = %e, "recording the first admin in the audit log");
+            }
+        }
         Err(StoreError::Conflict("already_set_up")) => {
             app.setup.mark_done();
             return ctx.fail(Failure::NotFound);

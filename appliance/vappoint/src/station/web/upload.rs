@@ -190,7 +190,7 @@ pub async fn read_booking<T>(
         }
     }
     if refused.is_some() {
-        let dir = docs.dir().to_path_buf();
+        let dir = docs.documents_dir();
         docs.discard().await;
         return Ok(BookingUpload {
             fields,

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use vappoint_domain::booking::NOTE_MAX;
 use vappoint_domain::{AppointmentStatus, Outcome};
-use vappoint_store::{Appointment, AppointmentId, OfficerId};
+use vappoint_store::{Action, Appointment, AppointmentId, OfficerId, Subject};
 
+use super::audit;
 use super::{page, see_other, with_status};
 use crate::console::{ConsoleError, CsrfForm};
 use crate::station::app::App;
@@ -78,6 +79,7 @@ pub(super) async fn day(
     let date: NaiveDate = q.date.and_then(|d| d.parse().ok()).unwrap_or(today);
     let all = me.officer.is_admin && q.all.is_some_and(|v| v == "1");
     let who = if all { None } else { Some(me.officer.id) };
+    audit::by(&app, &me, Action::ViewDay, Subject::Day(date)).await?;
     let rows = app.db(move |s| s.day_appointments(date, who)).await?;
     let officers: HashMap<OfficerId, String> = app
         .db(|s| s.officers())
@@ -185,6 +187,8 @@ pub(super) async fn appointment(
     me: Me,
     Path(id): Path<AppointmentId>,
 ) -> Result<Response, ConsoleError> {
+    visible(&app, &me, id).await?;
+    audit::by(&app, &me, Action::ViewAppointment, Subject::Appointment(id)).await?;
     appointment_page(&app, &me, id, None, None).await
 }
 
@@ -209,6 +213,7 @@ pub(super) async fn add_note(
     let officer = me.officer.id;
     app.db(move |s| s.add_note(id, officer, &body, Utc::now()))
         .await?;
+    audit::by(&app, &me, Action::AddNote, Subject::Appointment(id)).await?;
     Ok(see_other(&format!("/officer/appointments/{id}")))
 }
 
@@ -240,6 +245,7 @@ pub(super) async fn set_outcome(
     let officer = me.officer.id;
     app.db(move |s| s.set_outcome(id, outcome, officer, Utc::now()))
         .await?;
+    audit::by(&app, &me, Action::SetOutcome, Subject::Appointment(id)).await?;
     Ok(see_other(&format!("/officer/appointments/{id}")))
 }
 
@@ -250,13 +256,12 @@ pub(super) async fn document(
 ) -> Result<Response, ConsoleError> {
     let doc = app.db(move |s| s.document(id)).await?;
     visible(&app, &me, doc.appointment_id).await?;
-    let bytes = tokio::fs::read(app.documents_dir().join(&doc.stored_name))
+    audit::by(&app, &me, Action::ViewDocument, Subject::Document(id)).await?;
+    let bytes = app
+        .documents_dir()
+        .read(&doc.stored_name)
         .await
-        .map_err(|e| {
-            ConsoleError::internal(
-                anyhow::Error::new(e).context(format!("reading document {}", doc.stored_name)),
-            )
-        })?;
+        .map_err(ConsoleError::internal)?;
     // Always a download, never rendered by the browser on the console's origin.
     Ok((
         [

@@ -13,11 +13,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use vappoint_store::OutboxStatus;
 
+use super::audit;
 use super::{page, with_status};
 use crate::console::{AdminForm, ConsoleError};
 use crate::station::app::{App, PROFILE_FIELDS, Profile};
 use crate::station::web::auth::Me;
 use crate::station::web::setup::SettingsForm;
+use vappoint_store::{Action, Subject};
 
 async fn station_page(
     app: &Arc<App>,
@@ -121,6 +123,7 @@ pub(super) async fn enroll(
     match enroll_and_run(&app, &f.hub, &f.code).await {
         Ok(_) => {
             tracing::info!(by = me.officer.id.0, "enrolment from the console");
+            audit::by(&app, &me, Action::Enrolled, Subject::Station).await?;
             station_page(&app, &me, Some(&me.t("console-station-enrolled")), None).await
         }
         Err(e) => {
@@ -204,6 +207,7 @@ pub(super) async fn import_certificate(
             crate::server::certs::Installed::save(&dir, chain.as_bytes(), key.as_bytes())
                 .map_err(ConsoleError::internal)?;
             tracing::info!(by = me.officer.id.0, names = ?cert.info.names, "certificate imported");
+            audit::by(&app, &me, Action::Certificate, Subject::Station).await?;
             app.certs.set_imported(cert);
             station_page(&app, &me, Some(&me.t("cert-import-done")), None).await
         }
@@ -342,5 +346,6 @@ async fn save_settings(
     }
     app.reload_profile()?;
     tracing::info!(by = me.officer.id.0, "station settings saved");
+    audit::by(app, me, Action::StationSettings, Subject::Station).await?;
     station_page(app, me, Some(&me.t("console-saved")), None).await
 }
