@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart};
 use axum::http::Request;
 use libfuzzer_sys::fuzz_target;
-use vappoint::station::documents::StoredDocs;
+use vappoint::station::documents::{DocumentsDir, StoredDocs};
 use vappoint::station::web::Failure;
 use vappoint::station::web::upload::{OnRefusal, read_booking};
 use vappoint_wire::ErrorCode;
@@ -19,8 +19,12 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .build()
         .expect("a tokio runtime")
 });
-static DIR: LazyLock<tempfile::TempDir> =
+static TEMP: LazyLock<tempfile::TempDir> =
     LazyLock::new(|| tempfile::tempdir().expect("a temporary directory"));
+static DIR: LazyLock<DocumentsDir> = LazyLock::new(|| {
+    let key = vappoint_store::seal::DataKey::from_bytes(&[7; 32]).expect("a data key");
+    DocumentsDir::new(TEMP.path(), &key)
+});
 
 fuzz_target!(|data: &[u8]| {
     RUNTIME.block_on(async {
@@ -45,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
                 }) as vappoint::station::web::upload::Check<()>
             };
             // Kept documents are removed when `upload` drops (nobody committed them).
-            let upload = read_booking(StoredDocs::new(DIR.path()), multipart, on_refusal, check).await;
+            let upload = read_booking(StoredDocs::new(&DIR), multipart, on_refusal, check).await;
             drop(upload);
         }
     });

@@ -535,9 +535,7 @@ impl Config {
         match path {
             None => {
                 let config = Config::default();
-                config
-                    .validate()
-                    .context("in the built-in configuration")?;
+                config.validate().context("in the built-in configuration")?;
                 Ok(config)
             }
             Some(p) => {
