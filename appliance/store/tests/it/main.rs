@@ -81,7 +81,7 @@ fn schema_from_empty_is_current_and_reopens() {
     assert_eq!(s.schema_version().unwrap(), 7);
     drop(s);
     let s = Store::open(&path, &key()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 6);
+    assert_eq!(s.schema_version().unwrap(), 7);
 }
 
 #[test]
