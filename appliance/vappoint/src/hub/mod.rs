@@ -114,6 +114,10 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
     let ca = Ca::load_or_create(&data.join("ca"), &config.hub.name)?;
     let certs = crate::server::certs::Certs::load(&tls, &data.join("tls"))?;
+    if let Some(domain) = &config.relay.domain {
+        // Plain HTTP for a station's name is sent on to HTTPS at that name (the relay).
+        certs.set_relayed(format!("*.{domain}"));
+    }
     let acme =
         crate::server::acme::Acme::new(config.acme.clone(), &data.join("tls"), certs.clone());
     let tz = config.hub.time_zone;

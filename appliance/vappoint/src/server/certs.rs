@@ -133,6 +133,9 @@ pub struct Certs {
     imported: RwLock<Option<Installed>>,
     /// The public name the box is configured to be reached at, as the ACME task last saw it.
     wanted: RwLock<Option<String>>,
+    /// Names the box answers for without a certificate of its own: a hub's relay domain
+    /// (`*.<domain>`), whose stations hold their own certificates.
+    relayed: RwLock<Option<String>>,
     /// TLS-ALPN-01 certificates by DNS name, while an order is under way.
     alpn_challenges: Mutex<HashMap<String, Arc<CertifiedKey>>>,
     /// HTTP-01 key authorisations by token, while an order is under way.
@@ -177,6 +180,7 @@ impl Certs {
             acme: RwLock::new(load("acme")),
             imported: RwLock::new(load("imported")),
             wanted: RwLock::new(None),
+            relayed: RwLock::new(None),
             alpn_challenges: Mutex::new(HashMap::new()),
             http_challenges: Mutex::new(HashMap::new()),
         }))
@@ -245,8 +249,14 @@ impl Certs {
         *self.wanted.write().unwrap_or_else(|e| e.into_inner()) = name;
     }
 
-    /// Whether `host` is a name of this box: its configured public name, or one of its
-    /// certificates covers it. The plain-HTTP redirect keeps only such a `Host`.
+    /// Records the pattern (`*.<domain>`) of the names a hub relays to its stations.
+    pub fn set_relayed(&self, pattern: String) {
+        *self.relayed.write().unwrap_or_else(|e| e.into_inner()) = Some(pattern);
+    }
+
+    /// Whether `host` is a name of this box: its configured public name, a name one of its
+    /// certificates covers, or (a hub) a station name it relays. The plain-HTTP redirect
+    /// keeps only such a `Host`.
     pub fn serves(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
         read(&self.wanted).as_deref() == Some(host.as_str())
@@ -255,6 +265,7 @@ impl Certs {
                 .self_signed_names
                 .iter()
                 .any(|n| name_matches(n, &host))
+            || read(&self.relayed).is_some_and(|p| name_matches(&p, &host))
     }
 
     /// The box's public name: the configured one, else the first name of a trusted
