@@ -285,9 +285,11 @@ async fn citizen_ws(
             let _ = socket.send(Message::Close(None)).await;
         });
     }
-    // The waiting room is open on the appointment's day only (the officer may run late).
+    // The waiting room stays open until the end of the appointment's day (the officer may run
+    // late). It opens with the token, 15 minutes before the slot: for a slot just after
+    // midnight, that is still the day before.
     let today = Utc::now().with_timezone(&app.tz()).date_naive();
-    if a.status != AppointmentStatus::Booked || a.local_day != today {
+    if a.status != AppointmentStatus::Booked || a.local_day < today {
         return StatusCode::GONE.into_response();
     }
     let officer_id = a.officer_id;
