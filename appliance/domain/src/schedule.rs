@@ -69,7 +69,12 @@ fn parse_day(s: &str) -> Result<Weekday, ScheduleError> {
     let lower = s.to_ascii_lowercase();
     DAYS.iter()
         .copied()
-        .find(|d| lower.len() >= 3 && d.to_string().to_ascii_lowercase().starts_with(&lower[..3]))
+        // `get`, not `[..3]`: the third byte of "Mӭn" is inside a character (found by fuzzing).
+        .find(|d| {
+            lower
+                .get(..3)
+                .is_some_and(|p| d.to_string().to_ascii_lowercase().starts_with(p))
+        })
         .filter(|_| lower.len() <= 9)
         .ok_or_else(|| ScheduleError::Day(s.to_string()))
 }
@@ -400,6 +405,19 @@ mod tests {
         );
         let sunday = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
         assert!(s.slots_on(sunday, tz).is_empty());
+    }
+
+    #[test]
+    fn a_day_name_with_a_wide_character_is_an_error_not_a_panic() {
+        // The fuzzer's input: a character that spans bytes 2..4 of the day's name.
+        for hours in [
+            "on\u{4ec}M0 11:00-13:00",
+            "Mӭn 11:00-13:00",
+            "ӭ-Sat 11:00-13:00",
+        ] {
+            assert!(hours.parse::<WeeklyHours>().is_err(), "{hours}");
+        }
+        assert!("Mon-Sat 11:00-13:00".parse::<WeeklyHours>().is_ok());
     }
 
     #[test]
