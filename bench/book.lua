@@ -35,7 +35,7 @@ end
 
 local created, other = 0, 0
 function response(status, headers, body)
-  if status == 201 then created = created + 1 else other = other + 1 end
+  if status == 202 then created = created + 1 else other = other + 1 end
 end
 
 function done(summary, latency, requests)

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -107,6 +108,13 @@ def mail_text(msg) -> str:
 def mail_token(msg) -> str | None:
     m = TOKEN_RE.search(mail_text(msg))
     return m.group(1) if m else None
+
+
+def mail_reference(msg) -> str:
+    """The appointment's reference (`DGP-7K3M9Q`) in the mail's subject, in any language."""
+    m = re.search(r"\b[A-Z0-9]{2,10}-[A-HJ-NP-Z2-9]{6}\b", str(msg["Subject"]))
+    assert m, f"no reference in the subject {msg['Subject']!r}"
+    return m.group(0)
 
 
 def mail_link(msg) -> str:
@@ -514,9 +522,25 @@ class Station:
         return self.post("/api/v1/appointments", files=parts, headers=headers, timeout=60)
 
     def book_ok(self, officer_id: int, start: str, email_addr: str, **kw) -> dict:
+        """Books, and returns the answer with the `reference` the booking got."""
         r = self.book(officer_id, start, email_addr, **kw)
-        assert r.status_code == 201, f"booking failed: {r.status_code} {r.text}"
-        return r.json()
+        assert r.status_code == 202, f"booking failed: {r.status_code} {r.text}"
+        return {**r.json(), "reference": self.reference_of(officer_id, start, email_addr)}
+
+    def reference_of(self, officer_id: int, start: str, email_addr: str) -> str:
+        """The reference of the booking `email_addr` holds at `start`. The answer to a booking
+        does not carry it (it reads the same when the address's day was already taken, see
+        test_hardening_bookings); the citizen reads it in the mail, and tests whose mail may
+        not arrive read it from the database."""
+        at = int(datetime.fromisoformat(start).timestamp())
+        with sqlite3.connect(self.data / "vappoint.db") as db:
+            row = db.execute(
+                "SELECT reference FROM appointments WHERE officer_id = ? AND start_at = ? AND email = ? "
+                "AND status = 'booked'",
+                (officer_id, at, email_addr),
+            ).fetchone()
+        assert row, f"{email_addr} holds no booking with officer {officer_id} at {start}"
+        return row[0]
 
     # -- officer console ----------------------------------------------------------------------
 

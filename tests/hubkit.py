@@ -286,8 +286,8 @@ class Tally:
         slot = st.free_slot(site.officer.id, after)
         who = kw.pop("email_addr", None) or citizen_email()
         r = st.book(site.officer.id, slot["start"], who, category=category, **kw)
-        assert r.status_code == 201, f"booking at {site.code} answered {r.status_code}: {r.text[:300]}"
-        booked = r.json()
+        assert r.status_code == 202, f"booking at {site.code} answered {r.status_code}: {r.text[:300]}"
+        booked = {**r.json(), "reference": st.reference_of(site.officer.id, slot["start"], who)}
         self.booked[site.code] += 1
         self.reasons.setdefault(site.code, Counter())[category] += 1
         self.days.add(slot["start"][:10])

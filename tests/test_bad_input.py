@@ -156,7 +156,7 @@ def test_five_documents_are_fine(station):
 
     r = station.book(officer.id, slot["start"], documents=docs)
 
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     assert [d["kind"] for d in r.json()["documents"]] == ["pdf"] * 4 + ["png"]
 
 

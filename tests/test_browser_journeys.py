@@ -16,7 +16,9 @@ from conftest import (
     REPO,
     citizen_email,
     mail_link,
+    mail_reference,
     mail_text,
+    mail_token,
     new_session,
     pdf_bytes,
     station_config,
@@ -158,9 +160,9 @@ def test_a_citizen_on_a_phone_books_with_no_document(station, smtp, browsers, la
     submit_booking(b)
     wait_until(lambda: booked_heading(b) == BOOKED[lang], timeout=20,
                message=f"the {lang} confirmation page")
-    reference = b.driver.find_element(By.CSS_SELECTOR, "p.ref strong").text
+    assert who in b.driver.find_element(By.CSS_SELECTOR, "p.sent").text
     mail = smtp.booking_mail(who)
-    assert reference in mail_text(mail.msg)
+    assert mail_token(mail.msg) and mail_reference(mail.msg) in mail_text(mail.msg)
 
 
 @pytest.mark.parametrize("lang", ["en", "mr", "hi"])
@@ -174,7 +176,7 @@ def test_a_citizen_books_with_a_document_and_the_officer_sees_it(station, smtp, 
     b.driver.find_element(By.ID, "documents").send_keys(str(doc))
     submit_booking(b)
     wait_until(lambda: booked_heading(b) == BOOKED[lang], timeout=30, message="the confirmation page")
-    reference = b.driver.find_element(By.CSS_SELECTOR, "p.ref strong").text
+    reference = mail_reference(smtp.booking_mail(who).msg)
     console = station.login(station.admin)
     day = next(a for a in [station.today(), station.today() + timedelta(days=1)]
                if reference in console.get(station.url(f"/officer?date={a}")).text)
@@ -328,7 +330,7 @@ def test_citizen_pages_have_no_serious_accessibility_violations(station, smtp, b
         open_first_free_time(b, station)
         fill(b.driver, citizen_details(citizen_email()))
         submit_booking(b)
-        wait_until(lambda: b.driver.find_elements(By.CSS_SELECTOR, "p.ref"), timeout=20, message="confirmation")
+        wait_until(lambda: b.driver.find_elements(By.CSS_SELECTOR, "p.sent"), timeout=20, message="confirmation")
         v = axe_violations(b.driver)
         if v:
             found[f"{lang} confirmation"] = v

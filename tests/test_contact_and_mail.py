@@ -236,7 +236,7 @@ def test_112_and_the_station_contact_on_citizen_pages_and_in_email(station, smtp
     box = wait_until(lambda: d.find_elements(By.CSS_SELECTOR, ".sos-box"), message="the emergency box")[0]
     assert DANGER["mr"] in box.text and PHONE in box.text
     assert box.get_attribute("role") == "alert"
-    assert box.location["y"] < d.find_element(By.CSS_SELECTOR, ".ref").location["y"], "the box comes first"
+    assert box.location["y"] < d.find_element(By.CSS_SELECTOR, ".sent").location["y"], "the box comes first"
     no_serious_axe_violations(d)
 
     # Its email opens with the same words, and ends with 112, the phone and the address.

@@ -206,11 +206,11 @@ def test_the_hub_relays_each_station_name_to_that_station_only(make_hub, make_st
     assert len(starts) >= 4, starts
     for start in starts[:2]:
         r = first.book(officer, start)
-        assert r.status_code == 201, r.text[:300]
+        assert r.status_code == 202, r.text[:300]
     third = first.book(officer, starts[2])
     assert third.status_code == 429, f"{third.status_code}: {third.text[:300]}"
     other_citizen = Through(hub, f"dgp.{DOMAIN}", source="127.0.0.6").book(officer, starts[3])
-    assert other_citizen.status_code == 201, other_citizen.text[:300]
+    assert other_citizen.status_code == 202, other_citizen.text[:300]
 
     # The directory sends citizens to the relayed name; the console shows the tunnels.
     listing = {s["code"]: s for s in hub.directory()}

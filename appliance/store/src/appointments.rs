@@ -238,6 +238,21 @@ fn remember_key(
     Ok(())
 }
 
+fn slot_taken(
+    tx: &rusqlite::Transaction,
+    officer: OfficerId,
+    start: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(tx
+        .query_row(
+            "SELECT 1 FROM appointments WHERE officer_id = ?1 AND start_at = ?2 AND status = 'booked'",
+            params![officer, ts(start)],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// Refuses a mail to `to_addr` once the recipient, or the sender's source, has had its
 /// day's mails (`mail_limit`). Counted from the outbox, so it holds across restarts.
 fn check_mail_caps(
@@ -328,7 +343,15 @@ impl Store {
                     a.token_mac, ts(now), g.source_tag, g.network_tag
                 ],
             )
-            .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))?;
+            .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))
+            .or_else(|e| match e {
+                // Both rules broken: answer the one anyone would get, so the answer does not
+                // tell whether this email has a booking that day.
+                StoreError::Conflict("email_day_taken") if slot_taken(tx, a.officer_id, a.start)? => {
+                    Err(StoreError::Conflict("slot_taken"))
+                }
+                e => Err(e),
+            })?;
             let id = AppointmentId(tx.last_insert_rowid());
             tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
             let mut st = tx.prepare_cached(

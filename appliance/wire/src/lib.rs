@@ -44,14 +44,17 @@ pub struct DocumentInfo {
     pub size: u64,
 }
 
-/// `201` answer to `POST /api/v1/appointments`.
+/// `202` answer to `POST /api/v1/appointments`: the request was taken, and its result (the
+/// reference, token and link, or the appointment the address already has with this officer
+/// that day) is in the mail. It echoes only the request, so it reads the same in both cases.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Booked {
-    pub reference: String,
+pub struct Accepted {
+    /// Always `check_mail`.
+    pub status: String,
     pub officer_id: i64,
     pub start: String,
     pub end: String,
-    pub status: String,
+    /// The request's documents (kept with the booking, or not kept when none was made).
     pub documents: Vec<DocumentInfo>,
 }
 
@@ -143,8 +146,6 @@ error_codes! {
     /// The officer holds no appointment at the time asked for.
     NotOffered = "not_offered",
     SlotTaken = "slot_taken",
-    /// The same email already has an appointment with this officer that day.
-    EmailDayTaken = "email_day_taken",
     /// The appointment is no longer booked (cancelled, or over).
     NotBooked = "not_booked",
     /// Past the cut-off for changing the appointment online.

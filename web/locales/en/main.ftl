@@ -49,9 +49,10 @@ book-submit = Book appointment
 book-privacy = Only officers of this station see what you write and upload.
 
 # Confirmation
-booked-heading = Your appointment is booked
+booked-heading = Request received: check your email
 booked-reference = Reference
-booked-email-sent = We sent an email to { $email } with your 4-digit token and the link to join the video call.
+booked-email-sent = We sent an email to { $email } about this request. It has your reference, your 4-digit token and the link to join the video call.
+booked-one-a-day = Each person can have one appointment with an officer per day. If this address already has one with this officer that day, the email gives that appointment instead, and nothing new is booked.
 booked-keep = Keep that email. Join from it at the time of your appointment; the token works from 15 minutes before.
 booked-no-mail = If the email does not arrive within an hour, check your spam folder.
 
@@ -93,7 +94,6 @@ err-not_offered = The officer does not hold appointments at that time.
 err-too_far = You can book up to 30 days ahead.
 err-unknown_officer = That officer is not available.
 err-slot_taken = Someone else has just booked that time. Please choose another.
-err-email_day_taken = You already have an appointment with this officer on that day.
 err-too_many_documents = At most 5 documents.
 err-too_large = A document is larger than 10 MB. Please send a smaller file.
 err-unsupported_document = Only PDF, JPEG and PNG files can be sent.
@@ -247,6 +247,8 @@ station-test-mail-send = Send a test email
 # reminders, calendar and hub directory
 email-reminder-subject = Reminder: your video appointment { $reference } on { $date } at { $time }
 email-reminder-intro = This is a reminder of your video appointment at { $station }. Keep the 4-digit token from your booking email ready.
+email-already-subject = Your video appointment { $reference } on { $date } still stands
+email-already-intro = Someone, perhaps you, asked on the website of { $station } for another video appointment with the same officer on the same day, using this email address. Nothing new was booked: each person can have one appointment with an officer per day. Your appointment below still stands. To join, change or cancel it, use the link in the email you got when you booked it.
 calendar-add = Add to calendar
 calendar-help = Downloads a calendar file (.ics) that your phone or computer adds to its calendar.
 hub-also-known-as = Also known as

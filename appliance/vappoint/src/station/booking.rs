@@ -11,10 +11,10 @@ use vappoint_domain::booking::BookingInput;
 use vappoint_domain::booking::{FieldError, can_change, email_key};
 use vappoint_domain::schedule::{SlotRefusal, bookable_slot};
 use vappoint_domain::token::{MAX_TRIES, TokenRefusal, may_reissue, may_try};
-use vappoint_domain::{AppointmentStatus, BookingForm, Slot};
+use vappoint_domain::{AppointmentStatus, BookingForm, ReasonCategory, Slot};
 use vappoint_store::{
-    Appointment, AppointmentId, BookOutcome, BookingGuard, Document, Idempotency, MailCaps,
-    NewAppointment, NewReminder, Officer, OfficerId, Reschedule, StoreError,
+    Appointment, AppointmentId, BookOutcome, BookingGuard, Idempotency, MailCaps, NewAppointment,
+    NewDocument, NewReminder, Officer, OfficerId, Reschedule, StoreError,
 };
 
 use crate::limits;
@@ -39,8 +39,6 @@ pub enum BookingError {
     Slot(SlotRefusal),
     #[error("someone else booked that time")]
     SlotTaken,
-    #[error("this email already has an appointment with this officer that day")]
-    EmailDayTaken,
     /// The idempotency key was used for another request.
     #[error("the idempotency key was used for another request")]
     IdempotencyConflict,
@@ -79,7 +77,6 @@ impl From<StoreError> for BookingError {
         match e {
             StoreError::NotFound => BookingError::NotFound,
             StoreError::Conflict("slot_taken") => BookingError::SlotTaken,
-            StoreError::Conflict("email_day_taken") => BookingError::EmailDayTaken,
             StoreError::Conflict("not_booked") => BookingError::NotBooked,
             StoreError::Conflict("idempotency_conflict") => BookingError::IdempotencyConflict,
             StoreError::Conflict("network_share") => BookingError::NetworkShare,
@@ -109,14 +106,56 @@ pub struct BookRequest {
     pub source: Option<IpAddr>,
 }
 
+/// The answer to a booking request. It is the same whether the request booked or found that
+/// the email already has an appointment with this officer that day (its holder is told by
+/// mail instead): an answer that differed would tell anyone whether an address has a
+/// booking. So it carries only what the request itself asked for; `outcome` says what
+/// happened, for logs and tests, and is never shown.
 #[derive(Debug)]
-pub struct Booked {
-    pub appointment: Appointment,
+pub struct Accepted {
     pub officer: Officer,
-    pub documents: Vec<Document>,
-    /// The citizen's link id, for the confirmation page's calendar link; `None` when an
-    /// idempotency key replayed an earlier booking (only its hash is kept).
-    pub link: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The address as the request gave it; the mail went there (or to its holder's spelling).
+    pub email: String,
+    pub category: ReasonCategory,
+    /// The request's own documents (name, kind, size), whether or not they were kept.
+    pub documents: Vec<NewDocument>,
+    pub outcome: Outcome,
+}
+
+/// What a booking request did. Never part of an answer (see `Accepted`).
+#[derive(Debug)]
+pub enum Outcome {
+    /// Booked now, with the citizen's link (mailed; only its hash is kept).
+    Booked {
+        appointment: Appointment,
+        link: String,
+    },
+    /// The idempotency key was seen for this request: what the first one did, again.
+    Replayed(Appointment),
+    /// The email already had this appointment with the officer that day; its holder was
+    /// told by mail, and nothing was booked.
+    AlreadyHeld(Appointment),
+}
+
+impl Outcome {
+    /// The appointment booked, replayed or already held.
+    pub fn appointment(&self) -> &Appointment {
+        match self {
+            Outcome::Booked { appointment, .. }
+            | Outcome::Replayed(appointment)
+            | Outcome::AlreadyHeld(appointment) => appointment,
+        }
+    }
+
+    /// The citizen's link, known only to the request that booked.
+    pub fn link(&self) -> Option<&str> {
+        match self {
+            Outcome::Booked { link, .. } => Some(link),
+            _ => None,
+        }
+    }
 }
 
 /// The reminder of an appointment at `start`, composed now (it carries the join link, which
@@ -274,7 +313,7 @@ pub async fn book(
     req: BookRequest,
     docs: StoredDocs,
     now: DateTime<Utc>,
-) -> Result<Booked, BookingError> {
+) -> Result<Accepted, BookingError> {
     match check(app, &req, now).await {
         Ok(checked) => book_checked(app, checked, docs, now).await,
         Err(e) => {
@@ -290,7 +329,7 @@ pub async fn book_checked(
     checked: Checked,
     docs: StoredDocs,
     now: DateTime<Utc>,
-) -> Result<Booked, BookingError> {
+) -> Result<Accepted, BookingError> {
     let code = app.profile().code;
     book_drawing(app, checked, docs, now, || new_reference(&code)).await
 }
@@ -302,7 +341,7 @@ async fn book_drawing(
     docs: StoredDocs,
     now: DateTime<Utc>,
     mut draw: impl FnMut() -> String,
-) -> Result<Booked, BookingError> {
+) -> Result<Accepted, BookingError> {
     let Checked {
         input,
         officer,
@@ -359,8 +398,22 @@ async fn book_drawing(
             .db(move |s| s.book(&appointment, &docs_for_db, &mail, idem.as_ref(), now))
             .await
             .map(BookOutcome::into_parts);
+        let accepted = |outcome| Accepted {
+            officer: officer.clone(),
+            start: slot.start,
+            end: slot.end,
+            email: input.email.clone(),
+            category: input.reason_category,
+            documents: new_docs.clone(),
+            outcome,
+        };
         match result {
             Ok((appointment, replayed)) => {
+                let outcome = if replayed {
+                    Outcome::Replayed(appointment)
+                } else {
+                    Outcome::Booked { appointment, link }
+                };
                 if replayed {
                     // The first request already stored its own copies of the files.
                     docs.discard().await;
@@ -368,16 +421,27 @@ async fn book_drawing(
                     docs.keep();
                     app.mail_wake.notify_one();
                 }
-                let id = appointment.id;
-                let documents = app.db(move |s| s.documents(id)).await?;
-                return Ok(Booked {
-                    appointment,
-                    officer,
-                    documents,
-                    link: (!replayed).then_some(link),
-                });
+                return Ok(accepted(outcome));
             }
             Err(StoreError::Conflict("reference_taken")) => continue,
+            Err(StoreError::Conflict("email_day_taken")) => {
+                let day = slot.start.with_timezone(&tz).date_naive();
+                let told =
+                    tell_the_holder(app, &officer, &key, day, &guard, idempotency.as_ref(), now)
+                        .await;
+                match told {
+                    Ok(held) => {
+                        docs.discard().await;
+                        return Ok(accepted(held));
+                    }
+                    // Cancelled meanwhile: the day is free again, so book it after all.
+                    Err(BookingError::NotFound) => continue,
+                    Err(e) => {
+                        docs.discard().await;
+                        return Err(e);
+                    }
+                }
+            }
             Err(e) => {
                 docs.discard().await;
                 return Err(e.into());
@@ -388,6 +452,40 @@ async fn book_drawing(
     Err(BookingError::Internal(anyhow::anyhow!(
         "could not draw a free reference"
     )))
+}
+
+/// A second booking with an officer on one day is not made. Rather than say so to whoever
+/// asked, mail the holder of the first one (within the same caps as a booking mail), and
+/// remember the idempotency key so a retry sends nothing more.
+async fn tell_the_holder(
+    app: &Arc<App>,
+    officer: &Officer,
+    email_key: &str,
+    day: chrono::NaiveDate,
+    guard: &BookingGuard,
+    idempotency: Option<&Idempotency>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, BookingError> {
+    let (officer_id, key) = (officer.id, email_key.to_string());
+    let held = app
+        .db(move |s| s.active_booking_for(officer_id, &key, day))
+        .await?;
+    // The holder's link is kept only as a hash: this mail points to the first one's.
+    let mail = compose(
+        app,
+        &Compose::about(MailKind::AlreadyBooked, &held, officer, ""),
+    )?;
+    let (id, guard, idem) = (held.id, guard.clone(), idempotency.cloned());
+    let (held, replayed) = app
+        .db(move |s| s.queue_second_booking_notice(id, &mail, &guard, idem.as_ref(), now))
+        .await?
+        .into_parts();
+    if replayed {
+        return Ok(Outcome::Replayed(held));
+    }
+    app.mail_wake.notify_one();
+    tracing::info!(appointment = %held.reference, "second booking that day not made; its holder is told by mail");
+    Ok(Outcome::AlreadyHeld(held))
 }
 
 /// The appointment behind a citizen's link.
@@ -606,7 +704,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(first.appointment.reference, "PS-TAKEN");
+        assert_eq!(first.outcome.appointment().reference, "PS-TAKEN");
 
         let mut drawn = vec!["PS-FREE".to_string(), "PS-TAKEN".into()];
         let second = book_drawing(
@@ -618,7 +716,7 @@ mod tests {
         )
         .await
         .unwrap();
-        assert_eq!(second.appointment.reference, "PS-FREE");
+        assert_eq!(second.outcome.appointment().reference, "PS-FREE");
 
         let stuck = book_drawing(
             &app,
@@ -629,7 +727,7 @@ mod tests {
         )
         .await;
         assert!(matches!(stuck, Err(BookingError::Internal(_))), "{stuck:?}");
-        let day = first.appointment.local_day;
+        let day = first.outcome.appointment().local_day;
         assert_eq!(
             app.store
                 .day_appointments(day, Some(officer))

@@ -9,14 +9,14 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::mpsc;
 use vappoint::config::Config;
 use vappoint::station::app::App;
-use vappoint::station::booking::{self, BookRequest, Booked, BookingError};
+use vappoint::station::booking::{self, Accepted, BookRequest, BookingError, Outcome};
 use vappoint::station::calls::{self, CallError, SignedOut};
 use vappoint::station::documents::StoredDocs;
 use vappoint::station::{availability, officers};
 use vappoint_domain::schedule::SlotRefusal;
 use vappoint_domain::token::{MAX_REISSUES_PER_HOUR, MAX_TRIES, TokenRefusal};
 use vappoint_domain::{AppointmentStatus, BookingForm};
-use vappoint_store::{NewOfficer, Officer};
+use vappoint_store::{Appointment, NewOfficer, Officer};
 use vappoint_wire::signal::ServerMsg;
 
 /// A station's state in a temporary folder (removed when this is dropped).
@@ -86,7 +86,11 @@ fn request(officer: &Officer, start: &str, email: &str, key: Option<&str>) -> Bo
     }
 }
 
-async fn book(st: &Station, req: BookRequest, now: DateTime<Utc>) -> Result<Booked, BookingError> {
+async fn book(
+    st: &Station,
+    req: BookRequest,
+    now: DateTime<Utc>,
+) -> Result<Accepted, BookingError> {
     let docs = StoredDocs::new(&st.app.documents_dir());
     booking::book(&st.app, req, docs, now).await
 }
@@ -100,14 +104,14 @@ async fn a_replayed_booking_is_the_same_booking() {
     let first = book(&st, request(&o, at, "asha@example.in", Some("key-1")), now)
         .await
         .unwrap();
-    assert!(first.link.is_some(), "the first answer carries the link");
+    assert!(first.outcome.link().is_some(), "the booking made the link");
     let again = book(&st, request(&o, at, "asha@example.in", Some("key-1")), now)
         .await
         .unwrap();
-    assert_eq!(again.appointment.id, first.appointment.id);
-    assert_eq!(again.appointment.reference, first.appointment.reference);
-    assert_eq!(again.link, None, "only the link's hash is kept");
-    let day = first.appointment.local_day;
+    let (a, b) = (first.outcome.appointment(), again.outcome.appointment());
+    assert!(matches!(again.outcome, Outcome::Replayed(_)));
+    assert_eq!((b.id, &b.reference), (a.id, &a.reference));
+    let day = a.local_day;
     let booked = st.app.store.day_appointments(day, Some(o.id)).unwrap();
     assert_eq!(booked.len(), 1);
     assert_eq!(booked[0].status, AppointmentStatus::Booked);
@@ -116,17 +120,34 @@ async fn a_replayed_booking_is_the_same_booking() {
     let other = book(&st, request(&o, at, "ravi@example.in", None), now).await;
     assert!(matches!(other, Err(BookingError::SlotTaken)), "{other:?}");
     assert!(other.unwrap_err().slot_unavailable());
-    // The same email on the same day with the same officer, at another time.
+    // The same email on the same day with the same officer, at another time: nothing is
+    // booked, and the answer is the one a booking gets (the holder is told by mail).
     let twice = book(
         &st,
         request(&o, "2026-12-07T12:00:00+05:30", "Asha@Example.in", None),
         now,
     )
-    .await;
+    .await
+    .unwrap();
     assert!(
-        matches!(twice, Err(BookingError::EmailDayTaken)),
+        matches!(&twice.outcome, Outcome::AlreadyHeld(h) if h.id == a.id),
         "{twice:?}"
     );
+    assert_eq!(
+        twice.email, "Asha@Example.in",
+        "the answer echoes the request"
+    );
+    assert_eq!(
+        st.app
+            .store
+            .day_appointments(day, Some(o.id))
+            .unwrap()
+            .len(),
+        1
+    );
+    // Both rules broken (the time taken too): the answer anyone gets for a taken time.
+    let both = book(&st, request(&o, at, "asha@example.in", None), now).await;
+    assert!(matches!(both, Err(BookingError::SlotTaken)), "{both:?}");
 }
 
 #[tokio::test]
@@ -134,7 +155,7 @@ async fn bookings_are_refused_with_their_reason() {
     let st = station();
     let o = officer(&st, 1, "Mon-Fri 09:00-17:00");
     let now = monday_nine();
-    let refused = |r: Result<Booked, BookingError>| r.map(|_| ()).unwrap_err();
+    let refused = |r: Result<Accepted, BookingError>| r.map(|_| ()).unwrap_err();
 
     let e = refused(
         book(
@@ -206,7 +227,7 @@ async fn bookings_are_refused_with_their_reason() {
 }
 
 /// A booked appointment at 11:30 on Monday; returns it with its link.
-async fn booked(st: &Station, o: &Officer) -> (Booked, String) {
+async fn booked(st: &Station, o: &Officer) -> (Appointment, String) {
     let b = book(
         st,
         request(o, "2026-12-07T11:30:00+05:30", "asha@example.in", None),
@@ -214,8 +235,10 @@ async fn booked(st: &Station, o: &Officer) -> (Booked, String) {
     )
     .await
     .unwrap();
-    let link = b.link.clone().unwrap();
-    (b, link)
+    match b.outcome {
+        Outcome::Booked { appointment, link } => (appointment, link),
+        other => panic!("not booked: {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -235,7 +258,7 @@ async fn new_tokens_are_limited_per_hour() {
         .await
         .unwrap();
     // None once the appointment is over, whatever the count.
-    let e = booking::new_token(&st.app, &link, b.appointment.end).await;
+    let e = booking::new_token(&st.app, &link, b.end).await;
     assert!(
         matches!(e, Err(BookingError::Token(TokenRefusal::Ended))),
         "{e:?}"
@@ -250,7 +273,7 @@ async fn tokens_are_tried_in_their_window_and_die_after_five_wrong_ones() {
     let o = officer(&st, 1, "Mon-Sun 09:00-17:00");
     let (b, link) = booked(&st, &o).await;
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
-    let start = b.appointment.start;
+    let start = b.start;
     let e = booking::try_token(&st.app, &link, "1234", ip, start - Duration::minutes(16)).await;
     assert!(
         matches!(e, Err(BookingError::Token(TokenRefusal::TooEarly))),
@@ -285,7 +308,7 @@ async fn changes_close_at_the_cutoff() {
     let st = station();
     let o = officer(&st, 1, "Mon-Sun 09:00-17:00");
     let (b, link) = booked(&st, &o).await;
-    let late = b.appointment.start - Duration::minutes(119);
+    let late = b.start - Duration::minutes(119);
     let e = booking::cancel(&st.app, &link, late).await;
     assert!(matches!(e, Err(BookingError::TooLate)), "{e:?}");
     let e = booking::reschedule(&st.app, &link, "2026-12-07T16:00:00+05:30", late).await;
@@ -295,7 +318,7 @@ async fn changes_close_at_the_cutoff() {
             .await
             .unwrap();
     assert_eq!(moved.start, t("2026-12-07T16:00:00+05:30"));
-    assert_eq!(moved.sequence, b.appointment.sequence + 1);
+    assert_eq!(moved.sequence, b.sequence + 1);
 }
 
 #[tokio::test]
@@ -363,7 +386,8 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     )
     .await
     .unwrap()
-    .appointment
+    .outcome
+    .appointment()
     .id;
     let y = book(
         &st,
@@ -372,7 +396,8 @@ async fn calls_go_from_waiting_to_admitted_to_ended() {
     )
     .await
     .unwrap()
-    .appointment
+    .outcome
+    .appointment()
     .id;
 
     let (officer_tx, mut officer_rx) = mpsc::channel(calls::OUTBOX_DEPTH);

@@ -21,6 +21,10 @@ pub enum MailKind {
     Token,
     /// Sent `[mail] reminder_before` ahead of the appointment, with the join link.
     Reminder,
+    /// To the holder of an appointment when another was asked for with their address, the
+    /// same officer and day, and not made. It cannot carry the link (only its hash is kept),
+    /// so it has no links and no calendar file: it points to the first mail.
+    AlreadyBooked,
 }
 
 impl MailKind {
@@ -31,6 +35,7 @@ impl MailKind {
             MailKind::Cancelled => "cancelled",
             MailKind::Token => "token",
             MailKind::Reminder => "reminder",
+            MailKind::AlreadyBooked => "already_booked",
         }
     }
 }
@@ -103,6 +108,7 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         MailKind::Cancelled => ("email-cancelled-subject", "email-cancelled-intro"),
         MailKind::Token => ("email-token-subject", "email-token-intro"),
         MailKind::Reminder => ("email-reminder-subject", "email-reminder-intro"),
+        MailKind::AlreadyBooked => ("email-already-subject", "email-already-intro"),
     };
     let mut args = fluent_bundle::FluentArgs::new();
     args.set("reference", c.reference.to_string());
@@ -121,7 +127,7 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
             "time_label": time_label,
             "officer": {"name": c.officer.name, "rank": c.officer.rank},
             "reference": c.reference,
-            "show_links": c.kind != MailKind::Cancelled,
+            "show_links": !matches!(c.kind, MailKind::Cancelled | MailKind::AlreadyBooked),
             // By the time of a reminder, changing the appointment is usually closed.
             "show_manage": c.kind != MailKind::Reminder,
             "join_url": join_url,
@@ -132,7 +138,6 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         })),
     )?;
 
-    let (ics, method) = calendar(app, c);
     let host = host_of(&public_url);
     let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), host);
     let from: Mailbox = profile.mail_from.parse()?;
@@ -142,15 +147,20 @@ pub fn compose(app: &App, c: &Compose) -> anyhow::Result<NewMail> {
         .to(to)
         .subject(subject)
         .message_id(Some(message_id.clone()))
-        .date(sent_at(app, c).into())
-        .multipart(
+        .date(sent_at(app, c).into());
+    let message = if c.kind == MailKind::AlreadyBooked {
+        message.singlepart(SinglePart::plain(body))?
+    } else {
+        let (ics, method) = calendar(app, c);
+        message.multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(body))
                 .singlepart(Attachment::new("appointment.ics".into()).body(
                     ics,
                     ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))?,
                 )),
-        )?;
+        )?
+    };
     Ok(NewMail {
         message_id,
         kind: c.kind.as_str().to_string(),

@@ -166,14 +166,13 @@ async fn book(
         None => booking::book(&app, request(&upload.fields), upload.docs, now).await,
     }
     .map_err(api_error(&app))?;
+    // Only what the request asked for, the same whatever it found: see `booking::Accepted`.
     let tz = app.tz();
-    let a = &booked.appointment;
-    let body = wire::Booked {
-        reference: a.reference.clone(),
-        officer_id: a.officer_id.0,
-        start: rfc3339(a.start, tz),
-        end: rfc3339(a.end, tz),
-        status: a.status.to_string(),
+    let body = wire::Accepted {
+        status: "check_mail".into(),
+        officer_id: booked.officer.id.0,
+        start: rfc3339(booked.start, tz),
+        end: rfc3339(booked.end, tz),
         documents: booked
             .documents
             .iter()
@@ -184,7 +183,7 @@ async fn book(
             })
             .collect(),
     };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
 fn citizen_view(app: &App, a: &Appointment, o: &Officer) -> wire::CitizenAppointment {

@@ -289,17 +289,15 @@ async fn book_submit(
             // `/book` answers only with a slot chosen: a language switch goes home instead.
             let ctx = ctx.at("/".into());
             let tz = ctx.app.tz();
-            let a = &b.appointment;
+            // Only what the request asked for: see `booking::Accepted`.
             ctx.page(
                 "booked.html",
                 json!({
-                    "reference": a.reference,
-                    "email": a.email,
+                    "email": b.email,
                     "officer": {"name": b.officer.name, "rank": b.officer.rank},
-                    "date_label": fmt_date(a.start, tz, ctx.lang),
-                    "time_label": fmt_time(a.start, tz),
-                    "urgent": a.reason_category == ReasonCategory::DomesticViolence,
-                    "calendar_url": b.link.as_ref().map(|l| format!("/a/{l}/appointment.ics")),
+                    "date_label": fmt_date(b.start, tz, ctx.lang),
+                    "time_label": fmt_time(b.start, tz),
+                    "urgent": b.category == ReasonCategory::DomesticViolence,
                 }),
             )
         }

@@ -67,7 +67,6 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::TooManyDocuments => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::SlotTaken
-        | ErrorCode::EmailDayTaken
         | ErrorCode::NotBooked
         | ErrorCode::IdempotencyConflict
         | ErrorCode::TooLate => StatusCode::CONFLICT,
@@ -187,7 +186,6 @@ impl From<BookingError> for Failure {
             BookingError::Slot(SlotRefusal::TooFar) => ErrorCode::TooFar,
             BookingError::Slot(SlotRefusal::NotOffered) => ErrorCode::NotOffered,
             BookingError::SlotTaken => ErrorCode::SlotTaken,
-            BookingError::EmailDayTaken => ErrorCode::EmailDayTaken,
             BookingError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
             BookingError::NetworkShare => ErrorCode::NetworkShare,
             BookingError::MailLimit => ErrorCode::MailLimit,
