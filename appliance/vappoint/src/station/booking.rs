@@ -408,20 +408,15 @@ async fn book_drawing(
             outcome,
         };
         match result {
-            Ok((appointment, replayed)) => {
-                let outcome = if replayed {
-                    Outcome::Replayed(appointment)
-                } else {
-                    Outcome::Booked { appointment, link }
-                };
-                if replayed {
-                    // The first request already stored its own copies of the files.
-                    docs.discard().await;
-                } else {
-                    docs.keep();
-                    app.mail_wake.notify_one();
-                }
-                return Ok(accepted(outcome));
+            Ok((appointment, false)) => {
+                docs.keep();
+                app.mail_wake.notify_one();
+                return Ok(accepted(Outcome::Booked { appointment, link }));
+            }
+            Ok((appointment, true)) => {
+                // The first request already stored its own copies of the files.
+                docs.discard().await;
+                return Ok(accepted(Outcome::Replayed(appointment)));
             }
             Err(StoreError::Conflict("reference_taken")) => continue,
             Err(StoreError::Conflict("email_day_taken")) => {
