@@ -5,6 +5,7 @@
 pub mod booking;
 pub mod call;
 pub mod document;
+pub mod retention;
 pub mod schedule;
 pub mod token;
 

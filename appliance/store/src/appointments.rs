@@ -29,6 +29,8 @@ pub struct Appointment {
     pub sequence: u32,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// When retention removed the citizen's name, email, mobile and reason (migration 0008).
+    pub personal_removed_at: Option<DateTime<Utc>>,
 }
 
 impl Appointment {
@@ -125,6 +127,8 @@ pub struct Document {
     pub kind: DocumentKind,
     pub size: u64,
     pub stored_name: String,
+    /// When retention removed the file (and its name); the row stays to say so.
+    pub removed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -148,7 +152,7 @@ pub struct Reschedule {
 const COLS: &str =
     "id, reference, officer_id, start_at, end_at, local_day, status, name, email, mobile,
     reason_category, unseal(reason) AS reason, lang, token_mac, token_tries, checked_in_at, outcome, sequence,
-    created_at, cancelled_at, final_state";
+    created_at, cancelled_at, final_state, personal_removed_at";
 
 fn row(r: &Row) -> rusqlite::Result<Appointment> {
     let parse_err = |i: usize, e: String| {
@@ -190,6 +194,7 @@ fn row(r: &Row) -> rusqlite::Result<Appointment> {
         sequence: r.get("sequence")?,
         created_at: from_ts(r.get("created_at")?),
         cancelled_at: r.get::<_, Option<i64>>("cancelled_at")?.map(from_ts),
+        personal_removed_at: r.get::<_, Option<i64>>("personal_removed_at")?.map(from_ts),
     })
 }
 
@@ -654,7 +659,7 @@ impl Store {
     pub fn documents(&self, appointment_id: AppointmentId) -> Result<Vec<Document>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
-                "SELECT id, appointment_id, file_name, kind, size, stored_name FROM documents
+                "SELECT id, appointment_id, file_name, kind, size, stored_name, removed_at FROM documents
                  WHERE appointment_id = ?1 ORDER BY ordinal",
             )?;
             let rows = st.query_map([appointment_id], doc_row)?;
@@ -665,7 +670,7 @@ impl Store {
     pub fn document(&self, id: i64) -> Result<Document> {
         self.read(|c| {
             c.query_row(
-                "SELECT id, appointment_id, file_name, kind, size, stored_name FROM documents WHERE id = ?1",
+                "SELECT id, appointment_id, file_name, kind, size, stored_name, removed_at FROM documents WHERE id = ?1",
                 [id],
                 doc_row,
             )
@@ -674,12 +679,13 @@ impl Store {
         })
     }
 
-    /// Whether a stored file name belongs to a document (used to clear files left by a crash
-    /// between writing an upload and committing its booking).
+    /// Whether a stored file name belongs to a document that is kept (used to clear files left
+    /// by a crash between writing an upload and committing its booking, or between retention
+    /// marking a document removed and deleting its file).
     pub fn document_stored(&self, stored_name: &str) -> Result<bool> {
         self.read(|c| {
             Ok(c.query_row(
-                "SELECT 1 FROM documents WHERE stored_name = ?1",
+                "SELECT 1 FROM documents WHERE stored_name = ?1 AND removed_at IS NULL",
                 [stored_name],
                 |_| Ok(()),
             )
@@ -698,5 +704,6 @@ fn doc_row(r: &Row) -> rusqlite::Result<Document> {
         kind: DocumentKind::from_str_opt(&kind).unwrap_or(DocumentKind::Pdf),
         size: r.get::<_, i64>(4)? as u64,
         stored_name: r.get(5)?,
+        removed_at: r.get::<_, Option<i64>>(6)?.map(from_ts),
     })
 }

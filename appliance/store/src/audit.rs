@@ -57,6 +57,8 @@ pub enum Action {
     Enrolled,
     AuditExport,
     RetentionDelete,
+    HoldSet,
+    HoldReleased,
 }
 
 impl Action {
@@ -78,6 +80,8 @@ impl Action {
         Action::Enrolled,
         Action::AuditExport,
         Action::RetentionDelete,
+        Action::HoldSet,
+        Action::HoldReleased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +103,8 @@ impl Action {
             Action::Enrolled => "enrolled",
             Action::AuditExport => "audit_export",
             Action::RetentionDelete => "retention_delete",
+            Action::HoldSet => "hold_set",
+            Action::HoldReleased => "hold_released",
         }
     }
 }

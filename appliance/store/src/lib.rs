@@ -19,6 +19,7 @@ mod ids;
 mod migrate;
 mod officers;
 mod outbox;
+mod retention;
 pub mod seal;
 mod sessions;
 
@@ -42,6 +43,7 @@ pub use hub::{
 pub use ids::{AppointmentId, OfficerId};
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, NewReminder, OutboxMessage, OutboxStatus};
+pub use retention::{Due, Hold, RemovedDocument};
 pub use sessions::{Session, Sessions};
 /// The counters of a day, as they cross the federation wire and as the hub sums them.
 pub use vappoint_wire::federation::DayCounts;

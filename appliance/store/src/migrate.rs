@@ -13,6 +13,7 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0005_reminders.sql"),
     include_str!("../migrations/0006_abuse.sql"),
     include_str!("../migrations/0007_audit.sql"),
+    include_str!("../migrations/0008_retention.sql"),
 ];
 
 /// The hub's migrations.

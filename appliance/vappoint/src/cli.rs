@@ -47,6 +47,23 @@ enum StationSub {
     /// The station's audit log.
     #[command(subcommand)]
     Audit(AuditSub),
+    /// Retention (`[retention]` in the config): what the box keeps of citizens, and how long.
+    #[command(subcommand)]
+    Retention(RetentionSub),
+}
+
+#[derive(Subcommand)]
+enum RetentionSub {
+    /// Remove now what the retention periods allow (the running station does this hourly).
+    Run {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Act as of this time (RFC 3339) instead of now: to see what a later run removes.
+        #[arg(long)]
+        now: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +206,10 @@ pub fn main() -> std::process::ExitCode {
             sub: Some(StationSub::Audit(AuditSub::Verify { data, hub_head })),
             ..
         }) => audit_verify(&data, hub_head.as_deref()),
+        Command::Station(StationCmd {
+            sub: Some(StationSub::Retention(RetentionSub::Run { data, config, now })),
+            ..
+        }) => retention_run(&data, config.as_deref(), now.as_deref()),
         Command::Hub(HubCmd { sub: None, run }) => crate::hub::run(run),
         Command::Hub(HubCmd { sub: Some(sub), .. }) => hub_command(sub),
         Command::Officer(OfficerCommand::Add {
@@ -255,6 +276,33 @@ fn officer_add(
         )
         .context("recording the new officer in the audit log")?;
     println!("officer {id} added");
+    Ok(())
+}
+
+/// `vappoint station retention run`: removes what is due and says what it removed.
+fn retention_run(
+    data: &std::path::Path,
+    config: Option<&std::path::Path>,
+    now: Option<&str>,
+) -> anyhow::Result<()> {
+    let config = crate::config::Config::load(config)?;
+    let now = match now {
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .context("--now takes an RFC 3339 time, e.g. 2027-12-01T09:00:00+05:30")?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let store = crate::station::open_store(data)?;
+    let r = crate::station::retention::run(
+        &store,
+        &data.join("documents"),
+        &config.retention.policy(),
+        now,
+    )?;
+    println!(
+        "removed {} documents ({} bytes) and the personal details of {} appointments",
+        r.documents, r.document_bytes, r.appointments
+    );
     Ok(())
 }
 

@@ -29,6 +29,54 @@ pub struct Config {
     pub acme: AcmeConfig,
     pub relay: HubRelayConfig,
     pub turn: TurnConfig,
+    pub retention: RetentionConfig,
+    pub disk: DiskConfig,
+}
+
+/// `[disk]`: below `min_free_mb` free on the data directory's filesystem, the station refuses
+/// bookings and uploads (with a clear message) before the database could fail, and the
+/// console shows a banner. The largest booking is 5 documents of 10 MB; keep well above that.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiskConfig {
+    pub min_free_mb: u64,
+}
+
+impl Default for DiskConfig {
+    fn default() -> Self {
+        DiskConfig { min_free_mb: 512 }
+    }
+}
+
+/// `[retention]`: how long after an appointment its documents, then the citizen's name,
+/// email, mobile and reason, are kept (appointments an officer holds are kept until released).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    #[serde(with = "humantime_serde")]
+    pub documents_after: Duration,
+    #[serde(with = "humantime_serde")]
+    pub personal_after: Duration,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        let p = vappoint_domain::retention::Policy::default();
+        RetentionConfig {
+            documents_after: p.documents_after.to_std().unwrap_or_default(),
+            personal_after: p.personal_after.to_std().unwrap_or_default(),
+        }
+    }
+}
+
+impl RetentionConfig {
+    pub fn policy(&self) -> vappoint_domain::retention::Policy {
+        let days = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+        vappoint_domain::retention::Policy {
+            documents_after: days(self.documents_after),
+            personal_after: days(self.personal_after),
+        }
+    }
 }
 
 /// How citizens reach this box from the internet (see README, "Reaching a station").
@@ -580,6 +628,13 @@ impl Config {
         if self.mail.reminder_before > MAX_REMINDER_LEAD {
             bail!("mail.reminder_before can be at most 14 days (\"off\" sends no reminders)");
         }
+        if !(16..=1_000_000).contains(&self.disk.min_free_mb) {
+            bail!("disk.min_free_mb must be 16 to 1000000");
+        }
+        self.retention
+            .policy()
+            .validate()
+            .map_err(|e| anyhow::anyhow!("retention: {e}"))?;
         let l = &self.limits;
         if l.bookings_per_ip_per_minute == 0
             || l.bookings_per_email_per_hour == 0

@@ -172,6 +172,9 @@ error_codes! {
     MailLimit = "mail_limit",
     /// The `Idempotency-Key` was used before for a different request.
     IdempotencyConflict = "idempotency_conflict",
+    /// The station's storage is nearly full (`[disk] min_free_mb`): it takes no bookings
+    /// until space is freed.
+    StorageFull = "storage_full",
     Internal = "internal",
 }
 

@@ -59,6 +59,9 @@ pub enum BookingError {
     /// A rate limit: too many bookings, tries or new tokens.
     #[error("too many requests")]
     TooMany,
+    /// Free disk space is below `[disk] min_free_mb`: nothing new is written.
+    #[error("the station's storage is nearly full")]
+    StorageFull,
     #[error("database")]
     Store(#[source] StoreError),
     #[error("internal error")]
@@ -226,6 +229,9 @@ pub async fn check(
     req: &BookRequest,
     now: DateTime<Utc>,
 ) -> Result<Checked, BookingError> {
+    if crate::station::disk::low(app) {
+        return Err(BookingError::StorageFull);
+    }
     let input = req.form.validate()?;
     if let Some(k) = &req.idempotency_key
         && (k.is_empty() || k.len() > 100 || !k.bytes().all(|b| b.is_ascii_graphic()))

@@ -5,10 +5,12 @@ pub mod app;
 pub mod availability;
 pub mod booking;
 pub mod calls;
+pub mod disk;
 pub mod documents;
 pub mod hub_link;
 pub mod mail;
 pub mod officers;
+pub mod retention;
 pub mod setup;
 pub mod tunnel;
 pub mod turn;
@@ -192,6 +194,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     }
     tokio::spawn(crate::station::mail::run_worker(app.clone()));
     tokio::spawn(tidy(app.clone()));
+    tokio::spawn(retention::run_hourly(app.clone()));
     match crate::station::hub_link::load_link(&data)? {
         Some(link) => println!(
             "vappoint: reporting to the hub {} as {}",

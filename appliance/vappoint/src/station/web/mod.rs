@@ -78,6 +78,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::DocumentQuota
         | ErrorCode::NetworkShare
         | ErrorCode::MailLimit => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -195,6 +196,7 @@ impl From<BookingError> for Failure {
             BookingError::Token(TokenRefusal::Ended) => ErrorCode::Ended,
             BookingError::Token(TokenRefusal::Dead) => ErrorCode::TokenDead,
             BookingError::TooMany => ErrorCode::RateLimited,
+            BookingError::StorageFull => ErrorCode::StorageFull,
         };
         Failure::Refused(code)
     }
@@ -207,6 +209,10 @@ impl From<DocumentError> for Failure {
             DocumentError::Unsupported => Failure::Refused(ErrorCode::UnsupportedDocument),
             DocumentError::TooMany => Failure::Refused(ErrorCode::TooManyDocuments),
             DocumentError::Quota => Failure::Refused(ErrorCode::DocumentQuota),
+            // The card filled up while the file streamed in (the guard checks before).
+            DocumentError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                Failure::Refused(ErrorCode::StorageFull)
+            }
             DocumentError::Io(e) => Failure::Internal(e.into()),
         }
     }

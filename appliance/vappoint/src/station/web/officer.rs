@@ -35,6 +35,11 @@ pub fn routes() -> Router<Arc<App>> {
             "/officer/appointments/{id}/outcome",
             post(appointments::set_outcome),
         )
+        .route("/officer/appointments/{id}/hold", post(appointments::hold))
+        .route(
+            "/officer/appointments/{id}/release",
+            post(appointments::release),
+        )
         .route("/officer/documents/{id}", get(appointments::document))
         .route(
             "/officer/station",
@@ -92,6 +97,9 @@ pub(crate) fn page(app: &App, template: &str, me: Option<&Me>, mut extra: Value)
             }
         });
         obj.insert("mail_health".into(), json!(health));
+        // And while the card is nearly full: bookings are refused until space is freed.
+        let shortage = me.and_then(|_| crate::station::disk::shortage(app));
+        obj.insert("disk_low".into(), json!(shortage));
     }
     match app
         .ui

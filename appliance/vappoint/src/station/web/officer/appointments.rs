@@ -16,6 +16,7 @@ use vappoint_store::{Action, Appointment, AppointmentId, OfficerId, Subject};
 
 use super::audit;
 use super::{page, see_other, with_status};
+use crate::console::csrf::Empty;
 use crate::console::{ConsoleError, CsrfForm};
 use crate::station::app::App;
 use crate::station::web::auth::Me;
@@ -139,6 +140,20 @@ async fn appointment_page(
     let notes = app.db(move |s| s.notes(id)).await?;
     let officer = app.db(move |s| s.officer(officer_id)).await?;
     let (status, class) = status_of(me, &a, Utc::now());
+    let hold = match app.db(move |s| s.hold_of(id)).await? {
+        Some(h) => {
+            let by = app.db(move |s| s.officer(h.by)).await?;
+            Some(json!({"reason": h.reason, "by": by.name, "at": fmt_date(h.at, tz, me.lang)}))
+        }
+        None => None,
+    };
+    // When retention takes this appointment's documents, then its personal details.
+    let (docs_go, personal_goes) = app.config.retention.policy().removal_dates(a.end);
+    let retention = json!({
+        "documents_on": fmt_date(docs_go, tz, me.lang),
+        "personal_on": fmt_date(personal_goes, tz, me.lang),
+        "personal_removed": a.personal_removed_at.map(|t| fmt_date(t, tz, me.lang)),
+    });
     let call = app.db(move |s| s.call(id)).await.ok().flatten().map(|c| {
         let t = |x: Option<chrono::DateTime<Utc>>| x.map(|x| fmt_time(x, tz));
         let by = match c.ended_by.as_deref() {
@@ -165,7 +180,10 @@ async fn appointment_page(
                 "status": status, "status_class": class, "outcome": a.outcome.map(|o| o.as_str()),
                 "created": format!("{} {}", fmt_date(a.created_at, tz, me.lang), fmt_time(a.created_at, tz)), "lang": a.lang,
             },
-            "docs": docs.iter().map(|d| json!({"id": d.id, "file_name": d.file_name, "kind": d.kind.mime(), "size": human_size(d.size)})).collect::<Vec<_>>(),
+            "docs": docs.iter().map(|d| json!({"id": d.id, "file_name": d.file_name, "kind": d.kind.mime(), "size": human_size(d.size),
+                "removed": d.removed_at.map(|t| fmt_date(t, tz, me.lang))})).collect::<Vec<_>>(),
+            "hold": hold,
+            "retention": retention,
             "notes": notes.iter().map(|n| json!({"when": format!("{} {}", fmt_date(n.created_at, tz, me.lang), fmt_time(n.created_at, tz)), "officer": n.officer_name, "body": n.body})).collect::<Vec<_>>(),
             "outcomes": outcomes_in(me),
             "call": call,
@@ -249,6 +267,55 @@ pub(super) async fn set_outcome(
     Ok(see_other(&format!("/officer/appointments/{id}")))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct HoldForm {
+    reason: String,
+}
+
+/// The longest hold reason: a short note ("FIR 123/2026 registered"), not a case file.
+const HOLD_REASON_MAX: usize = 100;
+
+/// Holds an appointment: retention keeps its documents and personal details until released.
+pub(super) async fn hold(
+    State(app): State<Arc<App>>,
+    me: Me,
+    Path(id): Path<AppointmentId>,
+    CsrfForm(f): CsrfForm<HoldForm>,
+) -> Result<Response, ConsoleError> {
+    visible(&app, &me, id).await?;
+    let reason = f.reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if reason.is_empty() || reason.chars().count() > HOLD_REASON_MAX {
+        let r = appointment_page(
+            &app,
+            &me,
+            id,
+            None,
+            Some(&me.t("console-hold-reason-length")),
+        )
+        .await?;
+        return Ok(with_status(r, StatusCode::BAD_REQUEST));
+    }
+    let officer = me.officer.id;
+    app.db(move |s| s.hold(id, officer, &reason, Utc::now()))
+        .await?;
+    Ok(see_other(&format!("/officer/appointments/{id}")))
+}
+
+/// Releases a hold: retention takes the appointment at its next hourly run if it is due.
+pub(super) async fn release(
+    State(app): State<Arc<App>>,
+    me: Me,
+    Path(id): Path<AppointmentId>,
+    CsrfForm(Empty {}): CsrfForm<Empty>,
+) -> Result<Response, ConsoleError> {
+    visible(&app, &me, id).await?;
+    let officer = me.officer.id;
+    app.db(move |s| s.release_hold(id, officer, Utc::now()))
+        .await?;
+    Ok(see_other(&format!("/officer/appointments/{id}")))
+}
+
 pub(super) async fn document(
     State(app): State<Arc<App>>,
     me: Me,
@@ -256,6 +323,12 @@ pub(super) async fn document(
 ) -> Result<Response, ConsoleError> {
     let doc = app.db(move |s| s.document(id)).await?;
     visible(&app, &me, doc.appointment_id).await?;
+    if doc.removed_at.is_some() {
+        return Err(ConsoleError::new(
+            StatusCode::GONE,
+            "console-document-removed",
+        ));
+    }
     audit::by(&app, &me, Action::ViewDocument, Subject::Document(id)).await?;
     let bytes = app
         .documents_dir()

@@ -21,6 +21,9 @@ use crate::station::web::auth::Me;
 use crate::station::web::setup::SettingsForm;
 use vappoint_store::{Action, Subject};
 
+/// How far ahead the Station page shows what retention will remove.
+const RETENTION_PREVIEW_DAYS: i64 = 7;
+
 async fn station_page(
     app: &Arc<App>,
     me: &Me,
@@ -71,6 +74,21 @@ async fn station_page(
         .iter()
         .map(|k| json!({"key": k, "label": me.t(&format!("station-field-{k}")), "value": value(k), "locked": Profile::locked(&app.config, k)}))
         .collect();
+    // What retention removes over the coming week (it runs hourly): the admin's preview.
+    let policy = app.config.retention.policy();
+    let week = policy.cutoffs(Utc::now() + chrono::Duration::days(RETENTION_PREVIEW_DAYS));
+    let due = app
+        .db(move |s| s.retention_due(week.documents, week.personal))
+        .await?;
+    let retention = json!({
+        "documents_days": policy.documents_after.num_days(),
+        "personal_days": policy.personal_after.num_days(),
+        "preview_days": RETENTION_PREVIEW_DAYS,
+        "documents": due.documents,
+        "document_mb": format!("{:.1}", due.document_bytes as f64 / 1_000_000.0),
+        "appointments": due.appointments,
+        "held": due.held,
+    });
     let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
     let relay = p.relay.as_ref();
     let delivery = json!({
@@ -90,7 +108,7 @@ async fn station_page(
         app,
         "officer/station.html",
         Some(me),
-        json!({"fields": fields, "hub": hub, "delivery": delivery, "reach": reach, "notice": notice, "error": error}),
+        json!({"fields": fields, "hub": hub, "delivery": delivery, "reach": reach, "retention": retention, "notice": notice, "error": error}),
     ))
 }
 
