@@ -21,6 +21,7 @@ from conftest import (
     mail_token,
     new_session,
     pdf_bytes,
+    run_cli,
     station_config,
     wait_until,
 )
@@ -124,6 +125,10 @@ def test_set_up_in_chrome_completes_after_other_tabs_and_the_favicon(make_statio
     wait_until(lambda: "is set up" in b.driver.page_source, timeout=30,
                message="the set-up done page (not an expired form)")
     assert "expired" not in b.driver.page_source
+    # The recovery key is shown once, for the admin to keep away from the box.
+    shown = b.driver.find_element(By.ID, "recovery-key").text
+    kept = run_cli("station", "recovery-key", "--data", str(st.data)).stdout.strip()
+    assert shown == kept and kept.startswith("AGE-SECRET-KEY-1")
 
     # The booking site is open in the same browser; the icon is an icon, not a page.
     b.driver.get(st.url("/"))

@@ -59,6 +59,7 @@ pub enum Action {
     RetentionDelete,
     HoldSet,
     HoldReleased,
+    RecoveryKey,
 }
 
 impl Action {
@@ -82,6 +83,7 @@ impl Action {
         Action::RetentionDelete,
         Action::HoldSet,
         Action::HoldReleased,
+        Action::RecoveryKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +107,7 @@ impl Action {
             Action::RetentionDelete => "retention_delete",
             Action::HoldSet => "hold_set",
             Action::HoldReleased => "hold_released",
+            Action::RecoveryKey => "recovery_key",
         }
     }
 }

@@ -236,6 +236,14 @@ impl Store {
         self.db.schema_version()
     }
 
+    /// Writes a consistent copy of the database to `path` (which must not exist), while
+    /// others keep reading and writing: what a backup holds.
+    pub fn snapshot_to(&self, path: &Path) -> Result<()> {
+        let _ = std::fs::remove_file(path);
+        let target = path.to_string_lossy();
+        self.read(|c| Ok(c.execute("VACUUM INTO ?1", [&*target]).map(|_| ())?))
+    }
+
     /// The key the database was opened with, which also seals the documents on disk.
     pub fn data_key(&self) -> &seal::DataKey {
         &self.key

@@ -50,6 +50,27 @@ enum StationSub {
     /// Retention (`[retention]` in the config): what the box keeps of citizens, and how long.
     #[command(subcommand)]
     Retention(RetentionSub),
+    /// Write an encrypted backup of the whole station (the station may be running).
+    Backup {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data directory; the recovery key is read from
+    /// standard input.
+    Restore {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Print the station's recovery key (made if there is none): keep it away from the box;
+    /// without it no backup can be restored.
+    RecoveryKey {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,6 +231,18 @@ pub fn main() -> std::process::ExitCode {
             sub: Some(StationSub::Retention(RetentionSub::Run { data, config, now })),
             ..
         }) => retention_run(&data, config.as_deref(), now.as_deref()),
+        Command::Station(StationCmd {
+            sub: Some(StationSub::Backup { data, out }),
+            ..
+        }) => backup(&data, &out),
+        Command::Station(StationCmd {
+            sub: Some(StationSub::Restore { data, from }),
+            ..
+        }) => restore(&data, &from),
+        Command::Station(StationCmd {
+            sub: Some(StationSub::RecoveryKey { data }),
+            ..
+        }) => print_recovery_key(&data),
         Command::Hub(HubCmd { sub: None, run }) => crate::hub::run(run),
         Command::Hub(HubCmd { sub: Some(sub), .. }) => hub_command(sub),
         Command::Officer(OfficerCommand::Add {
@@ -276,6 +309,61 @@ fn officer_add(
         )
         .context("recording the new officer in the audit log")?;
     println!("officer {id} added");
+    Ok(())
+}
+
+/// `vappoint station backup`: writes the file beside its final name, then renames it, so a
+/// half-written backup never looks like a whole one.
+fn backup(data: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let store = crate::station::open_store(data)?;
+    let partial = out.with_extension("partial");
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    let summary = crate::station::backup::write(data, &store, &mut writer)?;
+    let file = writer.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&partial, out)?;
+    println!(
+        "backup written to {}: {} files, {} bytes before encryption, {} bytes, in {:.1} s",
+        out.display(),
+        summary.files,
+        summary.bytes,
+        std::fs::metadata(out)?.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `vappoint station recovery-key`.
+fn print_recovery_key(data: &std::path::Path) -> anyhow::Result<()> {
+    use age::secrecy::ExposeSecret;
+    let key = crate::station::backup::recovery_key(data)?;
+    println!("{}", key.to_string().expose_secret());
+    Ok(())
+}
+
+/// `vappoint station restore`: the recovery key on standard input.
+fn restore(data: &std::path::Path, from: &std::path::Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let mut key = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut key)
+        .context("reading the recovery key from standard input")?;
+    let key = crate::station::backup::parse_recovery_key(&key)?;
+    let file = std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?;
+    let summary = crate::station::backup::restore(data, file, &key)?;
+    // The restored station opens with its own keys, or the backup is of no use.
+    crate::station::open_store(data).context("opening the restored database")?;
+    println!(
+        "restored {} files ({} bytes) into {} in {:.1} s",
+        summary.files,
+        summary.bytes,
+        data.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

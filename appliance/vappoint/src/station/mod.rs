@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod availability;
+pub mod backup;
 pub mod booking;
 pub mod calls;
 pub mod disk;

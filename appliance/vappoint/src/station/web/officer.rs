@@ -47,6 +47,10 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/officer/station/enroll", post(station_settings::enroll))
         .route(
+            "/officer/station/recovery-key",
+            get(station_settings::recovery_key),
+        )
+        .route(
             "/officer/station/delivery",
             post(station_settings::save_delivery),
         )

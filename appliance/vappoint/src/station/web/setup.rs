@@ -416,11 +416,20 @@ async fn submit(
             }
         }
     };
+    // Shown once here (an admin can download it again): backups open with it alone.
+    let recovery_key = match crate::station::backup::recovery_key(&app.data_dir) {
+        Ok(k) => {
+            use age::secrecy::ExposeSecret;
+            k.to_string().expose_secret().to_string()
+        }
+        Err(e) => return ConsoleError::internal(e).into_response(),
+    };
     let r = super::officer::page(
         &app,
         "setup_done.html",
         None,
-        json!({"admin_email": admin_email, "hub": hub, "takes_appointments": takes_appointments, "lang": lang}),
+        json!({"admin_email": admin_email, "hub": hub, "takes_appointments": takes_appointments, "lang": lang,
+               "recovery_key": recovery_key}),
     );
     (CookieJar::new().add(cookies::cleared(LOGIN_COOKIE)), r).into_response()
 }

@@ -164,6 +164,36 @@ pub(super) async fn station_form(
     station_page(&app, &me, None, None).await
 }
 
+/// The recovery key as a text file: admins only, recorded in the audit log before it is sent.
+pub(super) async fn recovery_key(
+    State(app): State<Arc<App>>,
+    me: Me,
+) -> Result<Response, ConsoleError> {
+    use age::secrecy::ExposeSecret;
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    me.require_admin()?;
+    audit::by(&app, &me, Action::RecoveryKey, Subject::Station).await?;
+    let key =
+        crate::station::backup::recovery_key(&app.data_dir).map_err(ConsoleError::internal)?;
+    let name = format!("vappoint-recovery-key-{}.txt", app.profile().code);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        format!("{}\n", key.to_string().expose_secret()),
+    )
+        .into_response())
+}
+
 pub(super) async fn save_station(
     State(app): State<Arc<App>>,
     me: Me,
