@@ -244,14 +244,16 @@ def new_site(
     localities: list[str] = (),
     start: bool = True,
     enrol: bool = True,
+    **sections,
 ) -> Site:
     """A station with one officer open all day, registered at the hub, enrolled (before its
-    first start) and started."""
+    first start) and started. `sections` add to its config (e.g. `mail={...}`)."""
     config = station_config(
         smtp,
         station={"name": name, "code": code, "zone": zone},
         federation=dict(FAST_PUSH),
         booking=dict(SHORT_CUTOFF),
+        **sections,
     )
     st = make_station(config, start=False)
     st.add_officer(name=f"PI {unique('Officer')}", rank="PI", admin=True, hours=ALL_DAY, slot_minutes=5)

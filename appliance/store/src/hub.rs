@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
-use vappoint_wire::federation::{DayCounts, OfficerName};
+use vappoint_wire::federation::{DayCounts, Health, OfficerName};
 
 use crate::federation::DailyFigures;
 use crate::{Db, Result, StoreError, conflict_on, from_ts, migrate, ts};
@@ -62,6 +62,15 @@ pub enum HubUpdate {
         seq: i64,
         hash: String,
     },
+}
+
+/// A station's newest health as the hub received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationHealth {
+    pub health: Health,
+    /// Seconds the station's clock was ahead of the hub's.
+    pub clock_offset: i64,
+    pub received_at: DateTime<Utc>,
 }
 
 /// An audit-log head a station sent, as the hub recorded it.
@@ -499,6 +508,59 @@ impl HubStore {
                 ))
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Keeps a station's newest health (replacing the one before).
+    pub fn record_health(
+        &self,
+        code: &str,
+        health: &Health,
+        clock_offset: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        // Plain fields only: serialising cannot fail (like the other JSON columns here).
+        let json = serde_json::to_string(health).unwrap_or_else(|_| "{}".into());
+        self.db.write(|tx| {
+            tx.execute(
+                "INSERT INTO station_health(station, health, clock_offset, received_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(station) DO UPDATE SET health = ?2, clock_offset = ?3, received_at = ?4",
+                params![code, json, clock_offset, ts(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Each station's newest health, by station code (a row that no longer parses is left
+    /// out: the next push replaces it).
+    pub fn healths(&self) -> Result<std::collections::HashMap<String, StationHealth>> {
+        self.db.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT station, health, clock_offset, received_at FROM station_health",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?;
+            let mut out = std::collections::HashMap::new();
+            for row in rows {
+                let (code, json, clock_offset, at) = row?;
+                if let Ok(health) = serde_json::from_str(&json) {
+                    out.insert(
+                        code,
+                        StationHealth {
+                            health,
+                            clock_offset,
+                            received_at: from_ts(at),
+                        },
+                    );
+                }
+            }
+            Ok(out)
         })
     }
 

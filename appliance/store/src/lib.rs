@@ -38,7 +38,7 @@ pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{
     Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
-    RecordedHead, StationFigures,
+    RecordedHead, StationFigures, StationHealth,
 };
 pub use ids::{AppointmentId, OfficerId};
 pub use officers::{NewOfficer, Officer};

@@ -13,6 +13,7 @@ pub mod federation;
 pub mod hub;
 mod ice;
 mod limits;
+mod metrics;
 mod secrets;
 pub mod server;
 mod site;

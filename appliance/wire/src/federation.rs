@@ -70,6 +70,39 @@ pub struct Push {
     pub version: u32,
     pub station: String,
     pub messages: Vec<PushMessage>,
+    /// The box's health as the push leaves it (a hub older than this field refuses the
+    /// push: upgrade hubs first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+}
+
+/// The box's health, carried by every push. Not a sequenced message: the hub keeps only the
+/// newest, and a lost one is replaced by the next. About the box only: no citizen.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    pub version: String,
+    pub uptime_seconds: u64,
+    pub disk_free_bytes: u64,
+    pub disk_total_bytes: u64,
+    /// The database with its write-ahead log.
+    pub database_bytes: u64,
+    /// The last backup that left the box (RFC 3339), if any.
+    pub last_backup: Option<String>,
+    /// When the certificate citizens see expires (RFC 3339); none on the LAN's self-signed one.
+    pub certificate_expires: Option<String>,
+    /// Mail waiting: in the spool (no relay) or being retried.
+    pub mail_backlog: u32,
+    /// Mail given up on in the last week.
+    pub mail_dead: u32,
+    /// The station's clock when it sent this (RFC 3339): the hub compares it with its own.
+    pub sent_at: String,
+    /// The CPU's temperature, in thousandths of a degree Celsius, where the box can read it.
+    pub cpu_millicelsius: Option<i64>,
+    /// A Raspberry Pi's firmware throttling bits (`get_throttled`), where there are any.
+    pub throttled: Option<u32>,
+    /// Debian installed updates that need a reboot (`/run/reboot-required`).
+    pub reboot_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +227,7 @@ mod tests {
                 digest: "d".into(),
                 body: RawValue::from_string(body.into()).unwrap(),
             }],
+            health: None,
         };
         let text = serde_json::to_string(&push).unwrap();
         assert!(text.contains(body));

@@ -176,6 +176,7 @@ pub(crate) fn envelope(
         version: fed::VERSION,
         station: station.to_string(),
         messages,
+        health: None,
     };
     Ok((
         Bytes::from(serde_json::to_vec(&push)?),

@@ -337,6 +337,7 @@ async fn stations_view(
 ) -> Result<Response, ConsoleError> {
     let list = h.db(|s| s.stations()).await?;
     let heads = h.db(|s| s.last_audit_heads()).await?;
+    let healths = h.db(|s| s.healths()).await?;
     let tz = h.tz;
     let now = Utc::now();
     let stale = Duration::from_std(h.config.hub.stale_after).unwrap_or(Duration::hours(1));
@@ -359,6 +360,18 @@ async fn stations_view(
                 "status": status, "silent": silent,
                 "last_seen": s.last_seen.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()),
                 "audit": heads.get(&s.code).map(|a| json!({"seq": a.seq, "hash": a.hash})),
+                "health": healths.get(&s.code).map(|x| {
+                    let b = &x.health;
+                    json!({
+                        "version": b.version,
+                        "uptime": format!("{} h", b.uptime_seconds / 3600),
+                        "disk": format!("{} of {} free", human_bytes(b.disk_free_bytes), human_bytes(b.disk_total_bytes)),
+                        "database": human_bytes(b.database_bytes),
+                        "reboot": b.reboot_required,
+                        "flags": super::health::flags(x, now),
+                        "received": x.received_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                    })
+                }),
             })
         })
         .collect();

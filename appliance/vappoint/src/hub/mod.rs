@@ -7,6 +7,7 @@ mod ca;
 mod chart;
 mod console;
 mod directory;
+mod health;
 mod push;
 pub mod relay;
 pub mod report;
@@ -82,6 +83,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .route("/lang/{code}", get(crate::site::set_lang))
         .route("/static/{*path}", get(crate::site::static_file))
         .route("/favicon.ico", get(crate::site::favicon))
+        .route("/metrics", get(health::metrics))
         .merge(directory::routes())
         .merge(push::routes())
         .merge(turn::routes())

@@ -295,6 +295,19 @@ async fn push(
             "Too many messages in one push.",
         );
     }
+    // The box's health is kept whatever becomes of the messages: a stuck queue is itself
+    // something the city must see.
+    if let Some(health) = push.health {
+        let now = Utc::now();
+        let offset = super::health::clock_offset(&health.sent_at, now);
+        let code = station.code.clone();
+        if let Err(e) = h
+            .db(move |s| s.record_health(&code, &health, offset, now))
+            .await
+        {
+            return internal(e);
+        }
+    }
     let mut items = Vec::with_capacity(push.messages.len());
     for m in push.messages {
         let raw = m.body.get();

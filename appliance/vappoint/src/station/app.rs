@@ -171,6 +171,8 @@ pub struct App {
     pub certs: Arc<Certs>,
     /// Gets and renews the trusted certificate of [`App::public_host`].
     pub acme: Arc<Acme>,
+    /// When the station started, for its uptime.
+    pub started: std::time::Instant,
 }
 
 impl App {
@@ -215,6 +217,7 @@ impl App {
             tls,
             certs,
             acme,
+            started: std::time::Instant::now(),
         })
     }
 

@@ -6,10 +6,17 @@ use std::path::Path;
 
 use crate::station::app::App;
 
-/// Bytes an unprivileged writer can still use on the filesystem holding `path`.
-pub fn free_bytes_at(path: &Path) -> std::io::Result<u64> {
+/// Bytes an unprivileged writer can still use on the filesystem holding `path`, and its size.
+pub fn space_at(path: &Path) -> std::io::Result<(u64, u64)> {
     let s = rustix::fs::statvfs(path)?;
-    Ok(s.f_bavail.saturating_mul(s.f_frsize))
+    Ok((
+        s.f_bavail.saturating_mul(s.f_frsize),
+        s.f_blocks.saturating_mul(s.f_frsize),
+    ))
+}
+
+pub fn free_bytes_at(path: &Path) -> std::io::Result<u64> {
+    space_at(path).map(|(free, _)| free)
 }
 
 /// Free bytes on the data directory's filesystem (0 when it cannot be read: assume the worst).

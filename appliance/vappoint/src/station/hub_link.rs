@@ -358,6 +358,7 @@ pub async fn push_all(
             version: fed::VERSION,
             station: link.station.clone(),
             messages,
+            health: Some(crate::station::health::gather(app)),
         };
         let resp = http
             .post(format!("{}/federation/v1/push", link.url))

@@ -8,6 +8,7 @@ pub mod booking;
 pub mod calls;
 pub mod disk;
 pub mod documents;
+pub mod health;
 pub mod hub_link;
 pub mod mail;
 pub mod officers;

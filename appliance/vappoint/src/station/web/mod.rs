@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -329,6 +329,29 @@ async fn error_pages(State(app): State<Arc<App>>, req: Request, next: Next) -> R
     })
 }
 
+/// `GET /metrics`: the box's health in Prometheus text, for the station's LAN only (anyone
+/// else, a relayed citizen included, finds nothing there).
+async fn metrics(
+    State(app): State<Arc<App>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+) -> Response {
+    if !crate::metrics::lan(peer.ip()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let mut m = crate::metrics::Metrics::default();
+    let code = app.profile().code;
+    let health = crate::station::health::gather(&app);
+    crate::metrics::health(&mut m, &[("station", &code)], &health);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        m.render(),
+    )
+        .into_response()
+}
+
 async fn not_found(ctx: Ctx) -> Response {
     ctx.fail(Failure::NotFound)
 }
@@ -344,6 +367,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(ws::routes())
         .route("/static/{*path}", axum::routing::get(static_file))
         .route("/favicon.ico", axum::routing::get(favicon))
+        .route("/metrics", axum::routing::get(metrics))
         .fallback(not_found)
         // Small bodies everywhere except where documents are uploaded (set per route).
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))

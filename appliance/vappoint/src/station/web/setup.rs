@@ -137,7 +137,7 @@ pub async fn guard(
         }
     }
     let path = req.uri().path();
-    if path.starts_with("/static/") || path == "/favicon.ico" {
+    if path.starts_with("/static/") || path == "/favicon.ico" || path == "/metrics" {
         return next.run(req).await;
     }
     let lan = is_lan(peer.ip());
