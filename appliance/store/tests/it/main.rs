@@ -1065,7 +1065,7 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
     use vappoint_store::HubStore;
     let dir = tempfile::tempdir().unwrap();
     let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
-    assert_eq!(h.schema_version().unwrap(), 3);
+    assert_eq!(h.schema_version().unwrap(), 4);
     let later = now() + Duration::days(7);
     let mut aliases = vappoint_store::Aliases::new();
     aliases.insert("mr".into(), vec!["डेक्कन जिमखाना".into(), "कर्वे रस्ता".into()]);
@@ -1131,3 +1131,39 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
 }
 
 mod audit_and_sealing;
+
+#[test]
+fn the_hub_keeps_each_stations_newest_health() {
+    use vappoint_store::HubStore;
+    use vappoint_wire::federation::Health;
+    let dir = tempfile::tempdir().unwrap();
+    let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
+    h.register_station(
+        "DGP",
+        "Deccan",
+        "Zone 1",
+        "https://dgp.example",
+        &[],
+        &Default::default(),
+        b"k",
+        now(),
+        now(),
+    )
+    .unwrap();
+    let old = Health {
+        version: "0.1.0".into(),
+        mail_dead: 2,
+        ..Health::default()
+    };
+    h.record_health("DGP", &old, 3, now()).unwrap();
+    let new = Health {
+        version: "0.1.1".into(),
+        ..Health::default()
+    };
+    h.record_health("DGP", &new, -1, now() + Duration::minutes(1))
+        .unwrap();
+    let all = h.healths().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all["DGP"].health, new);
+    assert_eq!(all["DGP"].clock_offset, -1);
+}
