@@ -141,21 +141,8 @@ fn reasons_and_notes_are_sealed_in_the_file_and_plain_rows_are_sealed_on_open() 
 
 #[test]
 fn the_hub_keeps_the_newest_audit_head_of_each_day() {
-    use vappoint_store::{HubStore, HubUpdate, PushItem};
-    let dir = tempfile::tempdir().unwrap();
-    let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
-    h.register_station(
-        "DGP",
-        "Deccan",
-        "Zone 1",
-        "https://dgp.example",
-        &[],
-        &Default::default(),
-        b"key",
-        now() + Duration::days(7),
-        now(),
-    )
-    .unwrap();
+    use vappoint_store::{HubUpdate, PushItem};
+    let (_dir, h) = super::hub_with_dgp();
     h.enrol("DGP", |k| k == b"key", "fp", now()).unwrap();
     let head = |seq: i64, hash: &str| PushItem {
         seq,

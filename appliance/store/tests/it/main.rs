@@ -1132,12 +1132,10 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
 
 mod audit_and_sealing;
 
-#[test]
-fn the_hub_keeps_each_stations_newest_health() {
-    use vappoint_store::HubStore;
-    use vappoint_wire::federation::Health;
+/// A hub database with one registered station, `DGP`.
+fn hub_with_dgp() -> (tempfile::TempDir, vappoint_store::HubStore) {
     let dir = tempfile::tempdir().unwrap();
-    let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
+    let h = vappoint_store::HubStore::open(&dir.path().join("hub.db")).unwrap();
     h.register_station(
         "DGP",
         "Deccan",
@@ -1145,11 +1143,18 @@ fn the_hub_keeps_each_stations_newest_health() {
         "https://dgp.example",
         &[],
         &Default::default(),
-        b"k",
-        now(),
+        b"key",
+        now() + Duration::days(7),
         now(),
     )
     .unwrap();
+    (dir, h)
+}
+
+#[test]
+fn the_hub_keeps_each_stations_newest_health() {
+    use vappoint_wire::federation::Health;
+    let (_dir, h) = hub_with_dgp();
     let old = Health {
         version: "0.1.0".into(),
         mail_dead: 2,
