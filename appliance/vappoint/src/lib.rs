@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod federation;
 pub mod hub;
 mod ice;
+mod lan;
 mod limits;
 mod metrics;
 mod secrets;

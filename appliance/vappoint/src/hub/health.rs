@@ -83,7 +83,7 @@ pub(super) async fn metrics(
     State(h): State<Arc<HubApp>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    if !crate::metrics::lan(peer.ip()) {
+    if !crate::lan::is_lan(peer.ip()) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let (stations, healths) = match (h.db(|s| s.stations()).await, h.db(|s| s.healths()).await) {

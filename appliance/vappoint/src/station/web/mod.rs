@@ -335,7 +335,7 @@ async fn metrics(
     State(app): State<Arc<App>>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
 ) -> Response {
-    if !crate::metrics::lan(peer.ip()) {
+    if !crate::lan::is_lan(peer.ip()) {
         return StatusCode::NOT_FOUND.into_response();
     }
     let mut m = crate::metrics::Metrics::default();

@@ -23,11 +23,11 @@ use crate::config::{
 use crate::console::ConsoleError;
 use crate::console::cookies::{self, CookieJar};
 use crate::console::csrf::{pre_session_csrf, pre_session_matches};
+use crate::lan::is_lan;
 use crate::station::app::{
     App, MAIL_FROM_KEY, PROFILE_FIELDS, PUBLIC_HOST_KEY, PUBLIC_MODE_KEY, PUBLIC_URL_KEY, Profile,
     RELAY_KEY,
 };
-use crate::station::setup::is_lan;
 use vappoint_store::{Action, Actor, Subject};
 
 /// The station's settings as the set-up form and the Station page's forms send them. A
