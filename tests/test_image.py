@@ -3,6 +3,7 @@ static binaries it is made from."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -143,3 +144,38 @@ def test_root_config_files(root, tmp_path):
     (network,) = (REPO / "systemd/network").glob("*.network")
     assert root.text(f"/etc/systemd/network/{network.name}", tmp_path) == network.read_text()
     assert root.symlink_target("/etc/resolv.conf") == "../run/systemd/resolve/stub-resolv.conf"
+
+
+def test_root_installs_security_updates_at_night(root, tmp_path):
+    status = root.text("/var/lib/dpkg/status", tmp_path)
+    entry = next((e for e in status.split("\n\n") if e.startswith("Package: unattended-upgrades\n")), "")
+    assert "Status: install ok installed" in entry, "unattended-upgrades is not installed"
+    for installed, source in (
+        ("/etc/apt/sources.list.d/debian-security.list", "debian-security.list"),
+        ("/etc/apt/apt.conf.d/20auto-upgrades", "20auto-upgrades"),
+        ("/etc/apt/apt.conf.d/52vappoint-unattended-upgrades", "52vappoint-unattended-upgrades"),
+        ("/etc/systemd/system/apt-daily-upgrade.timer.d/vappoint.conf", "apt-daily-upgrade.timer.conf"),
+    ):
+        assert root.text(installed, tmp_path) == (REPO / "image/apt" / source).read_text(), installed
+    # Ours is read after Debian's list and replaces it: the security suite only.
+    apt_conf = root.listing("/etc/apt/apt.conf.d")
+    assert "50unattended-upgrades" in apt_conf and sorted(apt_conf).index("50unattended-upgrades") < sorted(
+        apt_conf
+    ).index("52vappoint-unattended-upgrades")
+    timers = root.listing("/etc/systemd/system/timers.target.wants")
+    assert {"apt-daily.timer", "apt-daily-upgrade.timer"} <= timers, sorted(timers)
+    # What apt on the box will read (apt-config here, on the image's own files): security only,
+    # a reboot at night when needed.
+    parts = tmp_path / "apt.conf.d"
+    parts.mkdir()
+    for name in ("20auto-upgrades", "50unattended-upgrades", "52vappoint-unattended-upgrades"):
+        root.dump(f"/etc/apt/apt.conf.d/{name}", parts / name)
+    main = tmp_path / "apt.conf"
+    main.write_text(f'Dir::Etc::parts "{parts}";\n')
+    dump = subprocess.run(["apt-config", "dump"], env={**os.environ, "APT_CONFIG": str(main)},
+                          capture_output=True, text=True, check=True).stdout
+    patterns = re.findall(r'^Unattended-Upgrade::Origins-Pattern:: "(.*)";$', dump, re.M)
+    assert patterns == ["origin=Debian,codename=${distro_codename}-security,label=Debian-Security"], patterns
+    for line in ('APT::Periodic::Unattended-Upgrade "1";', 'Unattended-Upgrade::Automatic-Reboot "true";',
+                 'Unattended-Upgrade::Automatic-Reboot-Time "22:00";'):
+        assert line in dump.splitlines(), line
