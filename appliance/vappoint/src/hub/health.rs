@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use vappoint_store::StationHealth;
+use vappoint_wire::federation::UpdateStatus;
 
 use super::HubApp;
 use crate::metrics::Metrics;
@@ -69,6 +70,9 @@ pub fn flags(s: &StationHealth, now: DateTime<Utc>) -> Vec<String> {
     }
     if h.throttled.is_some_and(|b| b & THROTTLED_NOW != 0) {
         out.push("throttled (power or heat)".into());
+    }
+    if let Some(UpdateStatus::Failed { version, reason }) = &h.update {
+        out.push(format!("update to {version} failed, rolled back: {reason}"));
     }
     out
 }
