@@ -70,6 +70,13 @@ class Release:
         return out
 
 
+def stripped_binary(tmp_path: Path) -> Path:
+    """The binary under test without its symbols (a debug build is mostly symbols)."""
+    out = tmp_path / "vappoint"
+    subprocess.run(["strip", "-o", str(out), str(BIN)], check=True)
+    return out
+
+
 def machine() -> str:
     return os.uname().machine
 
@@ -127,7 +134,11 @@ def test_release_signs_and_the_hub_publishes_only_what_its_key_signed(release, m
     done = run_cli("release", "sign", "--key", str(release.key), "--binary", str(release.failing),
                    "--version", "1.0.0", "--out", str(tmp_path / "x.bundle"))
     assert done.returncode == 1 and "--arch" in done.stderr, done.stderr
-    good = release.sign(BIN, newer(1), "elf", arch=None)
+    # A debug build is too large to be a bundle: signing says so.
+    done = run_cli("release", "sign", "--key", str(release.key), "--binary", str(BIN), "--version", "1.0.0",
+                   "--out", str(tmp_path / "x.bundle"))
+    assert done.returncode == 1 and "larger than a bundle may be" in done.stderr, done.stderr
+    good = release.sign(stripped_binary(tmp_path), newer(1), "elf", arch=None)
     done = publish(hub, good, "--zone", "Zone 1", "--percent", "50")
     assert done.returncode == 0, done.stderr
     assert f"update {newer(1)} for {machine()} published as" in done.stdout
@@ -258,9 +269,8 @@ def test_a_station_installs_its_hubs_update_and_rolls_back_a_bad_one(release, ma
     wait_until(lambda: "up " in health_cell(), timeout=60, message="the station's first health at the hub")
     before = st.book_ok(site.officer.id, st.free_slot(site.officer.id)["start"], citizen_email())
 
-    # Version N+1: this very binary, stripped (a debug build is mostly symbols), signed anew.
-    stripped = tmp_path / "vappoint"
-    subprocess.run(["strip", "-o", str(stripped), str(BIN)], check=True)
+    # Version N+1: this very binary, signed anew.
+    stripped = stripped_binary(tmp_path)
     good = release.sign(stripped, newer(1), "good", arch=None)
     stripped.unlink()
     done = publish(hub, good)
@@ -293,12 +303,45 @@ def test_a_station_installs_its_hubs_update_and_rolls_back_a_bad_one(release, ma
     assert f"{newer(1)}, up" in health_cell()
     print(f"rollback of {newer(2)}: serving {newer(1)} again {rolled_back - bad_switch:.1f} s after the switch "
           f"(3 starts, no restart delay)")
-    # Not fetched again: the box stays on N+1 while the hub still offers N+2.
-    wait_until(lambda: "up " in health_cell(), timeout=30)
-    assert len(sup.exits) == 5
+    # Not fetched again: pushes go on for seconds (each answered with the offer of N+2), and the
+    # box stays on N+1.
+    def uptime() -> float:
+        text = new_session().get(hub.url("/metrics"), timeout=30).text
+        m = re.search(r'^vappoint_uptime_seconds\{station="DGP"[^}]*\} ([0-9.]+)$', text, re.M)
+        return float(m.group(1)) if m else 0.0
+
+    wait_until(lambda: uptime() >= 4, timeout=30, message="pushes after the rollback")
+    assert len(sup.exits) == 5 and f"{newer(1)}, up" in health_cell()
+
+    # Version N+3 starts and serves, but never proves itself within the window (it runs on a
+    # config with an hour's window, so it never commits): a booking made during its trial is
+    # kept when the box, restarted after the window (here killed, as the watchdog kills a hung
+    # service), goes back to N+1.
+    long_config = tmp_path / "long-window.toml"
+    long_config.write_text(st.config_path.read_text().replace(f'health_window = "{WINDOW}"',
+                                                              'health_window = "1h"'))
+    assert long_config.read_text() != st.config_path.read_text()
+    unhealthy = tmp_path / "unhealthy.sh"
+    unhealthy.write_text(
+        "#!/bin/sh\n"
+        f'for a; do shift; [ "$a" = "{st.config_path}" ] && a="{long_config}"; set -- "$@" "$a"; done\n'
+        f'exec "{BIN}" "$@"\n'
+    )
+    done = publish(hub, release.sign(unhealthy, newer(3), "unhealthy", arch=machine()))
+    assert done.returncode == 0, done.stderr
+    wait_until(lambda: f"update {newer(3)} on trial" in health_cell(), timeout=60,
+               message="the hub showing the trial")
+    on_trial = st.book_ok(site.officer.id, st.free_slot(site.officer.id)["start"], citizen_email())
+    wait_until(lambda: uptime() >= 7, timeout=30, message="the trial outlasting its window")
+    exits = len(sup.exits)
+    st.proc.kill()
+    wait_until(lambda: len(sup.exits) > exits and serves(), timeout=60, message="the rollback serving")
+    reason = f"update to {newer(3)} failed, rolled back: it was not healthy within {WINDOW}"
+    wait_until(lambda: reason in health_cell(), timeout=60, message="the second failure at the hub")
+    assert f"{newer(1)}, up" in health_cell()
 
     # Every booking is still there.
     with sqlite3.connect(f"file:{st.data / 'vappoint.db'}?mode=ro", uri=True) as db:
         refs = {r[0] for r in db.execute("SELECT reference FROM appointments WHERE status = 'booked'")}
-    assert {before["reference"], during["reference"]} <= refs
+    assert {before["reference"], during["reference"], on_trial["reference"]} <= refs
     shutil.rmtree(st.data / "update" / "slots", ignore_errors=True)

@@ -161,6 +161,15 @@ pub fn sign(
     use anyhow::Context;
     let pair = load_private(key)?;
     semver::Version::parse(version).context("--version takes a semantic version, e.g. 0.2.0")?;
+    let length = std::fs::metadata(binary)
+        .with_context(|| format!("reading {}", binary.display()))?
+        .len();
+    anyhow::ensure!(
+        length < MAX_BUNDLE_BYTES - 64 * 1024,
+        "{} is larger than a bundle may be ({} MB): is it a release build?",
+        binary.display(),
+        MAX_BUNDLE_BYTES / 1_000_000
+    );
     let (sha256, size) = sha256_of(
         std::fs::File::open(binary).with_context(|| format!("opening {}", binary.display()))?,
     )?;
