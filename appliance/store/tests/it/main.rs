@@ -1172,3 +1172,29 @@ fn the_hub_keeps_each_stations_newest_health() {
     assert_eq!(all["DGP"].health, new);
     assert_eq!(all["DGP"].clock_offset, -1);
 }
+
+#[test]
+fn the_hub_keeps_published_updates_and_a_second_publication_changes_their_reach() {
+    use vappoint_store::{HubStore, PublishedUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
+    let mut u = PublishedUpdate {
+        id: "ab".repeat(32),
+        version: "0.2.0".into(),
+        arch: "aarch64".into(),
+        size: 123,
+        zone: Some("Zone 1".into()),
+        percent: 10,
+        published_at: now(),
+    };
+    h.publish_update(&u).unwrap();
+    u.zone = None;
+    u.percent = 100;
+    h.publish_update(&u).unwrap();
+    let listed = h.published_updates().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].zone.as_deref(), listed[0].percent, listed[0].size),
+        (None, 100, 123)
+    );
+}
