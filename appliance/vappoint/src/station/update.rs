@@ -192,16 +192,19 @@ fn fail_trial(state: &mut State, reason: String) {
     }
 }
 
+fn read_manifest(data: &Path, slot: Slot) -> Option<Manifest> {
+    let bytes = std::fs::read(slot_dir(data, slot).join("manifest.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// At the start of `vappoint station`, before anything else: runs the slot the state names
 /// (`exec`: returns only if this process stays), counting and judging trials.
 pub fn boot(data: &Path, config: &Config) -> anyhow::Result<()> {
     if let Ok(name) = std::env::var(SLOT_ENV) {
         // Started by the factory binary: report the slot's signed version, never exec again.
         let slot = if name == "b" { Slot::B } else { Slot::A };
-        let manifest: Manifest = std::fs::read(slot_dir(data, slot).join("manifest.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .context("the running slot has no readable manifest")?;
+        let manifest =
+            read_manifest(data, slot).context("the running slot has no readable manifest")?;
         let _ = RUNNING.set(Running {
             slot: Some(slot),
             version: manifest.semver()?,
@@ -235,11 +238,16 @@ pub fn boot(data: &Path, config: &Config) -> anyhow::Result<()> {
             return Ok(());
         };
         let binary = slot_dir(data, slot).join("vappoint");
-        tracing::info!(slot = slot.name(), "starting the installed update");
-        let error = std::process::Command::new(&binary)
-            .args(std::env::args_os().skip(1))
-            .env(SLOT_ENV, slot.name())
-            .exec();
+        // The slot reports its manifest's version: without one it would not start at all.
+        let error = if read_manifest(data, slot).is_none() {
+            std::io::Error::other("its manifest is missing")
+        } else {
+            tracing::info!(slot = slot.name(), "starting the installed update");
+            std::process::Command::new(&binary)
+                .args(std::env::args_os().skip(1))
+                .env(SLOT_ENV, slot.name())
+                .exec()
+        };
         // Still here: the slot cannot be run at all. A trial fails now; a committed slot
         // that broke gives way to the factory binary.
         tracing::error!(slot = slot.name(), %error, "the installed update cannot be started");
