@@ -203,6 +203,7 @@ class Supervisor:
         self.st = st
         self.exits: list[tuple[float, int]] = []
         self.stopping = False
+        self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
     def start(self):
@@ -213,20 +214,21 @@ class Supervisor:
     def _loop(self):
         ports = iter([f"127.0.0.1:{self.st.https_port}", f"127.0.0.1:{self.st.http_port}"])
         args = [next(ports) if a == "127.0.0.1:0" else a for a in self.st.launch_args()]
-        while True:
-            proc = self.st.proc
+        while (proc := self.st.proc) is not None:
             code = proc.wait()
-            if self.stopping:
-                return
-            self.exits.append((time.monotonic(), code))
-            self.st.runs += 1
-            with open(self.st.log_dir / f"stderr.{self.st.runs}.log", "wb") as err:
-                self.st.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err,
-                                                stdin=subprocess.DEVNULL, env={**os.environ, **self.st.env})
+            with self.lock:
+                if self.stopping:
+                    return
+                self.exits.append((time.monotonic(), code))
+                self.st.runs += 1
+                with open(self.st.log_dir / f"stderr.{self.st.runs}.log", "wb") as err:
+                    self.st.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err,
+                                                    stdin=subprocess.DEVNULL, env={**os.environ, **self.st.env})
 
     def stop(self):
-        self.stopping = True
-        self.st.stop()
+        with self.lock:
+            self.stopping = True
+            self.st.stop()
         if self.thread:
             self.thread.join(15)
 
@@ -335,7 +337,10 @@ def test_a_station_installs_its_hubs_update_and_rolls_back_a_bad_one(release, ma
     wait_until(lambda: uptime() >= 7, timeout=30, message="the trial outlasting its window")
     exits = len(sup.exits)
     st.proc.kill()
+    killed = time.monotonic()
     wait_until(lambda: len(sup.exits) > exits and serves(), timeout=60, message="the rollback serving")
+    print(f"rollback of {newer(3)} (past its window): serving {newer(1)} again {time.monotonic() - killed:.1f} s "
+          f"after the kill")
     reason = f"update to {newer(3)} failed, rolled back: it was not healthy within {WINDOW}"
     wait_until(lambda: reason in health_cell(), timeout=60, message="the second failure at the hub")
     assert f"{newer(1)}, up" in health_cell()
