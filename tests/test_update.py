@@ -130,6 +130,7 @@ def test_release_signs_and_the_hub_publishes_only_what_its_key_signed(release, m
         done = publish(hub, bad[kind])
         assert done.returncode == 1, (kind, done.stdout)
         assert expected in done.stderr, (kind, done.stderr)
+    assert not list((hub.data / "updates").iterdir()), "a refused bundle was kept"
     # The signing tool reads the CPU from an ELF binary and asks for it otherwise.
     done = run_cli("release", "sign", "--key", str(release.key), "--binary", str(release.failing),
                    "--version", "1.0.0", "--out", str(tmp_path / "x.bundle"))

@@ -25,8 +25,9 @@ const SIGNATURE: &str = "manifest.sig";
 const BINARY: &str = "vappoint";
 
 /// What a bundle says about its binary; signed as the exact bytes stored in the bundle.
+/// Unknown fields are allowed: it is signed, and a later release may say more to later boxes
+/// without older ones refusing the update that brings them there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Semantic version, e.g. `0.2.0`: the version the box reports once it runs this binary.
     pub version: String,

@@ -44,36 +44,38 @@ pub fn publish(
 ) -> anyhow::Result<(Manifest, String)> {
     anyhow::ensure!(percent <= 100, "--percent is 0 to 100");
     let key = PublicKey::load(&config.update.public_key)?;
-    let open =
-        || std::fs::File::open(bundle).with_context(|| format!("opening {}", bundle.display()));
-    let size = open()?.metadata()?.len();
+    let length = std::fs::metadata(bundle)
+        .with_context(|| format!("opening {}", bundle.display()))?
+        .len();
     anyhow::ensure!(
-        size <= release::MAX_BUNDLE_BYTES,
+        length <= release::MAX_BUNDLE_BYTES,
         "the bundle is larger than {} MB",
         release::MAX_BUNDLE_BYTES / 1_000_000
     );
-    let check = Check {
-        key: &key,
-        arch: None,
-        newer_than: None,
-    };
-    let manifest = release::unpack(
-        std::io::BufReader::new(open()?),
-        &check,
-        &mut std::io::sink(),
-    )
-    .with_context(|| format!("{} was refused", bundle.display()))?;
-    let (id, _) = release::sha256_of(std::io::BufReader::new(open()?))?;
-    let store = super::admin::open_store(data)?;
-    let dest = bundle_path(data, &id);
-    if !dest.exists() {
-        std::fs::create_dir_all(dir(data))?;
-        let partial = dest.with_extension("partial");
+    // The hub's own copy is what is checked, so the file served is the file checked.
+    std::fs::create_dir_all(dir(data))?;
+    let partial = dir(data).join(format!("publishing-{}.partial", std::process::id()));
+    let checked = (|| {
         std::fs::copy(bundle, &partial)
             .with_context(|| format!("copying the bundle to {}", partial.display()))?;
+        let open = || std::fs::File::open(&partial).map(std::io::BufReader::new);
+        let check = Check {
+            key: &key,
+            arch: None,
+            newer_than: None,
+        };
+        let manifest = release::unpack(open()?, &check, &mut std::io::sink())
+            .with_context(|| format!("{} was refused", bundle.display()))?;
+        let (id, size) = release::sha256_of(open()?)?;
         std::fs::File::open(&partial)?.sync_all()?;
-        std::fs::rename(&partial, &dest)?;
+        std::fs::rename(&partial, bundle_path(data, &id))?;
+        anyhow::Ok((manifest, id, size))
+    })();
+    if checked.is_err() {
+        let _ = std::fs::remove_file(&partial);
     }
+    let (manifest, id, size) = checked?;
+    let store = super::admin::open_store(data)?;
     store.publish_update(&PublishedUpdate {
         id: id.clone(),
         version: manifest.version.clone(),
