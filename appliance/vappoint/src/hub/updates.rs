@@ -187,4 +187,37 @@ mod tests {
         );
         assert_eq!(bucket("DGP"), bucket("DGP"));
     }
+
+    #[test]
+    fn a_station_is_offered_the_newest_update_of_its_zone_per_cpu() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HubStore::open(&dir.path().join("hub.db")).unwrap();
+        let publish = |id: &str, version: &str, arch: &str, zone: Option<&str>, percent: u8| {
+            store
+                .publish_update(&PublishedUpdate {
+                    id: id.into(),
+                    version: version.into(),
+                    arch: arch.into(),
+                    size: 1,
+                    zone: zone.map(str::to_string),
+                    percent,
+                    published_at: Utc::now(),
+                })
+                .unwrap()
+        };
+        publish("a", "0.2.0", "aarch64", None, 100);
+        publish("b", "0.10.0", "aarch64", Some("Zone 1"), 100);
+        publish("c", "0.11.0", "aarch64", Some("Zone 2"), 100);
+        publish("d", "0.12.0", "aarch64", None, 0);
+        publish("e", "0.3.0", "x86_64", None, 100);
+        let mut ids: Vec<String> = offers_for(&store, "DGP", "Zone 1")
+            .unwrap()
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        ids.sort();
+        // 0.10.0 is newer than 0.2.0 (versions, not strings); Zone 2's and the 0% one are not
+        // offered.
+        assert_eq!(ids, ["b", "e"]);
+    }
 }
