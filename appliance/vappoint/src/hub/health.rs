@@ -72,6 +72,9 @@ pub fn flags(s: &StationHealth, now: DateTime<Utc>) -> Vec<String> {
         out.push("throttled (power or heat)".into());
     }
     if let Some(UpdateStatus::Failed { version, reason }) = &h.update {
+        // A station's words: kept to a line on the page.
+        let reason: String = reason.chars().take(300).collect();
+        let version: String = version.chars().take(40).collect();
         out.push(format!("update to {version} failed, rolled back: {reason}"));
     }
     out
