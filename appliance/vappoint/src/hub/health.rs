@@ -176,4 +176,24 @@ mod tests {
         };
         assert_eq!(flags(&at(bad, -120), now).len(), 8);
     }
+
+    #[test]
+    fn a_failed_update_is_flagged_with_its_reason_and_the_others_are_not() {
+        let with = |update| Health {
+            update: Some(update),
+            ..Health::default()
+        };
+        let failed = with(UpdateStatus::Failed {
+            version: "0.3.0".into(),
+            reason: "it stopped 3 times before it was healthy".into(),
+        });
+        assert_eq!(
+            flags(&at(failed, 0), Utc::now()),
+            ["update to 0.3.0 failed, rolled back: it stopped 3 times before it was healthy"]
+        );
+        let ok = with(UpdateStatus::Ok {
+            version: "0.3.0".into(),
+        });
+        assert!(flags(&at(ok, 0), Utc::now()).is_empty());
+    }
 }
