@@ -144,6 +144,12 @@ def test_release_signs_and_the_hub_publishes_only_what_its_key_signed(release, m
     assert done.returncode == 0, done.stderr
     assert f"update {newer(1)} for {machine()} published as" in done.stdout
     assert "50% of the stations in Zone 1" in done.stdout
+    assert [p.name for p in (hub.data / "updates").iterdir()] == [done.stdout.split(" published as ")[1].split(":")[0]
+                                                                  + ".bundle"]
+    # The binaries are large: pytest keeps its last runs' directories.
+    for big in (good, tmp_path / "vappoint"):
+        big.unlink()
+    shutil.rmtree(hub.data / "updates")
 
 
 def test_the_console_refuses_each_bad_bundle_in_the_admins_language(release, make_station, smtp, browsers, tmp_path):
@@ -350,4 +356,7 @@ def test_a_station_installs_its_hubs_update_and_rolls_back_a_bad_one(release, ma
     with sqlite3.connect(f"file:{st.data / 'vappoint.db'}?mode=ro", uri=True) as db:
         refs = {r[0] for r in db.execute("SELECT reference FROM appointments WHERE status = 'booked'")}
     assert {before["reference"], during["reference"], on_trial["reference"]} <= refs
+    # The binaries are large: pytest keeps its last runs' directories.
     shutil.rmtree(st.data / "update" / "slots", ignore_errors=True)
+    shutil.rmtree(hub.data / "updates", ignore_errors=True)
+    good.unlink()
