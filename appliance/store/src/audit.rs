@@ -60,6 +60,7 @@ pub enum Action {
     HoldSet,
     HoldReleased,
     RecoveryKey,
+    UpdateInstalled,
 }
 
 impl Action {
@@ -84,6 +85,7 @@ impl Action {
         Action::HoldSet,
         Action::HoldReleased,
         Action::RecoveryKey,
+        Action::UpdateInstalled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -108,6 +110,7 @@ impl Action {
             Action::HoldSet => "hold_set",
             Action::HoldReleased => "hold_released",
             Action::RecoveryKey => "recovery_key",
+            Action::UpdateInstalled => "update_installed",
         }
     }
 }

@@ -11,7 +11,10 @@ use rusqlite::{OptionalExtension, Row, params};
 use vappoint_wire::federation::{DayCounts, Health, OfficerName};
 
 use crate::federation::DailyFigures;
+
+mod updates;
 use crate::{Db, Result, StoreError, conflict_on, from_ts, migrate, ts};
+pub use updates::PublishedUpdate;
 
 /// How many recent message digests the hub keeps per station: twice the largest batch a
 /// station sends (200), which is all it can ever need to re-send. Kept small because it is

@@ -37,8 +37,8 @@ pub use audit::{Action, Actor, AuditEntry, AuditHead, Subject};
 pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{
-    Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PushItem, PushRefusal,
-    RecordedHead, StationFigures, StationHealth,
+    Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PublishedUpdate, PushItem,
+    PushRefusal, RecordedHead, StationFigures, StationHealth,
 };
 pub use ids::{AppointmentId, OfficerId};
 pub use officers::{NewOfficer, Officer};

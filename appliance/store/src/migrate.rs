@@ -28,6 +28,7 @@ pub(crate) const HUB: &[&str] = &[
     include_str!("../migrations/hub/0002_aliases.sql"),
     include_str!("../migrations/hub/0003_audit.sql"),
     include_str!("../migrations/hub/0004_health.sql"),
+    include_str!("../migrations/hub/0005_updates.sql"),
 ];
 
 pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {

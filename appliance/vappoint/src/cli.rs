@@ -1,5 +1,5 @@
-//! The command line: `vappoint station`, `vappoint hub`, `vappoint officer add` and
-//! `vappoint discover`.
+//! The command line: `vappoint station`, `vappoint hub`, `vappoint officer add`,
+//! `vappoint release` and `vappoint discover`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -142,6 +142,23 @@ enum HubSub {
         #[arg(long)]
         code: String,
     },
+    /// Offer an update bundle to the stations (checked against `[update] public_key`);
+    /// publishing it again changes its zone and share.
+    PublishUpdate {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        /// The bundle, from `vappoint release sign`.
+        bundle: PathBuf,
+        /// Offer it to this zone's stations only (default: every zone).
+        #[arg(long)]
+        zone: Option<String>,
+        /// Offer it to this share of the stations (a staged roll-out; the same stations
+        /// come first at every release).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(0..=100))]
+        percent: u8,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Add a commissionerate user of the hub console (the password is read from standard input).
     AddAdmin {
         #[arg(long, default_value = "./vappoint-data")]
@@ -164,12 +181,42 @@ enum Command {
     /// Manage the station's officers.
     #[command(subcommand)]
     Officer(OfficerCommand),
+    /// Make update bundles: a signing key pair, and signed bundles of a binary.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// List the vappoint stations and hubs on this LAN (mDNS), with their addresses and
     /// certificate fingerprints.
     Discover {
         /// How long to listen for answers.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
         seconds: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// Make a signing key pair: DIR/update.key (keep it off every box and out of git) and
+    /// DIR/update.pub (for images and hubs: `[update] public_key`).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a binary into an update bundle.
+    Sign {
+        /// The private key from `vappoint release keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        binary: PathBuf,
+        /// The version boxes report once they run it (semantic version, e.g. 0.2.0); they
+        /// install only versions newer than their own.
+        #[arg(long = "version")]
+        release_version: String,
+        /// The CPU it is for (`aarch64`, `x86_64`); read from the binary when it says.
+        #[arg(long)]
+        arch: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -256,6 +303,7 @@ pub fn main() -> std::process::ExitCode {
             slot_minutes,
         }) => officer_add(data, &name, &rank, &email, admin, &hours, slot_minutes),
         Command::Discover { seconds } => crate::discovery::discover(seconds),
+        Command::Release(c) => release_command(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -502,6 +550,23 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
             );
             println!("enrolment code: {enrol}");
         }
+        HubSub::PublishUpdate {
+            data,
+            bundle,
+            zone,
+            percent,
+            config,
+        } => {
+            let config = crate::config::Config::load(config.as_deref())?;
+            let (m, id) =
+                crate::hub::updates::publish(&data, &config, &bundle, zone.as_deref(), percent)?;
+            println!(
+                "update {} for {} published as {id}: offered to {percent}% of the stations in {}",
+                m.version,
+                m.arch,
+                zone.as_deref().unwrap_or("every zone")
+            );
+        }
         HubSub::RevokeStation { data, code } => {
             crate::hub::admin::revoke_station(&data, &code)?;
             println!("station {} revoked", code.to_ascii_uppercase());
@@ -516,4 +581,61 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn release_command(c: ReleaseCommand) -> anyhow::Result<()> {
+    match c {
+        ReleaseCommand::Keygen { out } => {
+            let (private, public) = crate::release::keygen(&out)?;
+            println!(
+                "private key {} (keep it off every box and out of git); public key {}",
+                private.display(),
+                public.display()
+            );
+        }
+        ReleaseCommand::Sign {
+            key,
+            binary,
+            release_version,
+            arch,
+            out,
+        } => {
+            let arch = match arch {
+                Some(a) => a,
+                None => elf_arch(&binary)?,
+            };
+            let m = crate::release::sign(&key, &binary, &release_version, &arch, &out)?;
+            println!(
+                "signed {} {} for {} ({} bytes, sha256 {}) into {}",
+                binary.display(),
+                m.version,
+                m.arch,
+                m.size,
+                m.sha256,
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The CPU an ELF binary is for, from its header's machine field.
+fn elf_arch(binary: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(binary)
+        .and_then(|f| f.take(20).read_to_end(&mut head))
+        .with_context(|| format!("reading {}", binary.display()))?;
+    anyhow::ensure!(
+        head.len() == 20 && head.starts_with(b"\x7fELF") && head[5] == 1,
+        "{} is not a little-endian ELF binary: say which CPU it is for with --arch",
+        binary.display()
+    );
+    Ok(match u16::from_le_bytes([head[18], head[19]]) {
+        0x3e => "x86_64",
+        0xb7 => "aarch64",
+        0x28 => "arm",
+        other => anyhow::bail!("unknown ELF machine {other:#x}: say --arch"),
+    }
+    .to_string())
 }

@@ -31,6 +31,32 @@ pub struct Config {
     pub turn: TurnConfig,
     pub retention: RetentionConfig,
     pub disk: DiskConfig,
+    pub update: UpdateConfig,
+}
+
+/// `[update]`: the key update bundles must be signed with (a station checks every bundle
+/// against it, a hub every bundle it publishes), and how long a new version has to prove
+/// itself healthy before the box rolls back to the one before.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateConfig {
+    pub public_key: std::path::PathBuf,
+    #[serde(with = "humantime_serde")]
+    pub health_window: Duration,
+}
+
+/// The image's public key (a config can name another file).
+pub const UPDATE_PUBLIC_KEY: &str = "/etc/vappoint/update.pub";
+/// Shorter than this, a healthy start on a slow card could be taken for a failure.
+pub const MIN_HEALTH_WINDOW: Duration = Duration::from_secs(5);
+
+impl Default for UpdateConfig {
+    fn default() -> Self {
+        UpdateConfig {
+            public_key: UPDATE_PUBLIC_KEY.into(),
+            health_window: Duration::from_secs(5 * 60),
+        }
+    }
 }
 
 /// `[disk]`: below `min_free_mb` free on the data directory's filesystem, the station refuses
@@ -627,6 +653,11 @@ impl Config {
         }
         if self.mail.reminder_before > MAX_REMINDER_LEAD {
             bail!("mail.reminder_before can be at most 14 days (\"off\" sends no reminders)");
+        }
+        if !(MIN_HEALTH_WINDOW..=Duration::from_secs(24 * 3600))
+            .contains(&self.update.health_window)
+        {
+            bail!("update.health_window must be 5s to 24h");
         }
         if !(16..=1_000_000).contains(&self.disk.min_free_mb) {
             bail!("disk.min_free_mb must be 16 to 1000000");

@@ -15,6 +15,7 @@ mod ice;
 mod lan;
 mod limits;
 mod metrics;
+pub mod release;
 mod secrets;
 pub mod server;
 mod site;

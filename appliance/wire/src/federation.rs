@@ -103,11 +103,43 @@ pub struct Health {
     pub throttled: Option<u32>,
     /// Debian installed updates that need a reboot (`/run/reboot-required`).
     pub reboot_required: bool,
+    /// The last or current update of the box's own binary, if it ever had one. Sent only
+    /// when there is one, so a hub older than this field still takes pushes of a box that
+    /// was never updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<UpdateStatus>,
+}
+
+/// Where the box's update stands: downloading and installing a bundle, running it on trial
+/// (it must prove itself healthy within the window), committed, or rolled back with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
+pub enum UpdateStatus {
+    Installing { version: String },
+    Trial { version: String },
+    Ok { version: String },
+    Failed { version: String, reason: String },
+}
+
+/// An update the hub offers a station, in the answer to a push: the station fetches it from
+/// `GET /federation/v1/updates/{id}` when `version` is newer than what it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateOffer {
+    /// The bundle's SHA-256 (hex): its name at the hub, and a check of the download.
+    pub id: String,
+    pub version: String,
+    /// The CPU it is for, as Rust names it (`aarch64`, `x86_64`).
+    pub arch: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushAck {
     pub acked: i64,
+    /// Updates for this station, the newest per CPU architecture, if the hub has any for it
+    /// (older stations ignore the field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<UpdateOffer>,
 }
 
 /// An officer as a profile message names them. Unknown fields are refused like in every

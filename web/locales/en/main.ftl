@@ -692,3 +692,24 @@ audit-action-audit_export = Exported the audit log
 audit-action-retention_delete = Deleted old data (retention)
 audit-action-hold_set = Kept an appointment from retention
 audit-action-hold_released = Released a kept appointment
+
+## Software update (Station page)
+update-heading = Software update
+update-running = This station runs version { $version }.
+update-help = A station enrolled with a hub receives its updates from there. A station without a hub can install an update bundle here: it must be signed with this station's update key and newer than what runs. The station then restarts into it and goes back to the version before by itself if the new one is not healthy.
+update-file = Update bundle (.bundle)
+update-submit = Install update
+update-installed = Update { $version } installed. The station restarts into it now; if it is not healthy within { $window }, it goes back to { $running } by itself.
+update-status-installing = Update { $version } is being downloaded and installed.
+update-status-trial = Update { $version } is on trial: it must stay healthy for a few minutes.
+update-status-ok = Updated to { $version }.
+update-status-failed = The update to { $version } failed and was rolled back: { $reason }
+update-refused-unsigned = This file is not a signed update bundle.
+update-refused-other-key = This bundle is not signed with this station's update key.
+update-refused-tampered = This bundle's program does not match its signature: it was damaged or changed.
+update-refused-arch = This bundle is for another kind of box ({ $bundle }); this station is { $here }.
+update-refused-older = This bundle's version { $bundle } is not newer than the running { $running }.
+update-refused-large = This file is too large to be an update bundle.
+update-refused-key = This station has no update key ({ $path }), so it cannot check any bundle.
+update-refused-busy = An update is already being installed or on trial. Try again in a few minutes.
+audit-action-update_installed = Installed a software update

@@ -686,3 +686,24 @@ audit-action-audit_export = ऑडिट लॉग निर्यात कि�
 audit-action-retention_delete = पुराना डेटा हटाया (संरक्षण अवधि)
 audit-action-hold_set = मुलाक़ात को हटने से रोका
 audit-action-hold_released = रोकी गई मुलाक़ात छोड़ी
+
+## Software update (Station page)
+update-heading = सॉफ़्टवेयर अपडेट
+update-running = यह स्टेशन संस्करण { $version } चलाता है।
+update-help = हब से जुड़े स्टेशन को अपडेट हब से मिलते हैं। बिना हब वाले स्टेशन पर यहाँ अपडेट बंडल लगाया जा सकता है: वह इस स्टेशन की अपडेट कुंजी से हस्ताक्षरित और चल रहे संस्करण से नया होना चाहिए। फिर स्टेशन नए संस्करण में दोबारा शुरू होता है, और नया संस्करण ठीक न चले तो अपने-आप पिछले संस्करण पर लौट जाता है।
+update-file = अपडेट बंडल (.bundle)
+update-submit = अपडेट लगाएँ
+update-installed = अपडेट { $version } लगा दिया गया। स्टेशन अब उसमें दोबारा शुरू होता है; { $window } में वह ठीक न चले तो अपने-आप { $running } पर लौट जाएगा।
+update-status-installing = अपडेट { $version } डाउनलोड करके लगाया जा रहा है।
+update-status-trial = अपडेट { $version } परीक्षण पर है: उसे कुछ मिनट ठीक चलना होगा।
+update-status-ok = { $version } पर अपडेट हो गया।
+update-status-failed = { $version } का अपडेट विफल रहा और वापस लिया गया: { $reason }
+update-refused-unsigned = यह फ़ाइल हस्ताक्षरित अपडेट बंडल नहीं है।
+update-refused-other-key = यह बंडल इस स्टेशन की अपडेट कुंजी से हस्ताक्षरित नहीं है।
+update-refused-tampered = इस बंडल का प्रोग्राम उसके हस्ताक्षर से मेल नहीं खाता: वह खराब हुआ है या बदला गया है।
+update-refused-arch = यह बंडल दूसरे प्रकार के बॉक्स के लिए है ({ $bundle }); यह स्टेशन { $here } है।
+update-refused-older = इस बंडल का संस्करण { $bundle } चल रहे { $running } से नया नहीं है।
+update-refused-large = अपडेट बंडल होने के लिए यह फ़ाइल बहुत बड़ी है।
+update-refused-key = इस स्टेशन पर अपडेट कुंजी नहीं है ({ $path }), इसलिए वह कोई बंडल जाँच नहीं सकता।
+update-refused-busy = एक अपडेट पहले से लगाया जा रहा है या परीक्षण पर है। कुछ मिनट बाद फिर कोशिश करें।
+audit-action-update_installed = सॉफ़्टवेयर अपडेट लगाया

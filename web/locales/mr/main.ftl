@@ -686,3 +686,24 @@ audit-action-audit_export = लेखापरीक्षण नोंद न�
 audit-action-retention_delete = जुना डेटा हटवला (जतन कालावधी)
 audit-action-hold_set = भेट काढून टाकण्यापासून राखून ठेवली
 audit-action-hold_released = राखून ठेवलेली भेट मुक्त केली
+
+## Software update (Station page)
+update-heading = सॉफ्टवेअर अपडेट
+update-running = हे स्टेशन आवृत्ती { $version } चालवते.
+update-help = हबमध्ये नोंदलेल्या स्टेशनला अपडेट हबकडून मिळतात. हब नसलेल्या स्टेशनवर येथे अपडेट बंडल बसवता येते: ते या स्टेशनच्या अपडेट कीने स्वाक्षरीत आणि चालू आवृत्तीपेक्षा नवीन असले पाहिजे. त्यानंतर स्टेशन नव्या आवृत्तीत पुन्हा सुरू होते, आणि नवी आवृत्ती नीट चालली नाही तर आपोआप आधीच्या आवृत्तीवर परत जाते.
+update-file = अपडेट बंडल (.bundle)
+update-submit = अपडेट बसवा
+update-installed = अपडेट { $version } बसवले. स्टेशन आता त्यात पुन्हा सुरू होते; { $window } मध्ये ते नीट चालले नाही तर ते आपोआप { $running } वर परत जाईल.
+update-status-installing = अपडेट { $version } डाउनलोड करून बसवले जात आहे.
+update-status-trial = अपडेट { $version } चाचणीवर आहे: ते काही मिनिटे नीट चालले पाहिजे.
+update-status-ok = { $version } वर अपडेट झाले.
+update-status-failed = { $version } चे अपडेट अयशस्वी झाले आणि मागे घेतले: { $reason }
+update-refused-unsigned = ही फाइल स्वाक्षरी केलेले अपडेट बंडल नाही.
+update-refused-other-key = हे बंडल या स्टेशनच्या अपडेट कीने स्वाक्षरीत नाही.
+update-refused-tampered = या बंडलमधील प्रोग्राम त्याच्या स्वाक्षरीशी जुळत नाही: तो खराब झाला आहे किंवा बदलला आहे.
+update-refused-arch = हे बंडल दुसऱ्या प्रकारच्या बॉक्ससाठी आहे ({ $bundle }); हे स्टेशन { $here } आहे.
+update-refused-older = या बंडलची आवृत्ती { $bundle } चालू { $running } पेक्षा नवीन नाही.
+update-refused-large = अपडेट बंडल असण्यासाठी ही फाइल खूप मोठी आहे.
+update-refused-key = या स्टेशनवर अपडेट की नाही ({ $path }), म्हणून ते कोणतेही बंडल तपासू शकत नाही.
+update-refused-busy = एक अपडेट आधीच बसवले जात आहे किंवा चाचणीवर आहे. काही मिनिटांनी पुन्हा प्रयत्न करा.
+audit-action-update_installed = सॉफ्टवेअर अपडेट बसवले

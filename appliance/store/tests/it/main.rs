@@ -1065,7 +1065,7 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
     use vappoint_store::HubStore;
     let dir = tempfile::tempdir().unwrap();
     let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
-    assert_eq!(h.schema_version().unwrap(), 4);
+    assert_eq!(h.schema_version().unwrap(), 5);
     let later = now() + Duration::days(7);
     let mut aliases = vappoint_store::Aliases::new();
     aliases.insert("mr".into(), vec!["डेक्कन जिमखाना".into(), "कर्वे रस्ता".into()]);
@@ -1171,4 +1171,30 @@ fn the_hub_keeps_each_stations_newest_health() {
     assert_eq!(all.len(), 1);
     assert_eq!(all["DGP"].health, new);
     assert_eq!(all["DGP"].clock_offset, -1);
+}
+
+#[test]
+fn the_hub_keeps_published_updates_and_a_second_publication_changes_their_reach() {
+    use vappoint_store::{HubStore, PublishedUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
+    let mut u = PublishedUpdate {
+        id: "ab".repeat(32),
+        version: "0.2.0".into(),
+        arch: "aarch64".into(),
+        size: 123,
+        zone: Some("Zone 1".into()),
+        percent: 10,
+        published_at: now(),
+    };
+    h.publish_update(&u).unwrap();
+    u.zone = None;
+    u.percent = 100;
+    h.publish_update(&u).unwrap();
+    let listed = h.published_updates().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].zone.as_deref(), listed[0].percent, listed[0].size),
+        (None, 100, 123)
+    );
 }

@@ -15,6 +15,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use vappoint_store::{HubStore, StoreError};
+use vappoint_wire::federation::UpdateStatus;
 
 use super::report::{self, Table};
 use super::{HubApp, error};
@@ -368,6 +369,13 @@ async fn stations_view(
                         "disk": format!("{} of {} free", human_bytes(b.disk_free_bytes), human_bytes(b.disk_total_bytes)),
                         "database": human_bytes(b.database_bytes),
                         "reboot": b.reboot_required,
+                        "update": b.update.as_ref().and_then(|u| match u {
+                            UpdateStatus::Installing { version } => Some(format!("installing update {version}")),
+                            UpdateStatus::Trial { version } => Some(format!("update {version} on trial")),
+                            UpdateStatus::Ok { version } => Some(format!("updated to {version}")),
+                            // A flag says it.
+                            UpdateStatus::Failed { .. } => None,
+                        }),
                         "flags": super::health::flags(x, now),
                         "received": x.received_at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
                     })

@@ -9,6 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use vappoint_store::StationHealth;
+use vappoint_wire::federation::UpdateStatus;
 
 use super::HubApp;
 use crate::metrics::Metrics;
@@ -69,6 +70,12 @@ pub fn flags(s: &StationHealth, now: DateTime<Utc>) -> Vec<String> {
     }
     if h.throttled.is_some_and(|b| b & THROTTLED_NOW != 0) {
         out.push("throttled (power or heat)".into());
+    }
+    if let Some(UpdateStatus::Failed { version, reason }) = &h.update {
+        // A station's words: kept to a line on the page.
+        let reason: String = reason.chars().take(300).collect();
+        let version: String = version.chars().take(40).collect();
+        out.push(format!("update to {version} failed, rolled back: {reason}"));
     }
     out
 }
@@ -168,5 +175,25 @@ mod tests {
             ..good
         };
         assert_eq!(flags(&at(bad, -120), now).len(), 8);
+    }
+
+    #[test]
+    fn a_failed_update_is_flagged_with_its_reason_and_the_others_are_not() {
+        let with = |update| Health {
+            update: Some(update),
+            ..Health::default()
+        };
+        let failed = with(UpdateStatus::Failed {
+            version: "0.3.0".into(),
+            reason: "it stopped 3 times before it was healthy".into(),
+        });
+        assert_eq!(
+            flags(&at(failed, 0), Utc::now()),
+            ["update to 0.3.0 failed, rolled back: it stopped 3 times before it was healthy"]
+        );
+        let ok = with(UpdateStatus::Ok {
+            version: "0.3.0".into(),
+        });
+        assert!(flags(&at(ok, 0), Utc::now()).is_empty());
     }
 }

@@ -12,6 +12,7 @@ mod push;
 pub mod relay;
 pub mod report;
 mod turn;
+pub mod updates;
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ pub struct HubApp {
     pub acme: Arc<crate::server::acme::Acme>,
     /// The stations' tunnels (empty when `[relay] domain` is not set).
     pub relay: Arc<relay::Relay>,
+    /// The data dir: the published update bundles are files in it.
+    pub data: std::path::PathBuf,
 }
 
 impl HubApp {
@@ -87,6 +90,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .merge(directory::routes())
         .merge(push::routes())
         .merge(turn::routes())
+        .merge(updates::routes())
         .merge(relay::routes())
         .merge(console::routes(h.clone()))
         .layer(axum::middleware::from_fn_with_state(
@@ -141,6 +145,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
         tz,
         certs,
         acme,
+        data: data.clone(),
     });
     let host = app.config.public.host.clone();
     tokio::spawn(app.acme.clone().run(move || host.clone()));

@@ -333,7 +333,18 @@ async fn push(
     }
     let code = station.code.clone();
     match h.db(move |s| s.apply_push(&code, &items, Utc::now())).await {
-        Ok(Ok(acked)) => Json(PushAck { acked }).into_response(),
+        Ok(Ok(acked)) => {
+            // The answer carries the updates this station is in the roll-out of.
+            let (code, zone) = (station.code.clone(), station.zone.clone());
+            let updates = h
+                .db(move |s| super::updates::offers_for(s, &code, &zone))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "listing the updates to offer");
+                    Vec::new()
+                });
+            Json(PushAck { acked, updates }).into_response()
+        }
         Ok(Err(PushRefusal::Replayed { seq })) => {
             tracing::warn!(station = %station.code, seq, "replayed message refused");
             error(StatusCode::CONFLICT, "replayed", "A different message was already received under that number.")

@@ -237,11 +237,22 @@ where
     })
 }
 
+/// Set when the program asks itself to stop (a station that installed an update): `run`
+/// then stops as on SIGTERM, and the service manager starts it again.
+static STOP: std::sync::LazyLock<tokio::sync::Notify> =
+    std::sync::LazyLock::new(tokio::sync::Notify::new);
+
+/// Stops `run` as SIGTERM would (a permit is kept if `run` is not waiting yet).
+pub fn request_stop() {
+    STOP.notify_one();
+}
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("signal handler");
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+        _ = STOP.notified() => {}
     }
 }

@@ -27,7 +27,7 @@ pub fn gather(app: &App) -> Health {
         .undelivered_mail(Utc::now() - Duration::days(DEAD_MAIL_DAYS))
         .unwrap_or_default();
     Health {
-        version: env!("CARGO_PKG_VERSION").to_string(),
+        version: crate::station::update::running_version().to_string(),
         uptime_seconds: app.started.elapsed().as_secs(),
         disk_free_bytes: free,
         disk_total_bytes: total,
@@ -47,6 +47,7 @@ pub fn gather(app: &App) -> Health {
         cpu_millicelsius: read_number(Path::new(THERMAL)),
         throttled: read_number(Path::new(THROTTLED)).and_then(|n| u32::try_from(n).ok()),
         reboot_required: Path::new(REBOOT_REQUIRED).exists(),
+        update: crate::station::update::status(app),
     }
 }
 

@@ -379,6 +379,14 @@ pub async fn push_all(
             bail!("the hub acknowledged only up to {} of {last}", ack.acked);
         }
         app.db(move |s| s.ack_federation(ack.acked)).await?;
+        if !ack.updates.is_empty() {
+            tokio::spawn(crate::station::update::take_offers(
+                app.clone(),
+                http.clone(),
+                link.url.clone(),
+                ack.updates,
+            ));
+        }
         sent += batch.len();
     }
 }

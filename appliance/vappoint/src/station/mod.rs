@@ -16,6 +16,7 @@ pub mod retention;
 pub mod setup;
 pub mod tunnel;
 pub mod turn;
+pub mod update;
 pub mod web;
 
 use std::net::IpAddr;
@@ -94,8 +95,16 @@ fn url_for(ip: IpAddr, port: u16) -> String {
 }
 
 /// Runs a station until SIGTERM or Ctrl-C.
+/// First runs an installed update instead, if one is committed or on trial (see `update`).
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    crate::server::run("serving", start(args), |app: Arc<App>| async move {
+    let config = Config::load(args.config.as_deref())?;
+    update::boot(&args.data, &config)?;
+    let serving = async {
+        let running = start(args).await?;
+        tokio::spawn(update::watch_trial(running.app.clone(), running.https));
+        Ok(running)
+    };
+    crate::server::run("serving", serving, |app: Arc<App>| async move {
         app.db(|s| s.has_admin()).await.is_ok()
     })
 }

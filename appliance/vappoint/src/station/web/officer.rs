@@ -7,6 +7,7 @@ pub(crate) mod audit;
 mod calls_page;
 mod mail_admin;
 pub(crate) mod station_settings;
+mod update_page;
 
 use std::sync::Arc;
 
@@ -55,6 +56,12 @@ pub fn routes() -> Router<Arc<App>> {
             post(station_settings::save_delivery),
         )
         .route("/officer/station/reach", post(station_settings::save_reach))
+        .route(
+            "/officer/station/update",
+            post(update_page::upload).layer(axum::extract::DefaultBodyLimit::max(
+                update_page::MAX_UPLOAD_BYTES,
+            )),
+        )
         .route(
             "/officer/station/certificate",
             post(station_settings::import_certificate),

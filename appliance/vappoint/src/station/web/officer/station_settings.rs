@@ -24,7 +24,7 @@ use vappoint_store::{Action, Subject};
 /// How far ahead the Station page shows what retention will remove.
 const RETENTION_PREVIEW_DAYS: i64 = 7;
 
-async fn station_page(
+pub(super) async fn station_page(
     app: &Arc<App>,
     me: &Me,
     notice: Option<&str>,
@@ -108,7 +108,8 @@ async fn station_page(
         app,
         "officer/station.html",
         Some(me),
-        json!({"fields": fields, "hub": hub, "delivery": delivery, "reach": reach, "retention": retention, "notice": notice, "error": error}),
+        json!({"fields": fields, "hub": hub, "delivery": delivery, "reach": reach, "retention": retention, "notice": notice, "error": error,
+               "update": super::update_page::view(app, me)}),
     ))
 }
 
