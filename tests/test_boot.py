@@ -2,7 +2,9 @@
 initrd with a copy of the image as its virtio disk, made bigger than the image so the first
 boot has room to grow the root file system. The box must answer HTTPS on a forwarded port with
 its set-up page, having printed the set-up code on the console and written it to the boot
-partition."""
+partition. Set up with a hub on this machine (the guest reaches it at 10.0.2.2, qemu's address
+for the host's loopback), the box then takes its updates from that hub under systemd: a bad
+one is rolled back, a good one installed and reported."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import pytest
 import requests
 
 from conftest import free_port, new_session, wait_until
-from image_util import BootPartition, built_image, partitions
+from hubkit import HUB_CONFIG, Hub
+from image_util import REPO, BootPartition, built_image, partitions, static_binary
+from test_update import Release, newer, publish
 
 # Needs the Raspberry Pi image (image/build); `tests/run --quick` leaves these out.
 pytestmark = pytest.mark.image
@@ -85,6 +89,23 @@ def vm(tmp_path_factory):
         print(f"--- qemu console (last lines) ---\n{tail}")
 
 
+# image/build makes this pair when it is given no release key, and bakes its public half in.
+DEV_KEY = REPO / "image" / "cache" / "dev-update-key"
+# qemu's user network: the guest reaches the host's 127.0.0.1 at this address.
+HOST_FROM_GUEST = "10.0.2.2"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """The city's hub, on this machine, checking bundles against the image's update key."""
+    log_dir = tmp_path_factory.mktemp("hub")
+    h = Hub(log_dir / "data", {**HUB_CONFIG, "update": {"public_key": str(DEV_KEY / "update.pub")}}, log_dir)
+    h.add_admin()
+    h.start()
+    yield h
+    h.stop()
+
+
 def https_answer(vm: VM, path: str) -> requests.Response | None:
     assert vm.proc.poll() is None, f"qemu exited ({vm.proc.returncode}):\n{vm.log()[-3000:]}"
     try:
@@ -145,9 +166,11 @@ def test_initramfs_checks_the_root_file_system(vm, first_answer):
     assert re.search(r"fsck\.ext4 .*/dev/vda2", log), "the initramfs did not check the root file system"
 
 
-def test_set_up_in_the_booted_box(vm, first_answer):
+def test_set_up_in_the_booted_box(vm, first_answer, hub):
     """The whole appliance path: the sandboxed service reads the code the first boot wrote to
-    the boot partition, and set-up in the browser writes to its state directory."""
+    the boot partition, and set-up in the browser writes to its state directory and enrols
+    the box with the hub."""
+    enrolment = hub.add_station("DGP", "Deccan Gymkhana Police Station", "Zone 1", "https://dgp.example")
     m = wait_until(lambda: CODE_LINE.search(vm.log()), timeout=60, message="the set-up code on the console")
     browser = new_session()
     page = browser.get(vm.url("/setup"), timeout=30)
@@ -161,7 +184,8 @@ def test_set_up_in_the_booted_box(vm, first_answer):
         "admin_name": "Vijay Patil", "admin_rank": "Senior Police Inspector",
         "admin_email": "spi@dgp.example", "password": "a long password 1",
         "password2": "a long password 1", "takes_appointments": "yes",
-        "public_host": "", "mail_from": "", "relay_host": "", "hub_url": "", "hub_code": "",
+        "public_host": "", "mail_from": "", "relay_host": "",
+        "hub_url": f"https://{HOST_FROM_GUEST}:{hub.fixed_https}", "hub_code": enrolment,
     })
     assert done.status_code == 200, done.text[:1000]
     assert "is set up" in done.text
@@ -172,3 +196,39 @@ def test_set_up_in_the_booted_box(vm, first_answer):
     assert "/etc/issue.d/vappoint.issue" in vm.log().split("removed the used set-up code")[1]
     home = https_answer(vm, "/")
     assert home.status_code == 200 and "Deccan Gymkhana Police Station" in home.text
+
+
+def test_updates_from_the_hub_under_systemd(vm, first_answer, hub, tmp_path):
+    """A bundle whose binary exits at start is rolled back by the box itself (systemd starts it
+    three times); then the image's own binary, signed as a newer version, is installed into the
+    state directory (/usr is read-only under the unit's sandbox), runs, and is reported at the
+    hub."""
+    assert (DEV_KEY / "update.key").exists(), f"no {DEV_KEY}: the image was built with a release key"
+    release = Release(tmp_path, keys=DEV_KEY)
+    admin = hub.admin_session()
+
+    def health() -> str:
+        page = admin.get(hub.url("/hub/stations"), timeout=30).text
+        m = re.search(r'<td class="health" data-station="DGP">(.*?)</td>', page, re.S)
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", m.group(1))) if m else ""
+
+    wait_until(lambda: " up " in f" {health()}", timeout=120, interval=2, message="the box's first health at the hub")
+
+    bad = release.sign(release.failing, newer(1), "bad", arch="aarch64")
+    assert publish(hub, bad).returncode == 0
+    published = time.monotonic()
+    reason = f"update to {newer(1)} failed, rolled back: it stopped 3 times before it was healthy"
+    wait_until(lambda: reason in health(), timeout=300, interval=2, message="the rollback reported at the hub")
+    print(f"\nunder qemu (TCG): {newer(1)} (exits at start) rolled back and reported "
+          f"{time.monotonic() - published:.0f} s after publishing (pushes every 30 s)")
+    assert https_answer(vm, "/").status_code == 200
+
+    good = release.sign(static_binary("aarch64"), newer(2), "good", arch=None)
+    assert publish(hub, good).returncode == 0
+    published = time.monotonic()
+    wait_until(lambda: f"{newer(2)}, up" in health(), timeout=300, interval=2,
+               message="the box reporting the new version")
+    print(f"under qemu (TCG): {newer(2)} ({good.stat().st_size / 1e6:.0f} MB) downloaded, installed, running "
+          f"and reported {time.monotonic() - published:.0f} s after publishing")
+    home = https_answer(vm, "/")
+    assert home is not None and home.status_code == 200 and "Deccan Gymkhana Police Station" in home.text

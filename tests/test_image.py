@@ -179,3 +179,12 @@ def test_root_installs_security_updates_at_night(root, tmp_path):
     for line in ('APT::Periodic::Unattended-Upgrade "1";', 'Unattended-Upgrade::Automatic-Reboot "true";',
                  'Unattended-Upgrade::Automatic-Reboot-Time "22:00";'):
         assert line in dump.splitlines(), line
+
+
+def test_root_carries_the_update_key(root, tmp_path):
+    """The public key update bundles must be signed with: the one image/build was given, else
+    the development pair it made (the boot test signs with its private half)."""
+    given = os.environ.get("VAPPOINT_UPDATE_PUB") or str(REPO / "image/keys/update.pub")
+    expected = Path(given) if Path(given).exists() else REPO / "image/cache/dev-update-key/update.pub"
+    assert root.text("/etc/vappoint/update.pub", tmp_path) == expected.read_text()
+    assert re.search(r"Mode:\s+0644", root.debugfs("stat /etc/vappoint/update.pub"))

@@ -46,13 +46,16 @@ def newer(minor: int) -> str:
 
 
 class Release:
-    """A signing key pair in a scratch directory, and bundles signed with it."""
+    """A signing key pair (made in a scratch directory, or an existing one in `keys`), and
+    bundles signed with it."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, keys: Path | None = None):
         self.root = root
-        done = run_cli("release", "keygen", "--out", str(root / "keys"))
-        assert done.returncode == 0, done.stderr
-        self.key, self.public = root / "keys" / "update.key", root / "keys" / "update.pub"
+        if keys is None:
+            keys = root / "keys"
+            done = run_cli("release", "keygen", "--out", str(keys))
+            assert done.returncode == 0, done.stderr
+        self.key, self.public = keys / "update.key", keys / "update.pub"
         assert self.key.stat().st_mode & 0o777 == 0o600
         self.failing = root / "exit1.sh"
         self.failing.write_text("#!/bin/sh\nexit 1\n")
