@@ -14,6 +14,7 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0006_abuse.sql"),
     include_str!("../migrations/0007_audit.sql"),
     include_str!("../migrations/0008_retention.sql"),
+    include_str!("../migrations/0009_backups.sql"),
 ];
 
 /// The hub's migrations.
@@ -22,6 +23,8 @@ pub(crate) const HUB: &[&str] = &[
     include_str!("../migrations/hub/0002_aliases.sql"),
     include_str!("../migrations/hub/0003_audit.sql"),
     include_str!("../migrations/hub/0004_health.sql"),
+    // 0005 is the updates' (issue 12, part A), merged before this one.
+    include_str!("../migrations/hub/0006_backups.sql"),
 ];
 
 pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {

@@ -78,10 +78,10 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path, &key()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 8);
+    assert_eq!(s.schema_version().unwrap(), 9);
     drop(s);
     let s = Store::open(&path, &key()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 8);
+    assert_eq!(s.schema_version().unwrap(), 9);
 }
 
 #[test]
@@ -1065,7 +1065,7 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
     use vappoint_store::HubStore;
     let dir = tempfile::tempdir().unwrap();
     let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
-    assert_eq!(h.schema_version().unwrap(), 4);
+    assert_eq!(h.schema_version().unwrap(), 5);
     let later = now() + Duration::days(7);
     let mut aliases = vappoint_store::Aliases::new();
     aliases.insert("mr".into(), vec!["डेक्कन जिमखाना".into(), "कर्वे रस्ता".into()]);

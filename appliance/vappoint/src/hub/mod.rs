@@ -3,6 +3,7 @@
 //! reports (after login), with a JSON API under `/api/v1`.
 
 pub mod admin;
+pub mod backups;
 mod ca;
 mod chart;
 mod console;
@@ -14,6 +15,8 @@ pub mod report;
 mod turn;
 
 use std::sync::Arc;
+
+use anyhow::Context;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -48,6 +51,8 @@ pub struct HubApp {
     pub acme: Arc<crate::server::acme::Acme>,
     /// The stations' tunnels (empty when `[relay] domain` is not set).
     pub relay: Arc<relay::Relay>,
+    /// The hub's data folder (stations' backups are in `backups/`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl HubApp {
@@ -86,6 +91,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .route("/metrics", get(health::metrics))
         .merge(directory::routes())
         .merge(push::routes())
+        .merge(backups::routes())
         .merge(turn::routes())
         .merge(relay::routes())
         .merge(console::routes(h.clone()))
@@ -125,6 +131,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let tz = config.hub.time_zone;
     let listeners = crate::server::bind(&args)?;
     let admins = store.admin_count()?;
+    backups::tidy(&data, &store).context("tidying the stations' backups")?;
     let store = Arc::new(store);
     let app = Arc::new(HubApp {
         relay: relay::Relay::new(
@@ -141,6 +148,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
         tz,
         certs,
         acme,
+        data_dir: data.clone(),
     });
     let host = app.config.public.host.clone();
     tokio::spawn(app.acme.clone().run(move || host.clone()));

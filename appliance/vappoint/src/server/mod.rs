@@ -237,11 +237,20 @@ where
     })
 }
 
+/// Asks the running program to stop as on SIGTERM, so that its caller can start it again
+/// (a station that restored a replacement's files restarts on them).
+pub fn request_restart() {
+    RESTART.notify_one();
+}
+
+static RESTART: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("signal handler");
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+        _ = RESTART.notified() => {}
     }
 }
