@@ -382,7 +382,8 @@ fn to_usb(
         return Ok(BACKUP_NONE.to_string());
     }
     let prefix = format!("vappoint-{code}-");
-    let name = format!("{prefix}{}.age", at.format("%Y%m%d-%H%M%S"));
+    // Milliseconds too: two backups in one second (an admin's, then the night's) both stay.
+    let name = format!("{prefix}{}.age", at.format("%Y%m%d-%H%M%S-%3f"));
     let partial = dir.join(format!(".{name}.partial"));
     match std::fs::copy(src, &partial) {
         Ok(_) => {}
