@@ -230,8 +230,11 @@ where
         systemd::notify_ready(format!("{what} on {}", running.https), move || {
             alive(app.clone())
         });
-        shutdown_signal().await;
-        systemd::notify_stopping();
+        // A restart keeps the process (it `exec`s itself): systemd is not told it stops, and
+        // the new program says it is ready again.
+        if !shutdown_signal().await {
+            systemd::notify_stopping();
+        }
         tracing::info!("stopping");
         running.stop().await
     })
@@ -245,12 +248,13 @@ pub fn request_restart() {
 
 static RESTART: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
-async fn shutdown_signal() {
+/// Waits for SIGTERM, Ctrl-C or `request_restart`; true for the last.
+async fn shutdown_signal() -> bool {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("signal handler");
     tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-        _ = RESTART.notified() => {}
+        _ = term.recv() => false,
+        _ = tokio::signal::ctrl_c() => false,
+        _ = RESTART.notified() => true,
     }
 }
