@@ -174,16 +174,4 @@ impl HubStore {
             Ok((tx.query_row(&sql, [station], crate::hub::station_row)?, key))
         })
     }
-
-    /// The station a retired certificate belonged to.
-    pub fn retired_cert_station(&self, cert_sha256: &str) -> Result<Option<String>> {
-        self.db.read(|c| {
-            Ok(c.query_row(
-                "SELECT station FROM retired_certs WHERE cert_sha256 = ?1",
-                [cert_sha256],
-                |r| r.get(0),
-            )
-            .optional()?)
-        })
-    }
 }

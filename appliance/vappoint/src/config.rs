@@ -834,6 +834,28 @@ mod tests {
     }
 
     #[test]
+    fn backup_settings_are_checked() {
+        let c = parse("").unwrap();
+        assert_eq!(c.backup.at.to_string(), "02:30:00");
+        assert_eq!((c.backup.keep_on_hub, c.backup.keep_on_usb), (14, 14));
+        let c = parse("[backup]\nat = \"23:05\"\nkeep_on_hub = 30").unwrap();
+        assert_eq!(
+            (c.backup.at.to_string().as_str(), c.backup.keep_on_hub),
+            ("23:05:00", 30)
+        );
+        for bad in [
+            "at = \"25:00\"",
+            "at = \"2am\"",
+            "keep_on_hub = 0",
+            "usb_dir = \"media/stick\"",
+            "max_mb = 0",
+            "every = \"1d\"",
+        ] {
+            assert!(parse(&format!("[backup]\n{bad}")).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         assert!(parse("[station]\nnmae = \"x\"").is_err());
         assert!(parse("[mail.relay]\nhost=\"a\"\nport=1\nsecurity=\"tls\"\nextra=1").is_err());

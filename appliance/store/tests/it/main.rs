@@ -1172,3 +1172,55 @@ fn the_hub_keeps_each_stations_newest_health() {
     assert_eq!(all["DGP"].health, new);
     assert_eq!(all["DGP"].clock_offset, -1);
 }
+
+#[test]
+fn the_hub_keeps_the_newest_backups_and_a_replacement_retires_the_old_certificate() {
+    let (_dir, h) = hub_with_dgp();
+    h.enrol("DGP", |k| k == b"key", "old-cert", now()).unwrap();
+    let mut dropped = Vec::new();
+    for i in 0..5 {
+        let (added, gone) = h
+            .add_backup("DGP", &format!("DGP/{i}.age"), 10, "ab", now(), 3)
+            .unwrap();
+        assert_eq!(added.file, format!("DGP/{i}.age"));
+        dropped.extend(gone);
+    }
+    assert_eq!(dropped, ["DGP/0.age", "DGP/1.age"]);
+    let kept: Vec<String> = h
+        .backups_of("DGP")
+        .unwrap()
+        .into_iter()
+        .map(|b| b.file)
+        .collect();
+    assert_eq!(kept, ["DGP/4.age", "DGP/3.age", "DGP/2.age"]);
+
+    // A code for an unknown station is refused; one for DGP works once, with the right MAC.
+    assert!(
+        h.set_replacement_code("XYZ", b"r", now() + Duration::hours(24))
+            .is_err()
+    );
+    h.set_replacement_code("DGP", b"r", now() + Duration::hours(24))
+        .unwrap();
+    assert_eq!(
+        h.replacement_key("DGP", now()).unwrap().as_deref(),
+        Some(&b"r"[..])
+    );
+    assert!(
+        h.replace_certificate("DGP", |_| false, "new-cert", now())
+            .is_err()
+    );
+    let (station, _) = h
+        .replace_certificate("DGP", |k| k == b"r", "new-cert", now())
+        .unwrap();
+    assert_eq!(station.cert_sha256.as_deref(), Some("new-cert"));
+    assert!(
+        h.replace_certificate("DGP", |_| true, "third", now())
+            .is_err()
+    );
+    assert!(!h.station_by_cert("new-cert").unwrap().unwrap().revoked);
+    assert!(h.station_by_cert("old-cert").unwrap().unwrap().revoked);
+    // An expired code is not usable.
+    h.set_replacement_code("DGP", b"s", now() - Duration::seconds(1))
+        .unwrap();
+    assert_eq!(h.replacement_key("DGP", now()).unwrap(), None);
+}
