@@ -260,10 +260,24 @@ pub async fn back_up(app: &Arc<App>) -> Option<BackupRecord> {
     let at = Utc::now();
     let out = Outgoing(app.data_dir.join(OUTGOING));
     let (data, store, path) = (app.data_dir.clone(), app.store.clone(), out.0.clone());
-    let written = tokio::task::spawn_blocking(move || write_file(&data, &store, &path))
-        .await
-        .map_err(anyhow::Error::from)
-        .and_then(|r| r);
+    let min_free = app.config.disk.min_free_mb.saturating_mul(1_000_000);
+    let written = tokio::task::spawn_blocking(move || {
+        // The file is about the size of the data: written only if bookings keep their room
+        // (the disk guard's threshold) while it exists.
+        let need = tree_size(&data);
+        let free = crate::station::disk::free_bytes_at(&data)?;
+        if free < need.saturating_add(min_free) {
+            bail!(
+                "not enough free space on the card for a backup ({} MB needed, {} MB free)",
+                (need + min_free) / 1_000_000,
+                free / 1_000_000
+            );
+        }
+        write_file(&data, &store, &path)
+    })
+    .await
+    .map_err(anyhow::Error::from)
+    .and_then(|r| r);
     let record = match written {
         Ok((_, sha256)) => {
             let bytes = std::fs::metadata(&out.0).map(|m| m.len()).unwrap_or(0);
@@ -316,6 +330,24 @@ pub async fn back_up(app: &Arc<App>) -> Option<BackupRecord> {
         tracing::error!(error = %e, "recording the backup");
     }
     Some(record)
+}
+
+/// Bytes of the files under `path` (what cannot be read counts as nothing).
+fn tree_size(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return if meta.is_file() { meta.len() } else { 0 };
+    }
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| tree_size(&e.path()))
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// The backup file being sent, removed however the backup ends.
