@@ -78,7 +78,7 @@ import os  # noqa: E402
 
 from selenium.webdriver.common.by import By  # noqa: E402
 
-from browser import axe_violations  # noqa: E402
+from browser import axe_violations, login  # noqa: E402
 from conftest import new_session, wait_until  # noqa: E402
 from hubkit import HUB_CONFIG, client_cert, make_hub, new_site  # noqa: E402,F401 (make_hub is a fixture)
 from test_hub import scan  # noqa: E402
@@ -173,6 +173,12 @@ def test_a_dead_box_is_replaced_from_the_hub_with_a_one_time_code_and_the_recove
     back_up_now()
     back_up_now()
     assert len(list(usb.glob("vappoint-DGP-*.age"))) == 2 and not on_stick.exists()
+    # The admin sees it in a browser too; the page has no serious accessibility problems.
+    b = browsers()
+    login(b, old.base, officer.email, officer.password)
+    b.driver.get(old.url("/officer/station#backup-status"))
+    assert "Last good backup" in b.driver.find_element(By.ID, "backup-last-good").text
+    assert axe_violations(b.driver) == []
     # The hub has the last good backup in the box's health.
     wait_until(lambda: "vappoint_last_backup_timestamp_seconds{" in new_session().get(hub.url("/metrics"), timeout=30).text,
                timeout=60, message="the last backup at the hub")
@@ -189,7 +195,7 @@ def test_a_dead_box_is_replaced_from_the_hub_with_a_one_time_code_and_the_recove
     code_on_box = setup_code(fresh)
     key = run_cli("station", "recovery-key", "--data", str(old.data)).stdout.strip()
     other_key = run_cli("station", "recovery-key", "--data", str(tmp_path / "other")).stdout.strip()
-    b = browsers()
+    b = browsers()  # a browser of the new box's LAN, with no session of the old box
 
     def replace(one_time: str, recovery_key: str):
         b.driver.get(fresh.url("/setup"))
