@@ -125,7 +125,8 @@ def test_the_hub_keeps_each_stations_newest_14_backups_and_only_encrypted_ones(m
     # Not an age file (it could be data in clear), too large, or without the station's
     # certificate: refused, and nothing more is kept.
     assert put_backup(hub, cert, b"BEGIN TRANSACTION; INSERT INTO appointments").status_code == 415
-    assert put_backup(hub, cert, AGE_MAGIC + os.urandom(1024 * 1024)).status_code == 413
+    too_large = put_backup(hub, cert, AGE_MAGIC + os.urandom(1024 * 1024))
+    assert too_large.status_code == 413 and too_large.json()["error"]["code"] == "too_large", too_large.text
     assert put_backup(hub, None, AGE_MAGIC + b"x").status_code == 401
     assert len(list((hub.data / "backups" / "DGP").iterdir())) == 14
 

@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use age::secrecy::ExposeSecret;
@@ -245,17 +246,35 @@ pub fn last_good(app: &App) -> Option<DateTime<Utc>> {
 }
 
 /// One backup at a time: the nightly one and an admin's "Back up now" never overlap.
-static RUNNING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Held while a backup is made.
+struct Busy;
+
+impl Busy {
+    fn take() -> Option<Busy> {
+        RUNNING
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| Busy)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        RUNNING.store(false, Ordering::Release);
+    }
+}
 
 /// Whether a backup is being made right now.
 pub fn running() -> bool {
-    RUNNING.try_lock().is_err()
+    RUNNING.load(Ordering::Acquire)
 }
 
 /// Makes a backup now and sends it to the hub (when enrolled) and the USB stick (when one is
 /// plugged in); records where it went. `None` when one is already running.
 pub async fn back_up(app: &Arc<App>) -> Option<BackupRecord> {
-    let _one = RUNNING.try_lock().ok()?;
+    let _one = Busy::take()?;
     let started = Instant::now();
     let at = Utc::now();
     let out = Outgoing(app.data_dir.join(OUTGOING));
