@@ -22,7 +22,7 @@ pub use updates::PublishedUpdate;
 const REPLAY_WINDOW: i64 = 400;
 
 pub struct HubStore {
-    db: Db,
+    pub(crate) db: Db,
 }
 
 /// A station as the hub knows it.
@@ -138,7 +138,7 @@ pub struct StationFigures {
     pub counts: DayCounts,
 }
 
-const STATION_COLS: &str = "code, name, zone, booking_url, localities, enrolled_at, revoked_at, cert_sha256, last_seen, last_seq, enrol_key, aliases";
+pub(crate) const STATION_COLS: &str = "code, name, zone, booking_url, localities, enrolled_at, revoked_at, cert_sha256, last_seen, last_seq, enrol_key, aliases";
 
 fn localities(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
@@ -170,7 +170,7 @@ fn fold(s: &str) -> String {
         .join(" ")
 }
 
-fn station_row(r: &Row) -> rusqlite::Result<HubStation> {
+pub(crate) fn station_row(r: &Row) -> rusqlite::Result<HubStation> {
     Ok(HubStation {
         code: r.get(0)?,
         name: r.get(1)?,
@@ -288,11 +288,21 @@ impl HubStore {
         })
     }
 
-    /// The station a client certificate belongs to.
+    /// The station a client certificate belongs to. A certificate a replacement box took
+    /// over from (`retired_certs`) gives its station marked revoked: pushes, TURN and tunnels
+    /// refuse it like a revoked station, while the replacement goes on with its own.
     pub fn station_by_cert(&self, cert_sha256: &str) -> Result<Option<HubStation>> {
         self.db.read(|c| {
             let sql = format!("SELECT {STATION_COLS} FROM stations WHERE cert_sha256 = ?1");
-            Ok(c.query_row(&sql, [cert_sha256], station_row).optional()?)
+            if let Some(s) = c.query_row(&sql, [cert_sha256], station_row).optional()? {
+                return Ok(Some(s));
+            }
+            let sql = format!(
+                "SELECT {STATION_COLS} FROM stations
+                 WHERE code = (SELECT station FROM retired_certs WHERE cert_sha256 = ?1)"
+            );
+            let retired = c.query_row(&sql, [cert_sha256], station_row).optional()?;
+            Ok(retired.map(|s| HubStation { revoked: true, ..s }))
         })
     }
 

@@ -12,9 +12,11 @@
 
 mod appointments;
 pub mod audit;
+mod backups;
 mod calls;
 mod federation;
 mod hub;
+mod hub_backups;
 mod ids;
 mod migrate;
 mod officers;
@@ -34,12 +36,14 @@ pub use appointments::{
     NewDocument, Note, Reschedule,
 };
 pub use audit::{Action, Actor, AuditEntry, AuditHead, Subject};
+pub use backups::{BACKUP_NONE, BACKUP_OK, BackupRecord};
 pub use calls::{CallEvent, CallRecord, CallStep};
 pub use federation::{DailyFigures, QueuedMessage};
 pub use hub::{
     Aliases, AvailabilityRow, HubStation, HubStore, HubUpdate, Listing, PublishedUpdate, PushItem,
     PushRefusal, RecordedHead, StationFigures, StationHealth,
 };
+pub use hub_backups::StoredBackup;
 pub use ids::{AppointmentId, OfficerId};
 pub use officers::{NewOfficer, Officer};
 pub use outbox::{NewMail, NewReminder, OutboxMessage, OutboxStatus};

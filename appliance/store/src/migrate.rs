@@ -20,6 +20,7 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0006_abuse.sql"),
     include_str!("../migrations/0007_audit.sql"),
     include_str!("../migrations/0008_retention.sql"),
+    include_str!("../migrations/0009_backups.sql"),
 ];
 
 /// The hub's migrations.
@@ -29,6 +30,7 @@ pub(crate) const HUB: &[&str] = &[
     include_str!("../migrations/hub/0003_audit.sql"),
     include_str!("../migrations/hub/0004_health.sql"),
     include_str!("../migrations/hub/0005_updates.sql"),
+    include_str!("../migrations/hub/0006_backups.sql"),
 ];
 
 pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {

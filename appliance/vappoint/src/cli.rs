@@ -159,6 +159,15 @@ enum HubSub {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Make a one-time code (24 hours, single use) with which a brand-new box takes the place
+    /// of station CODE: it restores the station's newest backup from this hub, and the old
+    /// box's certificate is refused from then on.
+    ReplacementCode {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        #[arg(long)]
+        station: String,
+    },
     /// Add a commissionerate user of the hub console (the password is read from standard input).
     AddAdmin {
         #[arg(long, default_value = "./vappoint-data")]
@@ -365,14 +374,7 @@ fn officer_add(
 fn backup(data: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let store = crate::station::open_store(data)?;
-    let partial = out.with_extension("partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("creating {}", partial.display()))?;
-    let mut writer = std::io::BufWriter::new(file);
-    let summary = crate::station::backup::write(data, &store, &mut writer)?;
-    let file = writer.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    std::fs::rename(&partial, out)?;
+    let (summary, _) = crate::station::backup::write_file(data, &store, out)?;
     println!(
         "backup written to {}: {} files, {} bytes before encryption, {} bytes, in {:.1} s",
         out.display(),
@@ -570,6 +572,16 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
         HubSub::RevokeStation { data, code } => {
             crate::hub::admin::revoke_station(&data, &code)?;
             println!("station {} revoked", code.to_ascii_uppercase());
+        }
+        HubSub::ReplacementCode { data, station } => {
+            let station = station.to_ascii_uppercase();
+            let store = crate::hub::admin::open_store(&data)?;
+            let code = crate::hub::backups::new_replacement_code(&store, &station)?;
+            println!(
+                "give this one-time code to whoever sets up the new box for {station} (valid {} hours, once):",
+                crate::hub::backups::REPLACEMENT_CODE_VALID.num_hours()
+            );
+            println!("replacement code: {code}");
         }
         HubSub::AddAdmin {
             data,

@@ -32,6 +32,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub disk: DiskConfig,
     pub update: UpdateConfig,
+    pub backup: BackupConfig,
 }
 
 /// `[update]`: the key update bundles must be signed with (a station checks every bundle
@@ -57,6 +58,41 @@ impl Default for UpdateConfig {
             health_window: Duration::from_secs(5 * 60),
         }
     }
+}
+
+/// `[backup]`: a station writes an encrypted backup every night at `at` (its own time zone)
+/// and sends it to its hub and to the USB stick mounted at `usb_dir`, each keeping the newest
+/// ones; a hub keeps `keep_on_hub` per station and refuses files above `max_mb`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupConfig {
+    /// Local time of the nightly backup, "HH:MM".
+    #[serde(deserialize_with = "time_of_day")]
+    pub at: chrono::NaiveTime,
+    /// Where the `VAPPOINT-BACKUP` stick is mounted; a backup is copied there whenever the
+    /// station can write to it.
+    pub usb_dir: std::path::PathBuf,
+    pub keep_on_usb: u32,
+    pub keep_on_hub: u32,
+    pub max_mb: u64,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        BackupConfig {
+            at: chrono::NaiveTime::from_hms_opt(2, 30, 0).expect("a valid time"),
+            usb_dir: "/media/vappoint-backup".into(),
+            keep_on_usb: 14,
+            keep_on_hub: 14,
+            max_mb: 4096,
+        }
+    }
+}
+
+fn time_of_day<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono::NaiveTime, D::Error> {
+    let s = String::deserialize(d)?;
+    chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a time of day like \"02:30\"")))
 }
 
 /// `[disk]`: below `min_free_mb` free on the data directory's filesystem, the station refuses
@@ -659,6 +695,16 @@ impl Config {
         {
             bail!("update.health_window must be 5s to 24h");
         }
+        let b = &self.backup;
+        if !(1..=365).contains(&b.keep_on_usb) || !(1..=365).contains(&b.keep_on_hub) {
+            bail!("backup.keep_on_usb and backup.keep_on_hub must be 1 to 365");
+        }
+        if !(1..=1_000_000).contains(&b.max_mb) {
+            bail!("backup.max_mb must be 1 to 1000000");
+        }
+        if !b.usb_dir.is_absolute() {
+            bail!("backup.usb_dir must be an absolute path");
+        }
         if !(16..=1_000_000).contains(&self.disk.min_free_mb) {
             bail!("disk.min_free_mb must be 16 to 1000000");
         }
@@ -816,6 +862,28 @@ mod tests {
         let c = parse("").unwrap();
         assert_eq!(c.limits.bookings_per_ip_per_minute, 120);
         assert_eq!(c.booking.change_cutoff, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn backup_settings_are_checked() {
+        let c = parse("").unwrap();
+        assert_eq!(c.backup.at.to_string(), "02:30:00");
+        assert_eq!((c.backup.keep_on_hub, c.backup.keep_on_usb), (14, 14));
+        let c = parse("[backup]\nat = \"23:05\"\nkeep_on_hub = 30").unwrap();
+        assert_eq!(
+            (c.backup.at.to_string().as_str(), c.backup.keep_on_hub),
+            ("23:05:00", 30)
+        );
+        for bad in [
+            "at = \"25:00\"",
+            "at = \"2am\"",
+            "keep_on_hub = 0",
+            "usb_dir = \"media/stick\"",
+            "max_mb = 0",
+            "every = \"1d\"",
+        ] {
+            assert!(parse(&format!("[backup]\n{bad}")).is_err(), "{bad}");
+        }
     }
 
     #[test]

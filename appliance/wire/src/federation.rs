@@ -334,3 +334,30 @@ mod tests {
         );
     }
 }
+
+/// The hub's answer to a station's backup upload (`PUT /federation/v1/backup`) and one entry
+/// of its list (`GET /federation/v1/backups`). The file itself is opaque to the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoredBackup {
+    pub id: i64,
+    pub bytes: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// RFC 3339.
+    pub stored_at: String,
+}
+
+/// A replacement box asking for its station's newest backup
+/// (`POST /federation/v1/replace/backup`), before it has any certificate: the one-time
+/// replacement code proves it may.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupFetch {
+    pub version: u32,
+    pub station: String,
+    /// Random, hex; the hub's answer is bound to it.
+    pub nonce: String,
+    /// HMAC-SHA256(K, "fetch" || station || nonce), hex, K derived from the code.
+    pub mac: String,
+}

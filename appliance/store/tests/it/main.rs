@@ -78,10 +78,10 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path, &key()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 8);
+    assert_eq!(s.schema_version().unwrap(), 9);
     drop(s);
     let s = Store::open(&path, &key()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 8);
+    assert_eq!(s.schema_version().unwrap(), 9);
 }
 
 #[test]
@@ -1065,7 +1065,7 @@ fn the_hub_directory_finds_aliases_and_tells_stations_without_times() {
     use vappoint_store::HubStore;
     let dir = tempfile::tempdir().unwrap();
     let h = HubStore::open(&dir.path().join("hub.db")).unwrap();
-    assert_eq!(h.schema_version().unwrap(), 5);
+    assert_eq!(h.schema_version().unwrap(), 6);
     let later = now() + Duration::days(7);
     let mut aliases = vappoint_store::Aliases::new();
     aliases.insert("mr".into(), vec!["डेक्कन जिमखाना".into(), "कर्वे रस्ता".into()]);
@@ -1197,4 +1197,56 @@ fn the_hub_keeps_published_updates_and_a_second_publication_changes_their_reach(
         (listed[0].zone.as_deref(), listed[0].percent, listed[0].size),
         (None, 100, 123)
     );
+}
+
+#[test]
+fn the_hub_keeps_the_newest_backups_and_a_replacement_retires_the_old_certificate() {
+    let (_dir, h) = hub_with_dgp();
+    h.enrol("DGP", |k| k == b"key", "old-cert", now()).unwrap();
+    let mut dropped = Vec::new();
+    for i in 0..5 {
+        let (added, gone) = h
+            .add_backup("DGP", &format!("DGP/{i}.age"), 10, "ab", now(), 3)
+            .unwrap();
+        assert_eq!(added.file, format!("DGP/{i}.age"));
+        dropped.extend(gone);
+    }
+    assert_eq!(dropped, ["DGP/0.age", "DGP/1.age"]);
+    let kept: Vec<String> = h
+        .backups_of("DGP")
+        .unwrap()
+        .into_iter()
+        .map(|b| b.file)
+        .collect();
+    assert_eq!(kept, ["DGP/4.age", "DGP/3.age", "DGP/2.age"]);
+
+    // A code for an unknown station is refused; one for DGP works once, with the right MAC.
+    assert!(
+        h.set_replacement_code("XYZ", b"r", now() + Duration::hours(24))
+            .is_err()
+    );
+    h.set_replacement_code("DGP", b"r", now() + Duration::hours(24))
+        .unwrap();
+    assert_eq!(
+        h.replacement_key("DGP", now()).unwrap().as_deref(),
+        Some(&b"r"[..])
+    );
+    assert!(
+        h.replace_certificate("DGP", |_| false, "new-cert", now())
+            .is_err()
+    );
+    let (station, _) = h
+        .replace_certificate("DGP", |k| k == b"r", "new-cert", now())
+        .unwrap();
+    assert_eq!(station.cert_sha256.as_deref(), Some("new-cert"));
+    assert!(
+        h.replace_certificate("DGP", |_| true, "third", now())
+            .is_err()
+    );
+    assert!(!h.station_by_cert("new-cert").unwrap().unwrap().revoked);
+    assert!(h.station_by_cert("old-cert").unwrap().unwrap().revoked);
+    // An expired code is not usable.
+    h.set_replacement_code("DGP", b"s", now() - Duration::seconds(1))
+        .unwrap();
+    assert_eq!(h.replacement_key("DGP", now()).unwrap(), None);
 }

@@ -39,6 +39,10 @@ pub fn routes(h: Arc<HubApp>) -> Router<Arc<HubApp>> {
         .route("/api/v1/reports", get(reports_api))
         .route("/hub/stations", get(stations_page).post(register))
         .route("/hub/stations/{code}/revoke", post(revoke))
+        .route(
+            "/hub/stations/{code}/replacement-code",
+            post(replacement_code),
+        )
         .layer(axum::middleware::from_fn_with_state(h, messages))
 }
 
@@ -482,6 +486,40 @@ async fn register(
         Err(e) => {
             // The page says what is wrong with the station; the log gets the whole chain.
             tracing::info!(error = %format!("{e:#}"), "registering a station failed");
+            let mut r = stations_view(&h, &admin, None, Some(e.to_string())).await?;
+            *r.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(r)
+        }
+    }
+}
+
+/// A one-time code for a brand-new box to take this station's place (restoring its newest
+/// backup), shown once.
+async fn replacement_code(
+    State(h): State<Arc<HubApp>>,
+    admin: Admin,
+    Path(code): Path<String>,
+    CsrfForm(Empty {}): CsrfForm<Empty>,
+) -> Result<Response, ConsoleError> {
+    let station = code.clone();
+    let made = tokio::task::spawn_blocking({
+        let h = h.clone();
+        move || super::backups::new_replacement_code(&h.store, &station)
+    })
+    .await
+    .map_err(ConsoleError::internal)?;
+    match made {
+        Ok(one_time) => {
+            tracing::info!(station = %code, "replacement code made");
+            Ok(page(
+                &h,
+                "hub/replacement_code.html",
+                Some(&admin),
+                json!({"station": code, "code": one_time,
+                       "hours": super::backups::REPLACEMENT_CODE_VALID.num_hours()}),
+            ))
+        }
+        Err(e) => {
             let mut r = stations_view(&h, &admin, None, Some(e.to_string())).await?;
             *r.status_mut() = StatusCode::BAD_REQUEST;
             Ok(r)

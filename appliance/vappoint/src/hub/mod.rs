@@ -3,6 +3,7 @@
 //! reports (after login), with a JSON API under `/api/v1`.
 
 pub mod admin;
+pub mod backups;
 mod ca;
 mod chart;
 mod console;
@@ -15,6 +16,8 @@ mod turn;
 pub mod updates;
 
 use std::sync::Arc;
+
+use anyhow::Context;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -49,8 +52,8 @@ pub struct HubApp {
     pub acme: Arc<crate::server::acme::Acme>,
     /// The stations' tunnels (empty when `[relay] domain` is not set).
     pub relay: Arc<relay::Relay>,
-    /// The data dir: the published update bundles are files in it.
-    pub data: std::path::PathBuf,
+    /// The hub's data folder (stations' backups are in `backups/`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl HubApp {
@@ -89,6 +92,7 @@ pub fn router(h: Arc<HubApp>) -> Router {
         .route("/metrics", get(health::metrics))
         .merge(directory::routes())
         .merge(push::routes())
+        .merge(backups::routes())
         .merge(turn::routes())
         .merge(updates::routes())
         .merge(relay::routes())
@@ -129,6 +133,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let tz = config.hub.time_zone;
     let listeners = crate::server::bind(&args)?;
     let admins = store.admin_count()?;
+    backups::tidy(&data, &store).context("tidying the stations' backups")?;
     let store = Arc::new(store);
     let app = Arc::new(HubApp {
         relay: relay::Relay::new(
@@ -145,7 +150,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
         tz,
         certs,
         acme,
-        data: data.clone(),
+        data_dir: data.clone(),
     });
     let host = app.config.public.host.clone();
     tokio::spawn(app.acme.clone().run(move || host.clone()));

@@ -146,7 +146,7 @@ async fn download(
     if !published {
         return error(StatusCode::NOT_FOUND, "no_update", "No such update.");
     }
-    let file = match tokio::fs::File::open(bundle_path(&h.data, &id)).await {
+    let file = match tokio::fs::File::open(bundle_path(&h.data_dir, &id)).await {
         Ok(f) => f,
         Err(e) => return internal(format!("opening the bundle {id}: {e}")),
     };

@@ -230,8 +230,11 @@ where
         systemd::notify_ready(format!("{what} on {}", running.https), move || {
             alive(app.clone())
         });
-        shutdown_signal().await;
-        systemd::notify_stopping();
+        // A restart keeps the process (it `exec`s itself): systemd is not told it stops, and
+        // the new program says it is ready again.
+        if !shutdown_signal().await {
+            systemd::notify_stopping();
+        }
         tracing::info!("stopping");
         running.stop().await
     })
@@ -239,20 +242,29 @@ where
 
 /// Set when the program asks itself to stop (a station that installed an update): `run`
 /// then stops as on SIGTERM, and the service manager starts it again.
-static STOP: std::sync::LazyLock<tokio::sync::Notify> =
-    std::sync::LazyLock::new(tokio::sync::Notify::new);
+static STOP: tokio::sync::Notify = tokio::sync::Notify::const_new();
 
 /// Stops `run` as SIGTERM would (a permit is kept if `run` is not waiting yet).
 pub fn request_stop() {
     STOP.notify_one();
 }
 
-async fn shutdown_signal() {
+/// Asks the running program to stop as on SIGTERM, so that its caller can start it again
+/// (a station that restored a replacement's files restarts on them).
+pub fn request_restart() {
+    RESTART.notify_one();
+}
+
+static RESTART: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Waits for SIGTERM, Ctrl-C, `request_stop` or `request_restart`; true for the last.
+async fn shutdown_signal() -> bool {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("signal handler");
     tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-        _ = STOP.notified() => {}
+        _ = term.recv() => false,
+        _ = tokio::signal::ctrl_c() => false,
+        _ = STOP.notified() => false,
+        _ = RESTART.notified() => true,
     }
 }

@@ -36,7 +36,7 @@ pub fn gather(app: &App) -> Health {
             .filter_map(|f| std::fs::metadata(data.join(f)).ok())
             .map(|m| m.len())
             .sum(),
-        last_backup: None,
+        last_backup: crate::station::backup::last_good(app).map(|t| t.to_rfc3339()),
         certificate_expires: app
             .public_host()
             .and_then(|h| app.certs.in_use(&h))

@@ -81,7 +81,7 @@ fn tls_config(
     Ok(tls)
 }
 
-fn client(
+pub(crate) fn client(
     data: &Path,
     verifier: Arc<HubCert>,
     with_identity: bool,
@@ -183,7 +183,7 @@ pub async fn enroll(
 }
 
 /// After enrolling: number messages from 1 again and queue everything the hub needs.
-fn start_afresh(store: &vappoint_store::Store) -> anyhow::Result<()> {
+pub(crate) fn start_afresh(store: &vappoint_store::Store) -> anyhow::Result<()> {
     store.reset_federation()?;
     store.mark_all_days_changed()?;
     store.set_setting("federation.profile", None)?;

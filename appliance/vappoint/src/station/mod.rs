@@ -12,6 +12,7 @@ pub mod health;
 pub mod hub_link;
 pub mod mail;
 pub mod officers;
+pub mod replace;
 pub mod retention;
 pub mod setup;
 pub mod tunnel;
@@ -96,9 +97,12 @@ fn url_for(ip: IpAddr, port: u16) -> String {
 
 /// Runs a station until SIGTERM or Ctrl-C.
 /// First runs an installed update instead, if one is committed or on trial (see `update`).
+/// A station that has just restored a replacement's files starts again on them in the same
+/// process (same PID, so systemd and whoever started it keep following it).
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
     update::boot(&args.data, &config)?;
+    let data = args.data.clone();
     let serving = async {
         let running = start(args).await?;
         tokio::spawn(update::watch_trial(running.app.clone(), running.https));
@@ -106,7 +110,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     crate::server::run("serving", serving, |app: Arc<App>| async move {
         app.db(|s| s.has_admin()).await.is_ok()
-    })
+    })?;
+    if backup::replacement_waiting(&data) {
+        use std::os::unix::process::CommandExt;
+        tracing::info!("starting again on the restored station");
+        let mut argv = std::env::args_os();
+        let program = std::env::current_exe().context("finding this program")?;
+        let err = std::process::Command::new(program)
+            .args(argv.by_ref().skip(1))
+            .exec();
+        return Err(err).context("starting again on the restored station");
+    }
+    Ok(())
 }
 
 /// A station serving in this process (the binary runs one; tests may run several).
@@ -116,6 +131,11 @@ pub type Running = crate::server::Running<App>;
 pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     let config = Config::load(args.config.as_deref())?;
     let data = args.data.clone();
+    // A replacement box restored its station's files: they take the data directory's place
+    // before anything opens it.
+    if backup::finish_replacement(&data).context("moving the restored station into place")? {
+        tracing::info!("this box now runs the restored station");
+    }
     let listeners = crate::server::bind(&args)?;
     let https_local = listeners.https_addr;
     let http_local = listeners.http_addr;
@@ -206,6 +226,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
     tokio::spawn(crate::station::mail::run_worker(app.clone()));
     tokio::spawn(tidy(app.clone()));
     tokio::spawn(retention::run_hourly(app.clone()));
+    tokio::spawn(backup::run_nightly(app.clone()));
     match crate::station::hub_link::load_link(&data)? {
         Some(link) => println!(
             "vappoint: reporting to the hub {} as {}",

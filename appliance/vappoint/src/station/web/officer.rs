@@ -52,6 +52,10 @@ pub fn routes() -> Router<Arc<App>> {
             get(station_settings::recovery_key),
         )
         .route(
+            "/officer/station/backup",
+            post(station_settings::back_up_now),
+        )
+        .route(
             "/officer/station/delivery",
             post(station_settings::save_delivery),
         )

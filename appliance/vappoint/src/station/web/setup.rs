@@ -110,7 +110,26 @@ struct SetupForm {
 const FIRST_ADMIN_HOURS: &str = "Mon-Sat 11:00-13:00";
 
 pub fn routes() -> Router<Arc<App>> {
-    Router::new().route("/setup", get(form).post(submit))
+    Router::new()
+        .route("/setup", get(form).post(submit))
+        .route("/setup/replace", axum::routing::post(replace))
+}
+
+/// "Replace a station: restore from the hub": a brand-new box takes the place of a dead one.
+/// The codes and the recovery key are never shown back.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+struct ReplaceForm {
+    #[serde(skip_serializing)]
+    csrf: String,
+    #[serde(skip_serializing)]
+    setup_code: String,
+    hub_url: String,
+    station: String,
+    #[serde(skip_serializing)]
+    replace_code: String,
+    #[serde(skip_serializing)]
+    recovery_key: String,
 }
 
 /// Before set-up: the LAN is sent to `/setup`, the internet is told the site is not open, and
@@ -142,7 +161,7 @@ pub async fn guard(
     }
     let lan = is_lan(peer.ip());
     // The set-up page's language links set the `lang` cookie, then come back to `/setup`.
-    if lan && (path == "/setup" || path.starts_with("/lang/")) {
+    if lan && (path == "/setup" || path == "/setup/replace" || path.starts_with("/lang/")) {
         return next.run(req).await;
     }
     // Only a person opening a page is sent to the form. Anything else (the browser's own
@@ -205,6 +224,17 @@ fn setup_page(
     values: &SetupForm,
     error: Option<String>,
 ) -> Response {
+    setup_page_with(ctx, headers, status, values, &ReplaceForm::default(), error)
+}
+
+fn setup_page_with(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    values: &SetupForm,
+    replace: &ReplaceForm,
+    error: Option<String>,
+) -> Response {
     let (csrf, set_cookie) = pre_session_csrf(headers, LOGIN_COOKIE);
     // Passwords and the codes are never sent back into the page (see `SetupForm`).
     let mut shown = match json!(values) {
@@ -229,6 +259,7 @@ fn setup_page(
             "error": error,
             "code_file": app.setup.code_file().display().to_string(),
             "public_locked": app.config.public.mode.is_some(),
+            "rv": replace,
         }),
     );
     if r.status() == StatusCode::OK {
@@ -431,6 +462,117 @@ async fn submit(
         json!({"admin_email": admin_email, "hub": hub, "takes_appointments": takes_appointments, "lang": lang,
                "recovery_key": recovery_key}),
     );
+    (CookieJar::new().add(cookies::cleared(LOGIN_COOKIE)), r).into_response()
+}
+
+/// A brand-new box replacing a dead one: with the set-up code (this box), the hub's address,
+/// the station's code, the hub's one-time replacement code and the station's recovery key, it
+/// restores the newest backup from the hub and takes over the station, then starts again on
+/// it. A wrong code or key is refused with what was wrong, and nothing is kept.
+async fn replace(
+    ctx: Ctx,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<ReplaceForm>,
+) -> Response {
+    use crate::station::replace::ReplaceError;
+    let app = ctx.app.clone();
+    if app.setup.is_done() {
+        return ctx.fail(Failure::NotFound);
+    }
+    let lang = ctx.lang;
+    let refuse = |status, msg: String| {
+        setup_page_with(&ctx, &headers, status, &SetupForm::default(), &f, Some(msg))
+    };
+    let tr = |id: &str| say(&app, lang, id, &[]);
+    if pre_session_matches(&headers, LOGIN_COOKIE, &f.csrf).is_none() {
+        return refuse(StatusCode::FORBIDDEN, tr("setup-err-expired"));
+    }
+    if !app.limits.login_from(peer.ip()) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, tr("console-too-many-tries"));
+    }
+    match app.setup.accepts(&f.setup_code) {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(ip = %peer.ip(), "wrong set-up code");
+            let file = app.setup.code_file().display().to_string();
+            return refuse(
+                StatusCode::FORBIDDEN,
+                say(&app, lang, "setup-err-wrong-code", &[("file", file)]),
+            );
+        }
+        Err(e) => {
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                say(
+                    &app,
+                    lang,
+                    "setup-err-no-code",
+                    &[("reason", e.to_string())],
+                ),
+            );
+        }
+    }
+    let station = f.station.trim().to_ascii_uppercase();
+    if validate_code(&station).is_err() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            say(&app, lang, "setup-err-code", &[("value", station)]),
+        );
+    }
+    let Ok(key) = crate::station::backup::parse_recovery_key(&f.recovery_key) else {
+        return refuse(StatusCode::BAD_REQUEST, tr("replace-err-not-a-key"));
+    };
+    let done = crate::station::replace::replace(
+        &app.data_dir,
+        &f.hub_url,
+        &station,
+        &f.replace_code,
+        &key,
+    )
+    .await;
+    let summary = match done {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), station = %station, "replacing a station failed");
+            let (status, message) = match &e {
+                ReplaceError::BadUrl => (StatusCode::BAD_REQUEST, tr("replace-err-url")),
+                ReplaceError::Unreachable(why) => (
+                    StatusCode::BAD_GATEWAY,
+                    say(
+                        &app,
+                        lang,
+                        "replace-err-unreachable",
+                        &[("reason", why.clone())],
+                    ),
+                ),
+                ReplaceError::CodeRefused => (StatusCode::FORBIDDEN, tr("replace-err-code")),
+                ReplaceError::NoBackup => (StatusCode::NOT_FOUND, tr("replace-err-no-backup")),
+                ReplaceError::WrongKey => (StatusCode::FORBIDDEN, tr("replace-err-wrong-key")),
+                ReplaceError::NotTheHub => (StatusCode::BAD_GATEWAY, tr("replace-err-not-the-hub")),
+                ReplaceError::Other(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    say(
+                        &app,
+                        lang,
+                        "replace-err-other",
+                        &[("reason", e.to_string())],
+                    ),
+                ),
+            };
+            return refuse(status, message);
+        }
+    };
+    tracing::info!(station = %station, files = summary.files, ip = %peer.ip(), "this box replaces the station; starting again on its files");
+    let r = super::officer::page(
+        &app,
+        "setup_replaced.html",
+        None,
+        json!({"lang": lang, "code": station, "files": summary.files}),
+    );
+    // Stopping lets this answer finish first (a graceful shutdown), then `station::run` starts
+    // the program again on the restored files.
+    crate::server::request_restart();
     (CookieJar::new().add(cookies::cleared(LOGIN_COOKIE)), r).into_response()
 }
 

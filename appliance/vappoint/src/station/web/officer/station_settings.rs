@@ -89,6 +89,7 @@ pub(super) async fn station_page(
         "appointments": due.appointments,
         "held": due.held,
     });
+    let backup = backup_status(app, me).await?;
     let (url_locked, mail_locked) = Profile::delivery_locked(&app.config);
     let relay = p.relay.as_ref();
     let delivery = json!({
@@ -108,9 +109,66 @@ pub(super) async fn station_page(
         app,
         "officer/station.html",
         Some(me),
-        json!({"fields": fields, "hub": hub, "delivery": delivery, "reach": reach, "retention": retention, "notice": notice, "error": error,
+        json!({"fields": fields, "hub": hub, "delivery": delivery, "reach": reach, "retention": retention, "backup": backup, "notice": notice, "error": error,
                "update": super::update_page::view(app, me)}),
     ))
+}
+
+/// How many backups the Station page lists.
+const BACKUPS_SHOWN: u32 = 7;
+
+/// The backups section: when they run, the last good one, and where the last ones went.
+async fn backup_status(app: &Arc<App>, me: &Me) -> Result<Value, ConsoleError> {
+    use vappoint_store::{BACKUP_NONE, BACKUP_OK};
+    let tz = app.tz();
+    let local =
+        |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let list = app.db(|s| s.backups(BACKUPS_SHOWN)).await?;
+    let last_good = app.db(|s| s.last_good_backup()).await?;
+    let place = |status: &str, none: &str| match status {
+        BACKUP_OK => me.t("backup-ok"),
+        BACKUP_NONE => me.t(none),
+        why => me.t_args(
+            "backup-failed",
+            &[("reason", FluentValue::from(why.to_string()))],
+        ),
+    };
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|b| {
+            json!({
+                "at": local(b.at),
+                "mb": format!("{:.1}", b.bytes as f64 / 1_000_000.0),
+                "good": b.good(),
+                "hub": place(&b.hub, "backup-hub-none"),
+                "usb": place(&b.usb, "backup-usb-none"),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "at": app.config.backup.at.format("%H:%M").to_string(),
+        "usb_dir": app.config.backup.usb_dir.display().to_string(),
+        "keep": app.config.backup.keep_on_hub,
+        "last_good": last_good.map(local),
+        "running": crate::station::backup::running(),
+        "list": rows,
+    }))
+}
+
+/// "Back up now": starts a backup in the background (a large station takes minutes) and
+/// shows the page, which lists it once it is done.
+pub(super) async fn back_up_now(
+    State(app): State<Arc<App>>,
+    me: Me,
+    AdminForm(crate::console::csrf::Empty {}): AdminForm<crate::console::csrf::Empty>,
+) -> Result<Response, ConsoleError> {
+    if crate::station::backup::running() {
+        return station_page(&app, &me, None, Some(me.t("backup-already-running"))).await;
+    }
+    let task = app.clone();
+    tokio::spawn(async move { crate::station::backup::back_up(&task).await });
+    let notice = me.t("backup-started");
+    station_page(&app, &me, Some(&notice), None).await
 }
 
 /// Enrols with a hub (from the Station page and from set-up); the running pusher notices
