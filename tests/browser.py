@@ -118,6 +118,25 @@ def data_state(b: Browser, element_id: str) -> str | None:
         return None
 
 
+def click_when_there(b: Browser, css: str, timeout: float = 20.0, message: str = "the button"):
+    """Clicks the first element matching `css` once there is one. Live lists (the officer's
+    waiting room) are re-drawn as they change: an element found just before a redraw is
+    stale by the click, so it is found again, as a person's second look would."""
+    from conftest import wait_until
+
+    def attempt() -> bool:
+        try:
+            found = b.driver.find_elements(By.CSS_SELECTOR, css)
+            if found:
+                found[0].click()
+                return True
+        except StaleElementReferenceException:
+            pass
+        return False
+
+    wait_until(attempt, timeout=timeout, message=message)
+
+
 def login(b: Browser, base_url: str, email: str, password: str, path: str = "/officer/login"):
     """Signs in through the login form as a person would, and waits until it has landed."""
     from conftest import wait_until

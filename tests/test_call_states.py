@@ -80,8 +80,7 @@ def test_the_full_call_and_a_rejoin_after_the_end(smtp, make_station, browsers):
     wait_until(lambda: not shown(desk, "#arrivals"), message="the badge cleared once seen")
 
     row = "tr[data-appointment][data-status='waiting'] button.admit"
-    wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row), timeout=20, message="the Admit button")
-    desk.driver.find_element(By.CSS_SELECTOR, row).click()
+    browser.click_when_there(desk, row, message="the Admit button")
     wait_until(lambda: decoding(citizen), timeout=40, interval=0.5, message="the citizen decoding video")
     wait_until(lambda: decoding(desk), timeout=40, interval=0.5, message="the officer decoding video")
 
@@ -113,8 +112,7 @@ def test_the_full_call_and_a_rejoin_after_the_end(smtp, make_station, browsers):
     by_id(desk, "send-back").click()
     wait_until(lambda: browser.data_state(citizen, "call") == "waiting", timeout=15, message="the citizen back in the waiting room")
     wait_until(lambda: seconds_left(desk) is None, message="the old countdown gone")
-    wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row), timeout=20, message="Admit again")
-    desk.driver.find_element(By.CSS_SELECTOR, row).click()
+    browser.click_when_there(desk, row, message="Admit again")
     resumed = wait_until(lambda: seconds_left(desk), timeout=40, message="the resumed countdown")
     assert 0 < resumed <= 180, f"the call restarted with {resumed} s instead of the time left"
     wait_until(lambda: browser.data_state(citizen, "call") == "call", timeout=15, message="the citizen back in the call")
@@ -216,8 +214,7 @@ def test_a_citizen_who_leaves_after_confirming_ends_the_appointment_early(smtp, 
     browser.login(desk, st.base, officer.email, officer.password)
     desk.driver.get(st.url("/officer/calls"))
     row = "tr[data-appointment][data-status='waiting'] button.admit"
-    wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row), timeout=20, message="the Admit button")
-    desk.driver.find_element(By.CSS_SELECTOR, row).click()
+    browser.click_when_there(desk, row, message="the Admit button")
     wait_until(lambda: browser.data_state(citizen, "call") == "call", timeout=20, message="the citizen called in")
 
     def leave_asked():
