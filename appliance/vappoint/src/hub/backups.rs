@@ -21,12 +21,12 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use vappoint_store::StoreError;
-use vappoint_wire::federation::{self as fed, BackupFetch, EnrollRequest, EnrollResponse};
+use vappoint_wire::federation::{self as fed, BackupFetch, EnrollRequest};
 
-use super::push::enrolled_station;
+use super::push::{enrolled_station, enrolment_answer, sign_csr};
 use super::{HubApp, error, internal};
 use crate::federation::{enrol_key, mac, mac_matches, new_enrol_code};
-use crate::server::peer::{PeerCert, fingerprint};
+use crate::server::peer::PeerCert;
 
 /// Every age file begins so; anything else is not a backup (and might be data in clear).
 const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
@@ -375,14 +375,9 @@ async fn replace(
         Ok(_) => return code_refused(),
         Err(e) => return internal(e),
     }
-    let cert = match h.ca.sign(&req.csr, &req.station) {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_csr", &format!("{e:#}")),
-    };
-    let der = rustls::pki_types::pem::PemObject::from_pem_slice(cert.as_bytes())
-        .map(|c: rustls::pki_types::CertificateDer<'static>| fingerprint(&c));
-    let Ok(cert_sha) = der else {
-        return internal("signed certificate does not parse");
+    let (cert, cert_sha) = match sign_csr(&h, &req) {
+        Ok(signed) => signed,
+        Err(refusal) => return refusal,
     };
     let (station, csr, given) = (req.station.clone(), req.csr.clone(), req.mac.clone());
     let check = move |key: &[u8]| mac_matches(key, &["replace", &station, &csr], &given);
@@ -393,25 +388,7 @@ async fn replace(
     {
         Ok((station, key)) => {
             tracing::info!(station = %station.code, "a replacement box took over the station; its old certificate is refused from now on");
-            let public_host = h.config.relay.station_host(&station.code);
-            let answer = mac(
-                &key,
-                &[
-                    "hub-replace",
-                    &cert,
-                    &h.ca.cert_pem,
-                    &h.tls_sha256,
-                    public_host.as_deref().unwrap_or(""),
-                ],
-            );
-            Json(EnrollResponse {
-                certificate: cert,
-                ca: h.ca.cert_pem.clone(),
-                hub_tls_sha256: h.tls_sha256.clone(),
-                public_host,
-                mac: answer,
-            })
-            .into_response()
+            enrolment_answer(&h, &key, "hub-replace", &station.code, cert)
         }
         Err(StoreError::Conflict(_)) => code_refused(),
         Err(e) => internal(e),

@@ -74,14 +74,9 @@ async fn enroll(
         Ok(false) => return refused(&h, &req).await,
         Err(e) => return internal(e),
     }
-    let cert = match h.ca.sign(&req.csr, &req.station) {
-        Ok(c) => c,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "bad_csr", &format!("{e:#}")),
-    };
-    let der = rustls::pki_types::pem::PemObject::from_pem_slice(cert.as_bytes())
-        .map(|c: rustls::pki_types::CertificateDer<'static>| fingerprint(&c));
-    let Ok(cert_sha) = der else {
-        return internal("signed certificate does not parse");
+    let (cert, cert_sha) = match sign_csr(&h, &req) {
+        Ok(signed) => signed,
+        Err(refusal) => return refusal,
     };
     let (station, csr, given) = (req.station.clone(), req.csr.clone(), req.mac.clone());
     let check = move |key: &[u8]| mac_matches(key, &["station", &station, &csr], &given);
@@ -92,25 +87,7 @@ async fn enroll(
     {
         Ok((station, key)) => {
             tracing::info!(station = %station.code, "station enrolled");
-            let public_host = h.config.relay.station_host(&station.code);
-            let answer = mac(
-                &key,
-                &[
-                    "hub",
-                    &cert,
-                    &h.ca.cert_pem,
-                    &h.tls_sha256,
-                    public_host.as_deref().unwrap_or(""),
-                ],
-            );
-            Json(EnrollResponse {
-                certificate: cert,
-                ca: h.ca.cert_pem.clone(),
-                hub_tls_sha256: h.tls_sha256.clone(),
-                public_host,
-                mac: answer,
-            })
-            .into_response()
+            enrolment_answer(&h, &key, "hub", &station.code, cert)
         }
         Err(StoreError::Conflict(_)) => refused(&h, &req).await,
         Err(e) => internal(e),
@@ -119,6 +96,49 @@ async fn enroll(
 
 /// The answer to an enrolment whose code is wrong, used or expired: which station the code
 /// was issued for, when it is another station's usable code (the usual mistake).
+/// Signs the request's CSR for its station: the certificate (PEM) and its SHA-256, or the
+/// answer to give (a CSR that does not sign is the sender's fault).
+pub(super) fn sign_csr(h: &HubApp, req: &EnrollRequest) -> Result<(String, String), Response> {
+    let cert =
+        h.ca.sign(&req.csr, &req.station)
+            .map_err(|e| error(StatusCode::BAD_REQUEST, "bad_csr", &format!("{e:#}")))?;
+    let der = rustls::pki_types::pem::PemObject::from_pem_slice(cert.as_bytes())
+        .map(|c: rustls::pki_types::CertificateDer<'static>| fingerprint(&c));
+    let sha = der.map_err(|_| internal("signed certificate does not parse"))?;
+    Ok((cert, sha))
+}
+
+/// The certificate, the CA, the hub's TLS pin and the station's public host, with a MAC by
+/// the enrolment (or replacement) code's key under `label`, so the station knows the answer
+/// comes from the hub that issued its code.
+pub(super) fn enrolment_answer(
+    h: &HubApp,
+    key: &[u8],
+    label: &str,
+    station: &str,
+    cert: String,
+) -> Response {
+    let public_host = h.config.relay.station_host(station);
+    let answer = mac(
+        key,
+        &[
+            label,
+            &cert,
+            &h.ca.cert_pem,
+            &h.tls_sha256,
+            public_host.as_deref().unwrap_or(""),
+        ],
+    );
+    Json(EnrollResponse {
+        certificate: cert,
+        ca: h.ca.cert_pem.clone(),
+        hub_tls_sha256: h.tls_sha256.clone(),
+        public_host,
+        mac: answer,
+    })
+    .into_response()
+}
+
 async fn refused(h: &Arc<HubApp>, req: &EnrollRequest) -> Response {
     tracing::warn!(station = %req.station, "enrolment refused");
     // The usual mistake: the code is good, but the hub registered it for another
