@@ -21,9 +21,9 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use vappoint_store::StoreError;
-use vappoint_wire::federation::{self as fed, BackupFetch, EnrollRequest};
+use vappoint_wire::federation::{self as fed, BackupFetch};
 
-use super::push::{enrolled_station, enrolment_answer, sign_csr};
+use super::push::{enrolled_station, enrolment_answer, read_code_request, sign_csr};
 use super::{HubApp, error, internal};
 use crate::federation::{enrol_key, mac, mac_matches, new_enrol_code};
 use crate::server::peer::PeerCert;
@@ -347,27 +347,10 @@ async fn replace(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Response {
-    if !h.limits.login_from(peer.ip()) {
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_tries",
-            "Too many tries from this address; wait a minute.",
-        );
-    }
-    let Ok(req) = serde_json::from_slice::<EnrollRequest>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "The request could not be read.",
-        );
+    let req = match read_code_request(&h, peer, &body) {
+        Ok(req) => req,
+        Err(refusal) => return refusal,
     };
-    if req.version != fed::VERSION || crate::config::validate_code(&req.station).is_err() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Unknown protocol version or station code.",
-        );
-    }
     // The code first: nothing is signed for a request that does not hold a usable one.
     let c = req.station.clone();
     match h.db(move |s| s.replacement_key(&c, Utc::now())).await {

@@ -35,28 +35,10 @@ async fn enroll(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Response {
-    // Each try is a guess at a one-time code: limited like password tries.
-    if !h.limits.login_from(peer.ip()) {
-        return error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_tries",
-            "Too many enrolment attempts from this address; wait a minute.",
-        );
-    }
-    let Ok(req) = serde_json::from_slice::<EnrollRequest>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "The enrolment request could not be read.",
-        );
+    let req = match read_code_request(&h, peer, &body) {
+        Ok(req) => req,
+        Err(refusal) => return refusal,
     };
-    if req.version != fed::VERSION || crate::config::validate_code(&req.station).is_err() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Unknown protocol version or station code.",
-        );
-    }
     // The code first: nothing is signed for a request that does not hold a usable one.
     let holds_code = {
         let req = req.clone();
@@ -96,6 +78,37 @@ async fn enroll(
 
 /// The answer to an enrolment whose code is wrong, used or expired: which station the code
 /// was issued for, when it is another station's usable code (the usual mistake).
+/// An enrolment or replacement request, read and checked before its code is: each try is a
+/// guess at a one-time code, so it is limited like password tries.
+pub(super) fn read_code_request(
+    h: &HubApp,
+    peer: SocketAddr,
+    body: &[u8],
+) -> Result<EnrollRequest, Response> {
+    if !h.limits.login_from(peer.ip()) {
+        return Err(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_tries",
+            "Too many tries from this address; wait a minute.",
+        ));
+    }
+    let Ok(req) = serde_json::from_slice::<EnrollRequest>(body) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "The request could not be read.",
+        ));
+    };
+    if req.version != fed::VERSION || crate::config::validate_code(&req.station).is_err() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Unknown protocol version or station code.",
+        ));
+    }
+    Ok(req)
+}
+
 /// Signs the request's CSR for its station: the certificate (PEM) and its SHA-256, or the
 /// answer to give (a CSR that does not sign is the sender's fault).
 pub(super) fn sign_csr(h: &HubApp, req: &EnrollRequest) -> Result<(String, String), Response> {
