@@ -405,11 +405,7 @@ async fn to_hub(app: &Arc<App>, path: &Path, sha256: &str) -> anyhow::Result<Str
         .context("reaching the hub")?;
     let status = resp.status();
     if !status.is_success() {
-        let text = resp.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-            .unwrap_or(text);
+        let message = crate::station::hub_link::refusal_message(resp).await;
         bail!("the hub refused the backup ({status}): {message}");
     }
     let kept: vappoint_wire::federation::StoredBackup = resp

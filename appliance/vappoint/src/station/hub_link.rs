@@ -134,11 +134,7 @@ pub async fn enroll(
         .with_context(|| format!("reaching the hub at {url}"))?;
     if !resp.status().is_success() {
         let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-            .unwrap_or(text);
+        let message = refusal_message(resp).await;
         bail!("the hub refused the enrolment ({status}): {message}");
     }
     let answer: EnrollResponse = resp
@@ -475,4 +471,13 @@ pub async fn run(app: Arc<App>) {
         }
         next_push = tokio::time::Instant::now() + wait;
     }
+}
+
+/// What the hub said when it refused a request: its error's message, else the body's text.
+pub(crate) async fn refusal_message(resp: reqwest::Response) -> String {
+    let text = resp.text().await.unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or(text)
 }

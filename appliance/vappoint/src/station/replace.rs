@@ -15,7 +15,7 @@ use crate::federation::{enrol_key, mac, mac_matches, station_request};
 use crate::secrets::write_private;
 use crate::server::peer::HubCert;
 use crate::station::backup::{self, STAGED, Summary};
-use crate::station::hub_link::HubLink;
+use crate::station::hub_link::{HubLink, refusal_message};
 
 /// Why a replacement did not happen; the set-up page says each in the person's language.
 #[derive(Debug, thiserror::Error)]
@@ -59,12 +59,7 @@ impl Drop for Staging {
 /// The hub's message, or the status, of a refused request.
 async fn refusal(resp: reqwest::Response) -> String {
     let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    let message = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-        .unwrap_or(text);
-    format!("{status}: {message}")
+    format!("{status}: {}", refusal_message(resp).await)
 }
 
 /// Restores station `station` from the hub at `url` into `data` (staged), authenticated by the
