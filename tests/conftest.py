@@ -605,15 +605,16 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def make_station(tmp_path_factory, request):
     """Factory: `make_station(config)` -> a started Station on a fresh data directory.
-    Pass `start=False` to add officers before starting. Stopped at teardown; its stderr is
-    printed when the test failed."""
+    Pass `start=False` to add officers before starting, `data=` to put its data directory
+    somewhere else (e.g. on a card of its own). Stopped at teardown; its stderr is printed when
+    the test failed."""
     if not BIN.exists():
         pytest.fail(f"vappoint binary not found at {BIN} (build it or set VAPPOINT_BIN)")
     stations: list[Station] = []
 
-    def make(config: dict | None, start: bool = True) -> Station:
+    def make(config: dict | None, start: bool = True, data: Path | None = None) -> Station:
         log_dir = tmp_path_factory.mktemp("station")
-        st = Station(log_dir / "data", config, log_dir)
+        st = Station(data or log_dir / "data", config, log_dir)
         stations.append(st)
         if start:
             st.start()

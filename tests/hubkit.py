@@ -244,10 +244,12 @@ def new_site(
     localities: list[str] = (),
     start: bool = True,
     enrol: bool = True,
+    data: Path | None = None,
     **sections,
 ) -> Site:
     """A station with one officer open all day, registered at the hub, enrolled (before its
-    first start) and started. `sections` add to its config (e.g. `mail={...}`)."""
+    first start) and started. `data` is its data directory (default: a fresh one); `sections`
+    add to its config (e.g. `mail={...}`)."""
     config = station_config(
         smtp,
         station={"name": name, "code": code, "zone": zone},
@@ -255,7 +257,7 @@ def new_site(
         booking=dict(SHORT_CUTOFF),
         **sections,
     )
-    st = make_station(config, start=False)
+    st = make_station(config, start=False, data=data)
     st.add_officer(name=f"PI {unique('Officer')}", rank="PI", admin=True, hours=ALL_DAY, slot_minutes=5)
     url = f"https://{code.lower()}.punepolice.example"
     site = Site(st, code, name, zone, list(localities), url)

@@ -41,12 +41,24 @@ def outside_address():
     subprocess.run(["ip", "addr", "del", f"{OUTSIDE}/32", "dev", "lo"], check=True)
 
 
-def test_the_hub_shows_each_boxs_health_and_flags_what_needs_a_visit(make_station, make_hub, smtp, browsers,
+@pytest.fixture
+def card(tmp_path):
+    """A card of the box's own (a 2 GB tmpfs, nearly empty), so the hub's "disk nearly full"
+    flag depends on the station's card and not on how full this machine's disk is."""
+    card = tmp_path / "card"
+    card.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2g", "tmpfs", str(card)], check=True)
+    yield card
+    # Lazily: the station may still be stopping when this runs.
+    subprocess.run(["umount", "-l", str(card)], check=True)
+
+
+def test_the_hub_shows_each_boxs_health_and_flags_what_needs_a_visit(card, make_station, make_hub, smtp, browsers,
                                                                      outside_address):
     hub = make_hub(HUB_CONFIG)
     # Mail that cannot be delivered is given up after a second: a dead letter to report.
     site = new_site(make_station, smtp, hub, "DGP", "Deccan Gymkhana Police Station", "Zone 1",
-                    mail={"give_up_after": "1s", "retry_max": "1s"})
+                    data=card / "data", mail={"give_up_after": "1s", "retry_max": "1s"})
     st = site.station
     labels = '{station="DGP",zone="Zone 1"}'
 
