@@ -8,8 +8,9 @@ IMAGE_PACKAGES=(mmdebstrap genimage qemu-user-static qemu-system-arm binfmt-supp
 # The black-box tests drive Debian's Chromium with its driver (certutil gives it a test CA);
 # the reachability tests run Pebble (ACME), coturn (TURN) and NAT routers (nftables) in
 # network namespaces; testssl.sh scans the station's and the hub's TLS; the update tests strip
-# the debug binary (binutils) to sign it as a bundle.
-TEST_PACKAGES=(chromium chromium-driver libnss3-tools pebble coturn nftables testssl.sh binutils)
+# the debug binary (binutils) to sign it as a bundle; the highly available hub's tests run a
+# throwaway PostgreSQL cluster (postgresql).
+TEST_PACKAGES=(chromium chromium-driver libnss3-tools pebble coturn nftables testssl.sh binutils postgresql)
 # bench/relay drives HTTPS load with wrk and compares the hub's relay with nginx's stream
 # module (ssl_preread); bench/run uses wrk and sqlite3.
 BENCH_PACKAGES=(wrk sqlite3 nginx-light libnginx-mod-stream)
