@@ -3,7 +3,8 @@
 //! are kept in the database's settings, so a station enrolled at one hub process is served
 //! the certificate it pinned by every other. The first process to start makes them; a hub
 //! from before keeps the ones in its data dir (imported on its first start), so its stations
-//! need not enrol again.
+//! need not enrol again. Each data dir keeps a copy in the files it always had, for the
+//! people and tools that look there.
 
 use std::path::Path;
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use vappoint_store::HubStore;
 
 use super::ca::Ca;
+use crate::secrets::write_private;
 use crate::server::tls::{self, Tls};
 
 /// The settings keys of the two certificates with their keys.
@@ -57,7 +59,7 @@ pub fn load_or_create(store: &HubStore, data: &Path, hub_name: &str) -> anyhow::
 
 /// The pair stored under `key`; if there is none, the one in `dir`'s `files` (a hub that
 /// kept them there before), else a new one from `make`, stored unless another process
-/// stored its own first (then that one is used).
+/// stored its own first (then that one is used). A data dir without the files gets a copy.
 fn shared(
     store: &HubStore,
     key: &str,
@@ -80,12 +82,18 @@ fn shared(
         }
     };
     let pair: Pair = serde_json::from_str(&stored).context("the stored setting is damaged")?;
-    if on_disk.is_some_and(|p| p != pair) {
-        // A machine that once ran a hub of its own: the city's shared identity wins.
-        tracing::warn!(
+    match on_disk {
+        None => {
+            write_private(&dir.join(files.1), pair.key.as_bytes())?;
+            write_private(&dir.join(files.0), pair.cert.as_bytes())?;
+        }
+        // A machine that once ran a hub of its own: the city's shared identity wins, and its
+        // own files are left as they are.
+        Some(p) if p != pair => tracing::warn!(
             dir = %dir.display(),
             "the data dir holds another certificate than the hub's database; serving the database's"
-        );
+        ),
+        Some(_) => {}
     }
     Ok(pair)
 }
@@ -117,8 +125,9 @@ mod tests {
         let second = load_or_create(&HubStore::open(&db).unwrap(), &b, "Test").unwrap();
         assert_eq!(first.tls.sha256, second.tls.sha256);
         assert_eq!(first.ca.cert_pem, second.ca.cert_pem);
-        // Nothing is written to the data dir: the database is where it lives.
-        assert!(!a.join("tls").exists());
+        // Each data dir has a copy of what the database holds.
+        let copy = tls::load_or_create(&b.join("tls")).unwrap();
+        assert_eq!(copy.sha256, first.tls.sha256);
     }
 
     #[test]
