@@ -560,3 +560,31 @@ pub(crate) async fn refusal_message(resp: reqwest::Response) -> String {
         .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
         .unwrap_or(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_pushes_to_the_hubs_listed_else_where_it_enrolled() {
+        let listed = [
+            "https://hub-a.example:8443/",
+            "http://plain.example",
+            "https://hub-b.example:8443",
+            "https://hub-a.example:8443",
+        ]
+        .map(str::to_string);
+        let hubs = usable_hubs(&listed);
+        assert_eq!(
+            hubs,
+            ["https://hub-a.example:8443", "https://hub-b.example:8443"]
+        );
+        let mut link: HubLink = serde_json::from_str(
+            r#"{"url": "https://hub.example", "station": "DGP", "pinned": "ab"}"#,
+        )
+        .unwrap();
+        assert_eq!(link.urls(), ["https://hub.example"]);
+        link.hubs = hubs.clone();
+        assert_eq!(link.urls(), hubs);
+    }
+}
