@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 import requests
 
-from conftest import BIN, free_port, new_session, wait_until
+from conftest import BIN, free_port, new_session, to_toml, wait_until
 from hubkit import (
     HUB_CONFIG,
     Hub,
@@ -47,14 +47,15 @@ def hub_pair(tmp_path_factory, request):
         pytest.fail(f"vappoint binary not found at {BIN} (build it or set VAPPOINT_BIN)")
     hubs: list[Hub] = []
 
-    def make(config: dict = HUB_CONFIG) -> tuple[Hub, Hub]:
+    def make(config: dict = HUB_CONFIG, a_lists_b: bool = True) -> tuple[Hub, Hub]:
+        """`a_lists_b=False`: A names only itself at first (see `list_both`)."""
         assert DATABASE == "sqlite", DATABASE
         data = tmp_path_factory.mktemp("hubs") / "data"
         ports = [(free_port(), free_port()) for _ in range(2)]
         urls = [f"https://127.0.0.1:{https}" for https, _ in ports]
-        config = {**config, "hub": {**config.get("hub", {}), "urls": urls}}
-        for https, http in ports:
-            hub = Hub(data, config, tmp_path_factory.mktemp("hub"))
+        for i, (https, http) in enumerate(ports):
+            listed = urls if a_lists_b or i == 1 else urls[:1]
+            hub = Hub(data, with_urls(config, listed), tmp_path_factory.mktemp("hub"))
             hub.fixed_https, hub.fixed_http = https, http
             hubs.append(hub)
         a, b = hubs
@@ -70,6 +71,17 @@ def hub_pair(tmp_path_factory, request):
         if failed:
             print(f"--- vappoint hub stderr (port {hub.fixed_https}) ---\n{hub.stderr_tail()}")
         hub.stop()
+
+
+def with_urls(config: dict, urls: list[str]) -> dict:
+    return {**config, "hub": {**config.get("hub", {}), "urls": urls}}
+
+
+def list_both(a: Hub, b: Hub, config: dict):
+    """Restarts A naming both hubs, as when a second hub joins a city."""
+    a.stop()
+    a.config_path.write_text(to_toml(with_urls(config, [a.url_base, b.url_base])))
+    a.start()
 
 
 def pinned(station) -> dict:
@@ -102,7 +114,8 @@ class Directory(threading.Thread):
 
 
 def test_a_hub_dies_and_the_other_carries_on(hub_pair, make_station, smtp):
-    a, b = hub_pair({**HUB_CONFIG, "relay": {"domain": DOMAIN}})
+    config = {**HUB_CONFIG, "relay": {"domain": DOMAIN}}
+    a, b = hub_pair(config, a_lists_b=False)
     # One identity: both present the same certificate, which is the one stations pin.
     assert presented(a, None) == presented(b, None) is not None
     sites = [
@@ -110,10 +123,16 @@ def test_a_hub_dies_and_the_other_carries_on(hub_pair, make_station, smtp):
         new_site(make_station, smtp, a, "KTR", "Kothrud Police Station", "Zone 2"),
     ]
     relayed = relayed_station(make_station, smtp, a, "SWG", "Swargate Police Station")
-    for st in [s.station for s in sites] + [relayed]:
+    stations = [s.station for s in sites] + [relayed]
+    for st in stations:
         link = pinned(st)
         assert link["pinned"] == presented(b, None), link
-        assert link["hubs"] == [a.url_base, b.url_base], link
+        assert link["hubs"] == [a.url_base], link
+    # Hub A learns of B (a hub added later): the stations learn it from A's next answers.
+    list_both(a, b, config)
+    for st in stations:
+        wait_until(lambda: pinned(st).get("hubs") == [a.url_base, b.url_base], timeout=30, interval=0.2,
+                   message="the station to learn of hub B")
     # The relay-mode station keeps a tunnel to each hub.
     want = cert_sha256(relayed.data / "tls" / "cert.pem")
     for hub in (a, b):
