@@ -4,7 +4,7 @@ directory and the reports and relays stations, and the database, not a process, 
 push is applied. Stations learn every hub's URL at enrolment, push to the one that answers and
 keep a relay tunnel to each.
 
-Where the hubs' database is lives in one place, the `hub_pair` fixture: `DATABASE` names it.
+Where the hubs' database is lives in one place, the `hub_database` fixture.
 """
 
 from __future__ import annotations
@@ -34,12 +34,18 @@ from hubkit import (
 from test_relay import Through, cert_sha256, presented, relayed_station
 
 DOMAIN = "v.test"
-# The hubs' database: one SQLite file in a data dir both processes share (one machine only).
-DATABASE = "sqlite"
 
 
 @pytest.fixture
-def hub_pair(tmp_path_factory, request):
+def hub_database(tmp_path_factory):
+    """The hubs' one database, as `(data dir, keys of [hub])` for each hub process: here one
+    SQLite file in a data dir both processes share (so one machine only)."""
+    data = tmp_path_factory.mktemp("hubs") / "data"
+    return lambda: (data, {})
+
+
+@pytest.fixture
+def hub_pair(hub_database, tmp_path_factory, request):
     """Factory: `hub_pair(config)` -> two started hubs A and B on one database, each told
     both URLs (`[hub] urls`), with one admin both know. Killed at teardown; their stderr is
     printed when the test failed."""
@@ -49,13 +55,14 @@ def hub_pair(tmp_path_factory, request):
 
     def make(config: dict = HUB_CONFIG, a_lists_b: bool = True) -> tuple[Hub, Hub]:
         """`a_lists_b=False`: A names only itself at first (see `list_both`)."""
-        assert DATABASE == "sqlite", DATABASE
-        data = tmp_path_factory.mktemp("hubs") / "data"
         ports = [(free_port(), free_port()) for _ in range(2)]
         urls = [f"https://127.0.0.1:{https}" for https, _ in ports]
         for i, (https, http) in enumerate(ports):
             listed = urls if a_lists_b or i == 1 else urls[:1]
-            hub = Hub(data, with_urls(config, listed), tmp_path_factory.mktemp("hub"))
+            data, database = hub_database()
+            settings = with_hub(config, urls=listed, **database)
+            hub = Hub(data, settings, tmp_path_factory.mktemp("hub"))
+            hub.settings = settings
             hub.fixed_https, hub.fixed_http = https, http
             hubs.append(hub)
         a, b = hubs
@@ -73,14 +80,15 @@ def hub_pair(tmp_path_factory, request):
         hub.stop()
 
 
-def with_urls(config: dict, urls: list[str]) -> dict:
-    return {**config, "hub": {**config.get("hub", {}), "urls": urls}}
+def with_hub(config: dict, **keys) -> dict:
+    """`config` with `keys` added to its `[hub]` section."""
+    return {**config, "hub": {**config.get("hub", {}), **keys}}
 
 
-def list_both(a: Hub, b: Hub, config: dict):
+def list_both(a: Hub, b: Hub):
     """Restarts A naming both hubs, as when a second hub joins a city."""
     a.stop()
-    a.config_path.write_text(to_toml(with_urls(config, [a.url_base, b.url_base])))
+    a.config_path.write_text(to_toml(with_hub(a.settings, urls=[a.url_base, b.url_base])))
     a.start()
 
 
@@ -129,7 +137,7 @@ def test_a_hub_dies_and_the_other_carries_on(hub_pair, make_station, smtp):
         assert link["pinned"] == presented(b, None), link
         assert link["hubs"] == [a.url_base], link
     # Hub A learns of B (a hub added later): the stations learn it from A's next answers.
-    list_both(a, b, config)
+    list_both(a, b)
     for st in stations:
         wait_until(lambda: pinned(st).get("hubs") == [a.url_base, b.url_base], timeout=30, interval=0.2,
                    message="the station to learn of hub B")

@@ -1,5 +1,6 @@
 //! The self-signed HTTPS certificate: one made on first start and kept in the data dir
-//! (so a laptop that trusted it once keeps trusting it), loaded into a rustls config.
+//! (so a laptop that trusted it once keeps trusting it), loaded into a rustls config. A hub
+//! keeps its own in its database instead (`hub/identity.rs`), shared by all its processes.
 
 use std::path::Path;
 use std::sync::Arc;
