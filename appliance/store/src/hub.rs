@@ -627,6 +627,22 @@ impl HubStore {
             Ok(())
         })
     }
+
+    /// Stores `value` under `key` unless a value is there already, and returns the stored
+    /// one: of several hub processes starting on one database, the first one's value wins.
+    pub fn set_setting_if_absent(&self, key: &str, value: &str) -> Result<String> {
+        self.db.write(|tx| {
+            tx.execute(
+                "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO NOTHING",
+                [key, value],
+            )?;
+            Ok(
+                tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
 }
 
 fn apply(tx: &rusqlite::Transaction, code: &str, update: &HubUpdate) -> Result<()> {

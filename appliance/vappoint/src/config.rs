@@ -320,6 +320,11 @@ pub struct HubConfig {
     /// The zone of the reports' dates and of the times shown.
     #[serde(deserialize_with = "time_zone")]
     pub time_zone: Tz,
+    /// The federation URLs of every hub process serving this city on one database
+    /// (`https://hub-a.example:8443`), told to stations at enrolment and with every push so
+    /// they fail over between them and keep a relay tunnel to each. Empty: stations use the
+    /// address they enrolled at.
+    pub urls: Vec<String>,
 }
 
 impl Default for HubConfig {
@@ -329,6 +334,7 @@ impl Default for HubConfig {
             stale_after: Duration::from_secs(3600),
             code_valid: Duration::from_secs(7 * 24 * 3600),
             time_zone: chrono_tz::Asia::Kolkata,
+            urls: Vec::new(),
         }
     }
 }
@@ -680,6 +686,11 @@ impl Config {
                 "station.public_url must start with https:// and have no trailing slash: {url:?}"
             );
         }
+        for url in &self.hub.urls {
+            if !url.starts_with("https://") || url.ends_with('/') {
+                bail!("hub.urls must start with https:// and have no trailing slash: {url:?}");
+            }
+        }
         if let Some(from) = &self.mail.from {
             from.parse::<lettre::message::Mailbox>()
                 .context("mail.from is not a valid address")?;
@@ -936,6 +947,9 @@ mod tests {
         assert_eq!(c.station.time_zone, Some(chrono_tz::Asia::Kolkata));
         assert_eq!(c.hub.time_zone, chrono_tz::UTC);
         assert!(parse("[station]\ncode = \"a b\"").is_err());
+        assert!(parse("[hub]\nurls = [\"https://hub-a.example:8443\"]").is_ok());
+        assert!(parse("[hub]\nurls = [\"http://hub-a.example\"]").is_err());
+        assert!(parse("[hub]\nurls = [\"https://hub-a.example/\"]").is_err());
         assert!(parse("[limits]\nbookings_per_ip_per_minute = 0").is_err());
         assert!(parse("[booking]\nchange_cutoff = \"soon\"").is_err());
     }

@@ -35,6 +35,12 @@ pub struct EnrollResponse {
     /// HMAC-SHA256(K, "hub" || certificate || ca || hub_tls_sha256 || public_host), hex
     /// (public_host as "" when there is none).
     pub mac: String,
+    /// The federation URLs of every hub process serving this city (`[hub] urls`), all with
+    /// the same pinned certificate; empty when the hub names none, and the station keeps the
+    /// address it enrolled at. Not in the MAC: the station reads it over the TLS connection
+    /// whose certificate the MAC vouches for, and an older station ignores it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hubs: Vec<String>,
 }
 
 /// A station asks its hub for TURN credentials (`POST /federation/v1/turn`, mutual TLS):
@@ -140,6 +146,10 @@ pub struct PushAck {
     /// (older stations ignore the field).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<UpdateOffer>,
+    /// The hub processes' federation URLs, as in [`EnrollResponse::hubs`], so a station
+    /// learns of a hub added after it enrolled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hubs: Vec<String>,
 }
 
 /// An officer as a profile message names them. Unknown fields are refused like in every

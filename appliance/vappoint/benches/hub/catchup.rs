@@ -72,7 +72,7 @@ pub(crate) fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
         &Default::default(),
         &vappoint::config::Config::default(),
     )?;
-    let link = st_rt.block_on(vappoint::station::hub_link::enroll(
+    let mut link = st_rt.block_on(vappoint::station::hub_link::enroll(
         &station_data,
         &app.store,
         &url,
@@ -159,7 +159,9 @@ pub(crate) fn bench_catchup(opts: &Opts) -> anyhow::Result<()> {
     let http = vappoint::station::hub_link::push_client(&station_data, &link)?;
     let a = probe();
     let t0 = Instant::now();
-    let pushed = st_rt.block_on(vappoint::station::hub_link::push_all(&app, &http, &link))?;
+    let pushed = st_rt.block_on(vappoint::station::hub_link::push_all(
+        &app, &http, &mut link,
+    ))?;
     let secs = t0.elapsed().as_secs_f64();
     let b = probe();
     let hub_seq = hub.app.store.station("DGP")?.map_or(0, |s| s.last_seq);

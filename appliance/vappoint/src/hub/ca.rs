@@ -1,7 +1,6 @@
-//! The hub's own certificate authority: made once in the hub's data dir, it signs each
-//! enrolled station's client certificate (the station's key never leaves the station).
-
-use std::path::Path;
+//! The hub's own certificate authority: made once (kept in the database, see `identity.rs`),
+//! it signs each enrolled station's client certificate (the station's key never leaves the
+//! station).
 
 use anyhow::Context;
 use rcgen::{
@@ -9,40 +8,33 @@ use rcgen::{
     DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
 
-use crate::secrets::write_private;
-
 pub struct Ca {
     pub cert_pem: String,
     key: KeyPair,
 }
 
 impl Ca {
-    /// Loads `ca.pem` and `ca.key` from `dir`, making them on first start.
-    pub fn load_or_create(dir: &Path, hub_name: &str) -> anyhow::Result<Ca> {
-        let (cert_path, key_path) = (dir.join("ca.pem"), dir.join("ca.key"));
-        if !cert_path.exists() || !key_path.exists() {
-            let key = KeyPair::generate().context("making the hub CA key")?;
-            let mut params = CertificateParams::new(Vec::new())?;
-            params.distinguished_name = DistinguishedName::new();
-            params
-                .distinguished_name
-                .push(DnType::CommonName, format!("vappoint hub CA ({hub_name})"));
-            params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-            params.not_after = rcgen::date_time_ymd(2046, 1, 1);
-            let cert = params
-                .self_signed(&key)
-                .context("making the hub CA certificate")?;
-            write_private(&key_path, key.serialize_pem().as_bytes())?;
-            write_private(&cert_path, cert.pem().as_bytes())?;
-        }
-        let cert_pem = std::fs::read_to_string(&cert_path)
-            .with_context(|| format!("reading {}", cert_path.display()))?;
-        let key = KeyPair::from_pem(
-            &std::fs::read_to_string(&key_path)
-                .with_context(|| format!("reading {}", key_path.display()))?,
-        )
-        .context("the hub CA key is damaged")?;
+    /// A new CA for the hub called `hub_name`: (certificate, key), PEM.
+    pub fn make(hub_name: &str) -> anyhow::Result<(String, String)> {
+        let key = KeyPair::generate().context("making the hub CA key")?;
+        let mut params = CertificateParams::new(Vec::new())?;
+        params.distinguished_name = DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, format!("vappoint hub CA ({hub_name})"));
+        params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_after = rcgen::date_time_ymd(2046, 1, 1);
+        let cert = params
+            .self_signed(&key)
+            .context("making the hub CA certificate")?;
+        Ok((cert.pem(), key.serialize_pem()))
+    }
+
+    /// The CA from its certificate and key (PEM), checking that the certificate reads.
+    pub fn from_pem(cert_pem: String, key_pem: &str) -> anyhow::Result<Ca> {
+        let key = KeyPair::from_pem(key_pem).context("the hub CA key is damaged")?;
+        Issuer::from_ca_cert_pem(&cert_pem, &key).context("the hub CA certificate is damaged")?;
         Ok(Ca { cert_pem, key })
     }
 
@@ -78,14 +70,12 @@ mod tests {
 
     #[test]
     fn signs_a_station_request_as_a_client_certificate() {
-        let dir = tempfile::tempdir().unwrap();
-        let ca = Ca::load_or_create(dir.path(), "Test").unwrap();
+        let (cert_pem, key_pem) = Ca::make("Test").unwrap();
+        let ca = Ca::from_pem(cert_pem.clone(), &key_pem).unwrap();
         let (_key, csr) = station_request("DGP").unwrap();
         let cert = ca.sign(&csr, "DGP").unwrap();
         assert!(cert.starts_with("-----BEGIN CERTIFICATE-----"));
-        // The same CA comes back after a restart.
-        let again = Ca::load_or_create(dir.path(), "Test").unwrap();
-        assert_eq!(again.cert_pem, ca.cert_pem);
         assert!(ca.sign("not a request", "DGP").is_err());
+        assert!(Ca::from_pem(cert_pem, "not a key").is_err());
     }
 }

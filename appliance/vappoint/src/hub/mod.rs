@@ -9,6 +9,7 @@ mod chart;
 mod console;
 mod directory;
 mod health;
+mod identity;
 mod push;
 pub mod relay;
 pub mod report;
@@ -121,8 +122,8 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let config = Config::load(args.config.as_deref())?;
     let data = args.data.clone();
     let store = open_store(&data)?;
-    let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
-    let ca = Ca::load_or_create(&data.join("ca"), &config.hub.name)?;
+    // The CA and the pinned certificate are the database's, shared by every hub process.
+    let identity::Identity { tls, ca } = identity::load_or_create(&store, &data, &config.hub.name)?;
     let certs = crate::server::certs::Certs::load(&tls, &data.join("tls"))?;
     if let Some(domain) = &config.relay.domain {
         // Plain HTTP for a station's name is sent on to HTTPS at that name (the relay).

@@ -148,6 +148,7 @@ pub(super) fn enrolment_answer(
         hub_tls_sha256: h.tls_sha256.clone(),
         public_host,
         mac: answer,
+        hubs: h.config.hub.urls.clone(),
     })
     .into_response()
 }
@@ -376,7 +377,12 @@ async fn push(
                     tracing::error!(error = %e, "listing the updates to offer");
                     Vec::new()
                 });
-            Json(PushAck { acked, updates }).into_response()
+            Json(PushAck {
+                acked,
+                updates,
+                hubs: h.config.hub.urls.clone(),
+            })
+            .into_response()
         }
         Ok(Err(PushRefusal::Replayed { seq })) => {
             tracing::warn!(station = %station.code, seq, "replayed message refused");

@@ -1,5 +1,6 @@
 //! The self-signed HTTPS certificate: one made on first start and kept in the data dir
-//! (so a laptop that trusted it once keeps trusting it), loaded into a rustls config.
+//! (so a laptop that trusted it once keeps trusting it), loaded into a rustls config. A hub
+//! keeps its own in its database instead (`hub/identity.rs`), shared by all its processes.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,7 +52,8 @@ fn aes_in_hardware() -> bool {
     false
 }
 
-fn generate(cert_path: &Path, key_path: &Path) -> anyhow::Result<()> {
+/// A fresh self-signed certificate for this machine's names: (certificate, key), PEM.
+pub fn make_self_signed() -> anyhow::Result<(String, String)> {
     let mut names = vec![
         "localhost".to_string(),
         "vappoint.local".to_string(),
@@ -67,8 +69,13 @@ fn generate(cert_path: &Path, key_path: &Path) -> anyhow::Result<()> {
     }
     let ck =
         rcgen::generate_simple_self_signed(names).context("making a self-signed certificate")?;
-    write_private(key_path, ck.signing_key.serialize_pem().as_bytes())?;
-    write_private(cert_path, ck.cert.pem().as_bytes())?;
+    Ok((ck.cert.pem(), ck.signing_key.serialize_pem()))
+}
+
+fn generate(cert_path: &Path, key_path: &Path) -> anyhow::Result<()> {
+    let (cert, key) = make_self_signed()?;
+    write_private(key_path, key.as_bytes())?;
+    write_private(cert_path, cert.as_bytes())?;
     Ok(())
 }
 
@@ -80,17 +87,18 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Tls> {
         generate(&cert_path, &key_path)?;
         tracing::info!(path = %cert_path.display(), "made a self-signed TLS certificate");
     }
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
-        .with_context(|| format!("reading {}", cert_path.display()))?
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    from_pem(&read(&cert_path)?, &read(&key_path)?)
+        .with_context(|| format!("loading {}", cert_path.display()))
+}
+
+/// The certificate and key from their PEM text (a hub keeps them in its database).
+pub fn from_pem(cert: &[u8], key: &[u8]) -> anyhow::Result<Tls> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
         .collect::<Result<_, _>>()
-        .with_context(|| format!("reading {}", cert_path.display()))?;
-    anyhow::ensure!(
-        !certs.is_empty(),
-        "{} holds no certificate",
-        cert_path.display()
-    );
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .with_context(|| format!("reading {}", key_path.display()))?;
+        .context("the certificate is not PEM")?;
+    anyhow::ensure!(!certs.is_empty(), "no certificate in the PEM");
+    let key = PrivateKeyDer::from_pem_slice(key).context("the key is not a PEM private key")?;
     let digest = Sha256::digest(&certs[0]);
     let fingerprint = digest
         .iter()

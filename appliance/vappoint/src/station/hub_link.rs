@@ -33,6 +33,34 @@ pub struct HubLink {
     /// The name the hub relays to this station (`<code>.<relay domain>`), if it relays.
     #[serde(default)]
     pub public_host: Option<String>,
+    /// The federation URLs of all the hub processes serving the city, as the hub last listed
+    /// them (empty: only `url`). They share one database and one pinned certificate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hubs: Vec<String>,
+}
+
+impl HubLink {
+    /// Every hub process to push to and keep a tunnel to, in the hub's order.
+    pub fn urls(&self) -> Vec<String> {
+        if self.hubs.is_empty() {
+            vec![self.url.clone()]
+        } else {
+            self.hubs.clone()
+        }
+    }
+}
+
+/// The hub list of an enrolment answer or a push acknowledgement, keeping only what a
+/// station can use (HTTPS addresses), without trailing slashes or repeats.
+pub(crate) fn usable_hubs(listed: &[String]) -> Vec<String> {
+    let mut hubs: Vec<String> = Vec::new();
+    for url in listed {
+        let url = url.trim_end_matches('/');
+        if url.starts_with("https://") && !hubs.iter().any(|h| h == url) {
+            hubs.push(url.to_string());
+        }
+    }
+    hubs
 }
 
 fn dir(data: &Path) -> PathBuf {
@@ -170,6 +198,7 @@ pub async fn enroll(
         station: station.to_string(),
         pinned: answer.hub_tls_sha256,
         public_host: answer.public_host,
+        hubs: usable_hubs(&answer.hubs),
     };
     write_private(
         &d.join("hub.json"),
@@ -316,12 +345,16 @@ pub fn push_client(data: &Path, link: &HubLink) -> anyhow::Result<reqwest::Clien
     )
 }
 
-/// Pushes the queue in batches until it is empty. Returns how many messages the hub took.
+/// Pushes the queue in batches until it is empty, to the hub process that last answered
+/// (`link.url`), else to the next of `link.urls()` that does: a batch re-sent to another
+/// process is harmless, since the hubs' shared database applies each sequence number once.
+/// Returns how many messages the hubs took; `link.url` is left at the one that answered.
 pub async fn push_all(
     app: &Arc<App>,
     http: &reqwest::Client,
-    link: &HubLink,
+    link: &mut HubLink,
 ) -> anyhow::Result<usize> {
+    let urls = link.urls();
     let mut sent = 0;
     loop {
         let mut batch = app.db(|s| s.pending_federation(200)).await?;
@@ -356,12 +389,8 @@ pub async fn push_all(
             messages,
             health: Some(crate::station::health::gather(app)),
         };
-        let resp = http
-            .post(format!("{}/federation/v1/push", link.url))
-            .json(&push)
-            .send()
-            .await
-            .context("reaching the hub")?;
+        let (url, resp) = post_to_any(http, &urls, &link.url, &push).await?;
+        link.url = url;
         let status = resp.status();
         if !status.is_success() {
             let text = resp.text().await.unwrap_or_default();
@@ -383,8 +412,58 @@ pub async fn push_all(
                 ack.updates,
             ));
         }
+        // A hub process added (or removed) since the enrolment: the pusher and the tunnels
+        // start again from the rewritten `hub.json`.
+        let hubs = usable_hubs(&ack.hubs);
+        if !hubs.is_empty() && hubs != link.hubs {
+            link.hubs = hubs.clone();
+            remember_hubs(&app.data_dir, hubs)?;
+        }
         sent += batch.len();
     }
+}
+
+/// Posts `push` to `first`, then to the others of `urls` in their order, until one answers
+/// with anything but a server error (a refusal is the database's answer, the same from every
+/// process). Returns the hub that answered and its answer.
+async fn post_to_any(
+    http: &reqwest::Client,
+    urls: &[String],
+    first: &str,
+    push: &Push,
+) -> anyhow::Result<(String, reqwest::Response)> {
+    let start = urls.iter().position(|u| u == first).unwrap_or(0);
+    let mut failure = anyhow::anyhow!("no hub address");
+    for i in 0..urls.len() {
+        let url = &urls[(start + i) % urls.len()];
+        match http
+            .post(format!("{url}/federation/v1/push"))
+            .json(push)
+            .send()
+            .await
+        {
+            Ok(resp) if !resp.status().is_server_error() => return Ok((url.clone(), resp)),
+            Ok(resp) => {
+                failure = anyhow::anyhow!("the hub at {url} failed ({})", resp.status());
+            }
+            Err(e) => failure = anyhow::Error::new(e).context(format!("reaching the hub at {url}")),
+        }
+        if i + 1 < urls.len() {
+            tracing::warn!(error = %format!("{failure:#}"), "trying the next hub");
+        }
+    }
+    Err(failure)
+}
+
+/// Records the hub processes a push acknowledgement listed in `hub.json`.
+fn remember_hubs(data: &Path, hubs: Vec<String>) -> anyhow::Result<()> {
+    let mut link = load_link(data)?.context("hub.json went away")?;
+    tracing::info!(?hubs, "the hub lists other hub processes now");
+    link.hubs = hubs;
+    write_private(
+        &dir(data).join("hub.json"),
+        serde_json::to_string_pretty(&link)?.as_bytes(),
+    )
 }
 
 /// How often the pusher looks for an enrolment made while the station runs: one `stat` of
@@ -445,7 +524,7 @@ pub async fn run(app: Arc<App>) {
                 }
             }
         }
-        let Some(p) = &current else { continue };
+        let Some(p) = &mut current else { continue };
         // Every round, not only with pushes: the first credentials come as soon as the link
         // exists (a call right after the start gets TURN), and checking costs a lock.
         app.turn.refresh(&p.http, &p.link).await;
@@ -455,7 +534,7 @@ pub async fn run(app: Arc<App>) {
         if let Err(e) = queue_changes(&app, &mut last_availability).await {
             tracing::error!(error = %format!("{e:#}"), "queuing figures for the hub");
         }
-        match push_all(&app, &p.http, &p.link).await {
+        match push_all(&app, &p.http, &mut p.link).await {
             Ok(n) => {
                 if n > 0 {
                     tracing::debug!(messages = n, "pushed to the hub");
@@ -480,4 +559,32 @@ pub(crate) async fn refusal_message(resp: reqwest::Response) -> String {
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
         .unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_pushes_to_the_hubs_listed_else_where_it_enrolled() {
+        let listed = [
+            "https://hub-a.example:8443/",
+            "http://plain.example",
+            "https://hub-b.example:8443",
+            "https://hub-a.example:8443",
+        ]
+        .map(str::to_string);
+        let hubs = usable_hubs(&listed);
+        assert_eq!(
+            hubs,
+            ["https://hub-a.example:8443", "https://hub-b.example:8443"]
+        );
+        let mut link: HubLink = serde_json::from_str(
+            r#"{"url": "https://hub.example", "station": "DGP", "pinned": "ab"}"#,
+        )
+        .unwrap();
+        assert_eq!(link.urls(), ["https://hub.example"]);
+        link.hubs = hubs.clone();
+        assert_eq!(link.urls(), hubs);
+    }
 }

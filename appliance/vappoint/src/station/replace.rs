@@ -245,6 +245,7 @@ async fn take_over(
         station: station.to_string(),
         pinned: answer.hub_tls_sha256,
         public_host: answer.public_host,
+        hubs: crate::station::hub_link::usable_hubs(&answer.hubs),
     };
     write_private(
         &d.join("hub.json"),

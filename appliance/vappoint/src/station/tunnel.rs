@@ -1,8 +1,9 @@
 //! The station's outbound tunnel to its hub, in `relay` mode: the hub passes each citizen
 //! connection for the station's public name through it, undecrypted, as one yamux stream
 //! that starts with a PROXY protocol v1 line; the station serves it with its own TLS and
-//! router, as if the citizen had connected directly. Kept up for the station's whole life,
-//! reconnecting with jittered backoff (1 s doubling to 60 s).
+//! router, as if the citizen had connected directly. One tunnel to each hub process the
+//! hub lists, each kept up for the station's whole life, reconnecting with jittered backoff
+//! (1 s doubling to 60 s).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -41,32 +42,43 @@ fn wanted(app: &App) -> Option<HubLink> {
         .filter(|l| l.public_host.is_some())
 }
 
-/// Runs while the station runs: keeps the tunnel up whenever it is wanted. `site` is the
-/// HTTPS listener's TLS and router, so relayed citizens get exactly what direct ones get.
+/// Runs while the station runs: keeps a tunnel to every hub process of the link whenever
+/// tunnels are wanted, so a citizen reaches the station through whichever hub their DNS
+/// answer names. `site` is the HTTPS listener's TLS and router, so relayed citizens get
+/// exactly what direct ones get.
 pub async fn run(app: Arc<App>, site: Site) {
-    let mut retry = FIRST_RETRY;
-    let mut announced = false;
     loop {
         let Some(link) = wanted(&app) else {
-            retry = FIRST_RETRY;
             tokio::time::sleep(WATCH).await;
             continue;
         };
-        if !announced {
-            tracing::info!(hub = %link.url, name = ?link.public_host, "keeping a tunnel to the hub");
-            announced = true;
-        }
+        tracing::info!(hubs = ?link.urls(), name = ?link.public_host, "keeping a tunnel to each hub");
         let identity = link_identity(&app.data_dir);
+        let mut tunnels = tokio::task::JoinSet::new();
+        for url in link.urls() {
+            let link = HubLink {
+                url,
+                ..link.clone()
+            };
+            tunnels.spawn(keep(app.clone(), link, site.clone()));
+        }
+        // A new enrolment, a new list of hubs or another mode ends these tunnels (dropping
+        // the set aborts them); the loop starts the next ones.
+        changed(&app, identity).await;
+        drop(tunnels);
+        tracing::info!("tunnels to the hub closed");
+    }
+}
+
+/// Keeps the tunnel to the hub process at `link.url` up, reconnecting with backoff.
+async fn keep(app: Arc<App>, link: HubLink, site: Site) {
+    let mut retry = FIRST_RETRY;
+    loop {
         let started = tokio::time::Instant::now();
-        let result = tokio::select! {
-            r = once(&app, &link, &site) => r,
-            // A new enrolment or another mode ends this tunnel; the loop starts the next.
-            _ = changed(&app, identity) => Ok(()),
-        };
-        match result {
-            Ok(()) => tracing::info!("tunnel to the hub closed"),
+        match once(&app, &link, &site).await {
+            Ok(()) => tracing::info!(hub = %link.url, "tunnel to the hub closed"),
             Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), retry_in = ?retry, "tunnel to the hub down")
+                tracing::warn!(hub = %link.url, error = %format!("{e:#}"), retry_in = ?retry, "tunnel to the hub down")
             }
         }
         // A tunnel that stayed up a while starts the backoff afresh.
@@ -79,7 +91,7 @@ pub async fn run(app: Arc<App>, site: Site) {
     }
 }
 
-/// Returns when the tunnel is no longer wanted, or `hub.json` was replaced.
+/// Returns when the tunnels are no longer wanted, or `hub.json` was replaced.
 async fn changed(app: &App, identity: Option<u64>) {
     loop {
         tokio::time::sleep(WATCH).await;
