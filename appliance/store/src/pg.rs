@@ -1,0 +1,220 @@
+//! The hub's PostgreSQL backend: a small pool of synchronous clients (called from tokio's
+//! blocking pool, like the SQLite backend), the embedded forward-only migrations applied by
+//! exactly one of several hub processes, and the [`Sql`] bridge for the hub's statements.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{GenericClient, NoTls, Statement};
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::r2d2;
+
+use crate::sql::{Row, Sql, Value};
+use crate::{Result, StoreError};
+
+/// Connections per hub process: a push holds one for its transaction, a report for two
+/// queries; more would only queue inside PostgreSQL.
+const POOL_SIZE: u32 = 8;
+
+/// The advisory lock that serialises migrations between hub processes ("vappoint").
+const MIGRATION_LOCK: i64 = 0x7661_7070_6f69_6e74;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+pub(crate) struct PgDb {
+    pool: Pool,
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // Each checked against the column's type: a mismatch is an error, never bytes of
+        // one type read as another.
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => v.to_sql_checked(ty, out),
+            Value::Bool(b) => b.to_sql_checked(ty, out),
+            Value::Text(s) => s.to_sql_checked(ty, out),
+            Value::Blob(b) => b.to_sql_checked(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn value(row: &postgres::Row, i: usize) -> Result<Value> {
+    let ty = row.columns()[i].type_();
+    let v = match *ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)?
+            .map(|v| Value::Int(v.into())),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)?
+            .map(|v| Value::Int(v.into())),
+        Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
+        Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
+            row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+        }
+        Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
+        // e.g. NUMERIC from SUM(bigint): the statement casts it back to BIGINT.
+        _ => {
+            return Err(StoreError::Column {
+                index: i,
+                want: "a bigint, boolean, text or bytea column",
+            });
+        }
+    };
+    Ok(v.unwrap_or(Value::Null))
+}
+
+/// A client or a transaction, with the statements it prepared (a push runs the same few
+/// statements for each of its messages).
+pub(crate) struct Pg<'a, C: GenericClient> {
+    client: &'a mut C,
+    prepared: HashMap<String, Statement>,
+}
+
+impl<'a, C: GenericClient> Pg<'a, C> {
+    pub(crate) fn new(client: &'a mut C) -> Self {
+        Pg {
+            client,
+            prepared: HashMap::new(),
+        }
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(st) = self.prepared.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql)?;
+        self.prepared.insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+}
+
+fn params(args: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|a| a as &(dyn ToSql + Sync)).collect()
+}
+
+impl<C: GenericClient> Sql for Pg<'_, C> {
+    fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
+        let st = self.statement(sql)?;
+        Ok(self.client.execute(&st, &params(args))?)
+    }
+
+    fn each(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+        each: &mut dyn FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        let st = self.statement(sql)?;
+        for r in self.client.query(&st, &params(args))? {
+            let row = (0..r.len())
+                .map(|i| value(&r, i))
+                .collect::<Result<Vec<_>>>()?;
+            each(Row(row))?;
+        }
+        Ok(())
+    }
+}
+
+impl PgDb {
+    /// Connects to `url` (`postgres://user:password@host:port/db`) and brings its schema up
+    /// to date with `migrations`.
+    pub(crate) fn open(url: &str, migrations: &[&str]) -> Result<PgDb> {
+        let config: postgres::Config = url.parse()?;
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(PostgresConnectionManager::new(config, NoTls))?;
+        let db = PgDb { pool };
+        let mut client = db.pool.get()?;
+        migrate(&mut client, migrations)?;
+        Ok(db)
+    }
+
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction()?;
+        let out = f(&mut Pg::new(&mut tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        let mut client = self.pool.get()?;
+        f(&mut Pg::new(&mut *client))
+    }
+
+    pub(crate) fn schema_version(&self) -> Result<u32> {
+        let mut client = self.pool.get()?;
+        Ok(version(&mut *client)? as u32)
+    }
+}
+
+fn version(c: &mut impl GenericClient) -> Result<i64> {
+    Ok(c.query_opt("SELECT max(version) FROM schema_version", &[])?
+        .and_then(|r| r.get::<_, Option<i64>>(0))
+        .unwrap_or(0))
+}
+
+/// Applies the migrations not yet applied, all in one transaction under an advisory lock:
+/// hub processes starting together against an empty database wait for the first, which
+/// applies them; the others then find the schema current. Same floor rule as SQLite's
+/// (`migrate.rs`): a newer schema opens unless its `schema_floor` is past this binary.
+fn migrate(client: &mut postgres::Client, migrations: &[&str]) -> Result<()> {
+    let known = migrations.len() as i64;
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
+    let found = version(&mut tx)?;
+    if found > known {
+        let has_floor: bool = tx
+            .query_one("SELECT to_regclass('schema_floor') IS NOT NULL", &[])?
+            .get(0);
+        let floor: i64 = if has_floor {
+            tx.query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_floor",
+                &[],
+            )?
+            .get(0)
+        } else {
+            0
+        };
+        if floor > known {
+            return Err(StoreError::TooNew {
+                found: found as u32,
+                known: known as u32,
+            });
+        }
+        tracing::warn!(
+            found,
+            known,
+            "the database was migrated by a newer vappoint; running on it (its migrations only add)"
+        );
+        return Ok(());
+    }
+    for (i, sql) in migrations.iter().enumerate().skip(found as usize) {
+        let version = i as u32 + 1;
+        tx.batch_execute(sql)
+            .map_err(|source| StoreError::PgMigration { version, source })?;
+        tracing::info!(version, "applied database migration");
+    }
+    if found < known {
+        tx.execute("DELETE FROM schema_version", &[])?;
+        tx.execute("INSERT INTO schema_version(version) VALUES ($1)", &[&known])?;
+    }
+    tx.commit()?;
+    Ok(())
+}
