@@ -23,7 +23,21 @@ const MIGRATION_LOCK: i64 = 0x7661_7070_6f69_6e74;
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 pub(crate) struct PgDb {
-    pool: Pool,
+    /// Always `Some` until dropped.
+    pool: Option<Pool>,
+}
+
+impl Drop for PgDb {
+    /// Each sync client runs a small tokio runtime of its own, which panics if dropped on a
+    /// thread of another runtime, where the hub's last reference may well go: the pool, and
+    /// the clients with it, are dropped on a thread of their own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let _ = std::thread::Builder::new()
+                .name("pg-close".into())
+                .spawn(move || drop(pool));
+        }
+    }
 }
 
 impl ToSql for Value {
@@ -138,14 +152,18 @@ impl PgDb {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(PostgresConnectionManager::new(config, NoTls))?;
-        let db = PgDb { pool };
-        let mut client = db.pool.get()?;
-        migrate(&mut client, migrations)?;
-        Ok(db)
+        migrate(&mut *pool.get()?, migrations)?;
+        Ok(PgDb { pool: Some(pool) })
+    }
+
+    fn pool(&self) -> &Pool {
+        self.pool
+            .as_ref()
+            .expect("the pool lives until the store is dropped")
     }
 
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
-        let mut client = self.pool.get()?;
+        let mut client = self.pool().get()?;
         let mut tx = client.transaction()?;
         let out = f(&mut Pg::new(&mut tx))?;
         tx.commit()?;
@@ -153,12 +171,12 @@ impl PgDb {
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
-        let mut client = self.pool.get()?;
+        let mut client = self.pool().get()?;
         f(&mut Pg::new(&mut *client))
     }
 
     pub(crate) fn schema_version(&self) -> Result<u32> {
-        let mut client = self.pool.get()?;
+        let mut client = self.pool().get()?;
         Ok(version(&mut *client)? as u32)
     }
 }

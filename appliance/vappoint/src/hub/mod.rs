@@ -120,7 +120,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let config = Config::load(args.config.as_deref())?;
     let data = args.data.clone();
-    let store = open_store(&data)?;
+    // On the blocking pool, like every store call: a PostgreSQL client may not block a
+    // runtime thread.
+    let (store, admins) = {
+        let (data, config) = (data.clone(), config.clone());
+        tokio::task::spawn_blocking(move || {
+            let store = open_store(&data, &config)?;
+            let admins = store.admin_count()?;
+            backups::tidy(&data, &store).context("tidying the stations' backups")?;
+            anyhow::Ok((Arc::new(store), admins))
+        })
+        .await??
+    };
     let tls = crate::server::tls::load_or_create(&data.join("tls"))?;
     let ca = Ca::load_or_create(&data.join("ca"), &config.hub.name)?;
     let certs = crate::server::certs::Certs::load(&tls, &data.join("tls"))?;
@@ -132,9 +143,6 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
         crate::server::acme::Acme::new(config.acme.clone(), &data.join("tls"), certs.clone());
     let tz = config.hub.time_zone;
     let listeners = crate::server::bind(&args)?;
-    let admins = store.admin_count()?;
-    backups::tidy(&data, &store).context("tidying the stations' backups")?;
-    let store = Arc::new(store);
     let app = Arc::new(HubApp {
         relay: relay::Relay::new(
             config.relay.domain.as_deref(),
