@@ -146,7 +146,11 @@ impl PgDb {
     /// Connects to `url` (`postgres://user:password@host:port/db`) and brings its schema up
     /// to date with `migrations`.
     pub(crate) fn open(url: &str, migrations: &[&str]) -> Result<PgDb> {
-        let config: postgres::Config = url.parse()?;
+        let mut config: postgres::Config = url.parse()?;
+        if config.get_connect_timeout().is_none() {
+            // A primary that vanished (failover) must fail a connection, not hang it.
+            config.connect_timeout(Duration::from_secs(10));
+        }
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
