@@ -72,7 +72,7 @@ pub enum StoreError {
     #[error("database error")]
     Postgres(#[from] postgres::Error),
     #[error("no database connection")]
-    Pool(#[from] r2d2_postgres::r2d2::Error),
+    Pool(#[from] r2d2::Error),
     #[error("migration {version} failed")]
     PgMigration {
         version: u32,

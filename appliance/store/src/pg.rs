@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use postgres::{GenericClient, NoTls, Statement};
-use r2d2_postgres::PostgresConnectionManager;
-use r2d2_postgres::r2d2;
 
 use crate::sql::{Row, Sql, Value};
 use crate::{Result, StoreError};
@@ -20,7 +18,41 @@ const POOL_SIZE: u32 = 8;
 /// The advisory lock that serialises migrations between hub processes ("vappoint").
 const MIGRATION_LOCK: i64 = 0x7661_7070_6f69_6e74;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<Manager>;
+
+/// A pooled connection: its client and the statements prepared on it, kept while it lives
+/// (a push runs the same few statements every time: preparing them once halves the round
+/// trips of each).
+pub(crate) struct Conn {
+    client: postgres::Client,
+    prepared: HashMap<String, Statement>,
+}
+
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<Conn, postgres::Error> {
+        Ok(Conn {
+            client: self.config.connect(NoTls)?,
+            prepared: HashMap::new(),
+        })
+    }
+
+    /// Checked as it leaves the pool, so a connection to a primary that went away is
+    /// replaced rather than failing a push.
+    fn is_valid(&self, conn: &mut Conn) -> std::result::Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.client.is_closed()
+    }
+}
 
 pub(crate) struct PgDb {
     /// Always `Some` until dropped.
@@ -90,21 +122,13 @@ fn value(row: &postgres::Row, i: usize) -> Result<Value> {
     Ok(v.unwrap_or(Value::Null))
 }
 
-/// A client or a transaction, with the statements it prepared (a push runs the same few
-/// statements for each of its messages).
+/// A client or a transaction on it, with the statements prepared on its connection.
 pub(crate) struct Pg<'a, C: GenericClient> {
     client: &'a mut C,
-    prepared: HashMap<String, Statement>,
+    prepared: &'a mut HashMap<String, Statement>,
 }
 
-impl<'a, C: GenericClient> Pg<'a, C> {
-    pub(crate) fn new(client: &'a mut C) -> Self {
-        Pg {
-            client,
-            prepared: HashMap::new(),
-        }
-    }
-
+impl<C: GenericClient> Pg<'_, C> {
     fn statement(&mut self, sql: &str) -> Result<Statement> {
         if let Some(st) = self.prepared.get(sql) {
             return Ok(st.clone());
@@ -155,8 +179,8 @@ impl PgDb {
             .max_size(POOL_SIZE)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(PostgresConnectionManager::new(config, NoTls))?;
-        migrate(&mut *pool.get()?, migrations)?;
+            .build(Manager { config })?;
+        migrate(&mut pool.get()?.client, migrations)?;
         Ok(PgDb { pool: Some(pool) })
     }
 
@@ -167,21 +191,28 @@ impl PgDb {
     }
 
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
-        let mut client = self.pool().get()?;
-        let mut tx = client.transaction()?;
-        let out = f(&mut Pg::new(&mut tx))?;
+        let mut pooled = self.pool().get()?;
+        let conn: &mut Conn = &mut pooled;
+        let mut tx = conn.client.transaction()?;
+        let out = f(&mut Pg {
+            client: &mut tx,
+            prepared: &mut conn.prepared,
+        })?;
         tx.commit()?;
         Ok(out)
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
-        let mut client = self.pool().get()?;
-        f(&mut Pg::new(&mut *client))
+        let mut pooled = self.pool().get()?;
+        let conn: &mut Conn = &mut pooled;
+        f(&mut Pg {
+            client: &mut conn.client,
+            prepared: &mut conn.prepared,
+        })
     }
 
     pub(crate) fn schema_version(&self) -> Result<u32> {
-        let mut client = self.pool().get()?;
-        Ok(version(&mut *client)? as u32)
+        Ok(version(&mut self.pool().get()?.client)? as u32)
     }
 }
 
