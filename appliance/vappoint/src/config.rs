@@ -966,11 +966,11 @@ mod tests {
         assert_eq!(c.station.time_zone, Some(chrono_tz::Asia::Kolkata));
         assert_eq!(c.hub.time_zone, chrono_tz::UTC);
         assert!(c.hub.database.url.is_none(), "SQLite unless a URL is given");
-        let url = "postgres://vappoint:secret@db.example:5432/hub";
+        let url = "postgres://vappoint:Pw4Hub@db.example:5432/hub";
         let c = parse(&format!("[hub.database]\nurl = \"{url}\"")).unwrap();
         assert_eq!(c.hub.database.url.as_deref(), Some(url));
         assert!(
-            !format!("{c:?}").contains("secret"),
+            !format!("{c:?}").contains("Pw4Hub"),
             "the password stays out of logs"
         );
         assert!(parse("[hub.database]\nurl = \"mysql://x\"").is_err());
