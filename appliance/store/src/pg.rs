@@ -21,8 +21,8 @@ const MIGRATION_LOCK: i64 = 0x7661_7070_6f69_6e74;
 type Pool = r2d2::Pool<Manager>;
 
 /// A pooled connection: its client and the statements prepared on it, kept while it lives
-/// (a push runs the same few statements every time: preparing them once halves the round
-/// trips of each).
+/// (a push runs the same few statements every time: preparing each once saves a round trip
+/// per statement after).
 pub(crate) struct Conn {
     client: postgres::Client,
     prepared: HashMap<String, Statement>,
