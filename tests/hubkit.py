@@ -55,9 +55,15 @@ SYNC_TIMEOUT = 90.0
 
 
 class Hub(Station):
-    """One `vappoint hub` process on a data directory; keeps its ports across restarts."""
+    """One `vappoint hub` process on a data directory; keeps its ports across restarts. With
+    `database_url` (`postgres://...`) its config gets `[hub.database] url`: the hub keeps its
+    data in that PostgreSQL database instead of `DATA/hub.db`."""
 
-    def __init__(self, data: Path, config: dict | None, log_dir: Path):
+    def __init__(self, data: Path, config: dict | None, log_dir: Path, database_url: str | None = None):
+        if database_url is not None:
+            config = dict(config or {})
+            config["hub"] = {**config.get("hub", {}), "database": {"url": database_url}}
+        self.database_url = database_url
         super().__init__(data, config, log_dir)
         self.fixed_https: int | None = None
         self.fixed_http: int | None = None
@@ -89,7 +95,9 @@ class Hub(Station):
     # -- command line -------------------------------------------------------------------------
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return run_cli("hub", *args, "--data", str(self.data), stdin=stdin)
+        """`vappoint hub ARGS --data DATA`, with the hub's config file (its database) if any."""
+        config = ["--config", str(self.config_path)] if self.config_path is not None else []
+        return run_cli("hub", *args, "--data", str(self.data), *config, stdin=stdin)
 
     def add_admin(self, email: str | None = None, password: str | None = None):
         email = email or f"{unique('admin')}@punepolice.example"
@@ -448,9 +456,9 @@ def make_hub(tmp_path_factory, request):
         pytest.fail(f"vappoint binary not found at {BIN} (build it or set VAPPOINT_BIN)")
     hubs: list[Hub] = []
 
-    def make(config: dict | None = HUB_CONFIG, start: bool = True) -> Hub:
+    def make(config: dict | None = HUB_CONFIG, start: bool = True, database_url: str | None = None) -> Hub:
         log_dir = tmp_path_factory.mktemp("hub")
-        hub = Hub(log_dir / "data", config, log_dir)
+        hub = Hub(log_dir / "data", config, log_dir, database_url)
         hubs.append(hub)
         hub.add_admin()
         if start:

@@ -3,10 +3,10 @@
 //! the certificates a replacement retired.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
 use crate::hub::HubStation;
-use crate::{HubStore, Result, StoreError, conflict_on, from_ts, ts};
+use crate::sql::{Row, args, unique_conflict};
+use crate::{HubStore, Result, StoreError, from_ts, ts};
 
 /// A station's backup as the hub keeps it: a file it cannot read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +20,14 @@ pub struct StoredBackup {
     pub stored_at: DateTime<Utc>,
 }
 
-fn backup_row(r: &rusqlite::Row) -> rusqlite::Result<StoredBackup> {
+fn backup_row(r: &Row) -> Result<StoredBackup> {
     Ok(StoredBackup {
-        id: r.get(0)?,
-        station: r.get(1)?,
-        file: r.get(2)?,
-        bytes: r.get::<_, i64>(3)? as u64,
-        sha256: r.get(4)?,
-        stored_at: from_ts(r.get(5)?),
+        id: r.i64(0)?,
+        station: r.string(1)?,
+        file: r.string(2)?,
+        bytes: r.u64(3)?,
+        sha256: r.string(4)?,
+        stored_at: from_ts(r.i64(5)?),
     })
 }
 
@@ -46,21 +46,21 @@ impl HubStore {
         keep: u32,
     ) -> Result<(StoredBackup, Vec<String>)> {
         self.db.write(|tx| {
-            tx.execute(
-                "INSERT INTO backups(station, file, bytes, sha256, stored_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![station, file, bytes as i64, sha256, ts(now)],
-            )?;
-            let id = tx.last_insert_rowid();
-            let mut st = tx.prepare_cached(
-                "DELETE FROM backups WHERE station = ?1 AND id NOT IN
-                    (SELECT id FROM backups WHERE station = ?1 ORDER BY id DESC LIMIT ?2)
-                 RETURNING file",
-            )?;
-            let dropped = st
-                .query_map(params![station, keep], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            let sql = format!("SELECT {BACKUP_COLS} FROM backups WHERE id = ?1");
-            let added = tx.query_row(&sql, [id], backup_row)?;
+            let sql = format!(
+                "INSERT INTO backups(station, file, bytes, sha256, stored_at) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING {BACKUP_COLS}"
+            );
+            let added = backup_row(&tx.one(&sql, args![station, file, bytes, sha256, ts(now)])?)?;
+            let dropped = tx
+                .rows(
+                    "DELETE FROM backups WHERE station = $1 AND id NOT IN
+                        (SELECT id FROM backups WHERE station = $1 ORDER BY id DESC LIMIT $2)
+                     RETURNING file",
+                    args![station, keep],
+                )?
+                .iter()
+                .map(|r| r.string(0))
+                .collect::<Result<Vec<String>>>()?;
             Ok((added, dropped))
         })
     }
@@ -69,19 +69,21 @@ impl HubStore {
     pub fn backups_of(&self, station: &str) -> Result<Vec<StoredBackup>> {
         self.db.read(|c| {
             let sql =
-                format!("SELECT {BACKUP_COLS} FROM backups WHERE station = ?1 ORDER BY id DESC");
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map([station], backup_row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+                format!("SELECT {BACKUP_COLS} FROM backups WHERE station = $1 ORDER BY id DESC");
+            c.rows(&sql, args![station])?
+                .iter()
+                .map(backup_row)
+                .collect()
         })
     }
 
     /// Every backup file the hub keeps (to tell files left by a crash from kept ones).
     pub fn backup_files(&self) -> Result<Vec<String>> {
         self.db.read(|c| {
-            let mut st = c.prepare_cached("SELECT file FROM backups")?;
-            let rows = st.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            c.rows("SELECT file FROM backups", args![])?
+                .iter()
+                .map(|r| r.string(0))
+                .collect()
         })
     }
 
@@ -94,22 +96,22 @@ impl HubStore {
         expires: DateTime<Utc>,
     ) -> Result<()> {
         self.db.write(|tx| {
-            let enrolled: Option<bool> = tx
-                .query_row(
-                    "SELECT cert_sha256 IS NOT NULL AND revoked_at IS NULL FROM stations WHERE code = ?1",
-                    [station],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let enrolled = tx
+                .opt(
+                    "SELECT cert_sha256 IS NOT NULL AND revoked_at IS NULL FROM stations WHERE code = $1 FOR UPDATE",
+                    args![station],
+                )?
+                .map(|r| r.bool(0))
+                .transpose()?;
             match enrolled {
                 None => return Err(StoreError::NotFound),
                 Some(false) => return Err(StoreError::Conflict("not_enrolled")),
                 Some(true) => {}
             }
-            tx.execute(
-                "INSERT INTO replacement_codes(station, key, expires_at) VALUES (?1, ?2, ?3)
+            tx.exec(
+                "INSERT INTO replacement_codes(station, key, expires_at) VALUES ($1, $2, $3)
                  ON CONFLICT(station) DO UPDATE SET key = excluded.key, expires_at = excluded.expires_at",
-                params![station, key, ts(expires)],
+                args![station, key, ts(expires)],
             )?;
             Ok(())
         })
@@ -118,19 +120,20 @@ impl HubStore {
     /// The key of a station's replacement code, while it is usable at `now`.
     pub fn replacement_key(&self, station: &str, now: DateTime<Utc>) -> Result<Option<Vec<u8>>> {
         self.db.read(|c| {
-            Ok(c.query_row(
-                "SELECT key FROM replacement_codes WHERE station = ?1 AND expires_at >= ?2",
-                params![station, ts(now)],
-                |r| r.get(0),
-            )
-            .optional()?)
+            c.opt(
+                "SELECT key FROM replacement_codes WHERE station = $1 AND expires_at >= $2",
+                args![station, ts(now)],
+            )?
+            .map(|r| r.bytes(0))
+            .transpose()
         })
     }
 
     /// Uses a station's replacement code: `check` verifies the new box's MAC with the code's
     /// key; on success, in one transaction, the code is burnt, the station's certificate is
     /// retired (refused from then on) and the new one recorded, and message numbering starts
-    /// again, as after an enrolment.
+    /// again, as after an enrolment. The code's and the station's rows are locked first, so
+    /// a code used at two hubs at once works once.
     pub fn replace_certificate(
         &self,
         station: &str,
@@ -139,39 +142,38 @@ impl HubStore {
         now: DateTime<Utc>,
     ) -> Result<(HubStation, Vec<u8>)> {
         self.db.write(|tx| {
-            let row: Option<(Vec<u8>, i64, Option<String>)> = tx
-                .query_row(
-                    "SELECT r.key, r.expires_at, s.cert_sha256 FROM replacement_codes r
-                     JOIN stations s ON s.code = r.station
-                     WHERE r.station = ?1 AND s.revoked_at IS NULL",
-                    [station],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((key, expires, old)) = row else {
+            let row = tx.opt(
+                "SELECT r.key, r.expires_at, s.cert_sha256 FROM replacement_codes r
+                 JOIN stations s ON s.code = r.station
+                 WHERE r.station = $1 AND s.revoked_at IS NULL FOR UPDATE",
+                args![station],
+            )?;
+            let Some(row) = row else {
                 return Err(StoreError::Conflict("code_unusable"));
             };
+            let (key, expires, old) = (row.bytes(0)?, row.i64(1)?, row.opt_string(2)?);
             if expires < ts(now) || !check(&key) {
                 return Err(StoreError::Conflict("code_unusable"));
             }
-            tx.execute("DELETE FROM replacement_codes WHERE station = ?1", [station])?;
+            tx.exec("DELETE FROM replacement_codes WHERE station = $1", args![station])?;
             if let Some(old) = old {
-                tx.execute(
-                    "INSERT OR IGNORE INTO retired_certs(cert_sha256, station, retired_at) VALUES (?1, ?2, ?3)",
-                    params![old, station, ts(now)],
+                tx.exec(
+                    "INSERT INTO retired_certs(cert_sha256, station, retired_at) VALUES ($1, $2, $3)
+                     ON CONFLICT(cert_sha256) DO NOTHING",
+                    args![old, station, ts(now)],
                 )?;
             }
-            tx.execute(
-                "UPDATE stations SET cert_sha256 = ?2, enrolled_at = ?3, last_seq = 0 WHERE code = ?1",
-                params![station, cert_sha256, ts(now)],
+            tx.exec(
+                "UPDATE stations SET cert_sha256 = $2, enrolled_at = $3, last_seq = 0 WHERE code = $1",
+                args![station, cert_sha256, ts(now)],
             )
-            .map_err(|e| conflict_on(e, &[("stations.cert_sha256", "certificate_reused")]))?;
-            tx.execute("DELETE FROM applied WHERE station = ?1", [station])?;
+            .map_err(|e| unique_conflict(e, &[("stations.cert_sha256", "certificate_reused")]))?;
+            tx.exec("DELETE FROM applied WHERE station = $1", args![station])?;
             let sql = format!(
-                "SELECT {} FROM stations WHERE code = ?1",
+                "SELECT {} FROM stations WHERE code = $1",
                 crate::hub::STATION_COLS
             );
-            Ok((tx.query_row(&sql, [station], crate::hub::station_row)?, key))
+            Ok((crate::hub::station_row(&tx.one(&sql, args![station])?)?, key))
         })
     }
 }

@@ -1,5 +1,6 @@
-//! The station's SQLite database: connection set-up, embedded forward-only migrations, and
-//! every SQL statement the station runs. No other crate imports `rusqlite`.
+//! The station's SQLite database and the hub's (SQLite, or PostgreSQL for several hub
+//! processes): connection set-up, embedded forward-only migrations, and every SQL statement
+//! they run. No other crate imports `rusqlite` or `postgres`.
 //!
 //! All methods are blocking; async callers run them on a blocking thread. Writes go through
 //! one connection (SQLite has one writer anyway), reads through a small pool, so a slow write
@@ -21,9 +22,11 @@ mod ids;
 mod migrate;
 mod officers;
 mod outbox;
+mod pg;
 mod retention;
 pub mod seal;
 mod sessions;
+mod sql;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -66,6 +69,20 @@ pub enum StoreError {
         "the database was written by a newer vappoint (schema {found}, this one knows {known})"
     )]
     TooNew { found: u32, known: u32 },
+    #[error("database error")]
+    Postgres(#[from] postgres::Error),
+    #[error("no database connection")]
+    Pool(#[from] r2d2::Error),
+    #[error("migration {version} failed")]
+    PgMigration {
+        version: u32,
+        #[source]
+        source: postgres::Error,
+    },
+    #[error("column {index} is not {want}")]
+    Column { index: usize, want: &'static str },
+    #[error("the PostgreSQL database already holds a hub (table {0} is not empty)")]
+    NotEmpty(String),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]

@@ -33,6 +33,17 @@ pub(crate) const HUB: &[&str] = &[
     include_str!("../migrations/hub/0006_backups.sql"),
 ];
 
+/// The hub's migrations on PostgreSQL (`pg.rs` runs them): numbered like [`HUB`], so
+/// version N means the same schema on both backends. A new hub migration is written twice.
+pub(crate) const HUB_POSTGRES: &[&str] = &[
+    include_str!("../migrations/hub-postgres/0001_hub.sql"),
+    include_str!("../migrations/hub-postgres/0002_aliases.sql"),
+    include_str!("../migrations/hub-postgres/0003_audit.sql"),
+    include_str!("../migrations/hub-postgres/0004_health.sql"),
+    include_str!("../migrations/hub-postgres/0005_updates.sql"),
+    include_str!("../migrations/hub-postgres/0006_backups.sql"),
+];
+
 pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
     let known = migrations.len() as u32;
     let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -142,7 +153,11 @@ mod tests {
 
     #[test]
     fn migrations_only_add_unless_they_raise_the_floor() {
-        let dirs = [("migrations", STATION.len()), ("migrations/hub", HUB.len())];
+        let dirs = [
+            ("migrations", STATION.len()),
+            ("migrations/hub", HUB.len()),
+            ("migrations/hub-postgres", HUB_POSTGRES.len()),
+        ];
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut checked = 0;
         for (dir, count) in dirs {
@@ -177,6 +192,24 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, STATION.len() + HUB.len());
+        assert_eq!(checked, STATION.len() + HUB.len() + HUB_POSTGRES.len());
+    }
+
+    #[test]
+    fn the_hubs_two_backends_number_their_migrations_alike() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let numbers = |dir: &str| -> Vec<String> {
+            let mut n: Vec<String> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy()[..4].to_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(
+            numbers("migrations/hub"),
+            numbers("migrations/hub-postgres")
+        );
+        assert_eq!(HUB.len(), HUB_POSTGRES.len());
     }
 }

@@ -31,14 +31,14 @@ pub trait Sessions: Send + Sync + 'static {
     fn delete_session(&self, id_hash: &[u8]) -> Result<()>;
 }
 
-/// A sessions table: its name and the column naming the account. The two tables have the
-/// same shape; only these names differ (they are constants, never input).
+/// A sessions table: its name and the column naming the account (constants, never input).
+/// The hub's `admin_sessions` has the same shape, written in hub.rs for both of its backends.
 pub(crate) struct Table {
     pub name: &'static str,
     pub account: &'static str,
 }
 
-pub(crate) const OFFICERS: Table = Table {
+const OFFICERS: Table = Table {
     name: "sessions",
     account: "officer_id",
 };

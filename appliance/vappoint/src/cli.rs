@@ -141,6 +141,8 @@ enum HubSub {
         data: PathBuf,
         #[arg(long)]
         code: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Offer an update bundle to the stations (checked against `[update] public_key`);
     /// publishing it again changes its zone and share.
@@ -167,6 +169,8 @@ enum HubSub {
         data: PathBuf,
         #[arg(long)]
         station: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Add a commissionerate user of the hub console (the password is read from standard input).
     AddAdmin {
@@ -176,6 +180,17 @@ enum HubSub {
         email: String,
         #[arg(long, required = true)]
         password_stdin: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Copy a hub's SQLite database (in DATA, the hub stopped) into an empty PostgreSQL
+    /// database; then set `[hub.database] url` and start the hub on it.
+    MigrateToPostgres {
+        #[arg(long, default_value = "./vappoint-data")]
+        data: PathBuf,
+        /// postgres://USER:PASSWORD@HOST:PORT/DATABASE
+        #[arg(long)]
+        url: String,
     },
 }
 
@@ -569,13 +584,19 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
                 zone.as_deref().unwrap_or("every zone")
             );
         }
-        HubSub::RevokeStation { data, code } => {
-            crate::hub::admin::revoke_station(&data, &code)?;
+        HubSub::RevokeStation { data, code, config } => {
+            let config = crate::config::Config::load(config.as_deref())?;
+            crate::hub::admin::revoke_station(&data, &config, &code)?;
             println!("station {} revoked", code.to_ascii_uppercase());
         }
-        HubSub::ReplacementCode { data, station } => {
+        HubSub::ReplacementCode {
+            data,
+            station,
+            config,
+        } => {
+            let config = crate::config::Config::load(config.as_deref())?;
             let station = station.to_ascii_uppercase();
-            let store = crate::hub::admin::open_store(&data)?;
+            let store = crate::hub::admin::open_store(&data, &config)?;
             let code = crate::hub::backups::new_replacement_code(&store, &station)?;
             println!(
                 "give this one-time code to whoever sets up the new box for {station} (valid {} hours, once):",
@@ -587,9 +608,21 @@ fn hub_command(sub: HubSub) -> anyhow::Result<()> {
             data,
             email,
             password_stdin: _,
+            config,
         } => {
-            let id = crate::hub::admin::add_admin(&data, &email, &read_password()?)?;
+            let config = crate::config::Config::load(config.as_deref())?;
+            let id = crate::hub::admin::add_admin(&data, &config, &email, &read_password()?)?;
             println!("hub admin {id} added");
+        }
+        HubSub::MigrateToPostgres { data, url } => {
+            let copied = crate::hub::admin::migrate_to_postgres(&data, &url)?;
+            for (table, rows) in &copied {
+                println!("{table}: {rows} rows");
+            }
+            println!(
+                "copied the hub in {} to PostgreSQL; set [hub.database] url and start the hub",
+                data.display()
+            );
         }
     }
     Ok(())

@@ -325,6 +325,30 @@ pub struct HubConfig {
     /// they fail over between them and keep a relay tunnel to each. Empty: stations use the
     /// address they enrolled at.
     pub urls: Vec<String>,
+    pub database: HubDatabaseConfig,
+}
+
+/// `[hub.database]`: where the hub keeps its data. Without `url`, a SQLite file in its data
+/// dir (`hub.db`); with one, a PostgreSQL database that several hub processes share.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubDatabaseConfig {
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`.
+    pub url: Option<String>,
+}
+
+impl std::fmt::Debug for HubDatabaseConfig {
+    /// Without the URL, which may hold the database's password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backend = if self.url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        };
+        f.debug_struct("HubDatabaseConfig")
+            .field("backend", &backend)
+            .finish()
+    }
 }
 
 impl Default for HubConfig {
@@ -335,6 +359,7 @@ impl Default for HubConfig {
             code_valid: Duration::from_secs(7 * 24 * 3600),
             time_zone: chrono_tz::Asia::Kolkata,
             urls: Vec::new(),
+            database: HubDatabaseConfig::default(),
         }
     }
 }
@@ -691,6 +716,11 @@ impl Config {
                 bail!("hub.urls must start with https:// and have no trailing slash: {url:?}");
             }
         }
+        if let Some(url) = &self.hub.database.url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            bail!("hub.database.url must start with postgres://");
+        }
         if let Some(from) = &self.mail.from {
             from.parse::<lettre::message::Mailbox>()
                 .context("mail.from is not a valid address")?;
@@ -946,6 +976,15 @@ mod tests {
             parse("[station]\ntime_zone = \"Asia/Kolkata\"\n[hub]\ntime_zone = \"UTC\"").unwrap();
         assert_eq!(c.station.time_zone, Some(chrono_tz::Asia::Kolkata));
         assert_eq!(c.hub.time_zone, chrono_tz::UTC);
+        assert!(c.hub.database.url.is_none(), "SQLite unless a URL is given");
+        let url = "postgres://vappoint:Pw4Hub@db.example:5432/hub";
+        let c = parse(&format!("[hub.database]\nurl = \"{url}\"")).unwrap();
+        assert_eq!(c.hub.database.url.as_deref(), Some(url));
+        assert!(
+            !format!("{c:?}").contains("Pw4Hub"),
+            "the password stays out of logs"
+        );
+        assert!(parse("[hub.database]\nurl = \"mysql://x\"").is_err());
         assert!(parse("[station]\ncode = \"a b\"").is_err());
         assert!(parse("[hub]\nurls = [\"https://hub-a.example:8443\"]").is_ok());
         assert!(parse("[hub]\nurls = [\"http://hub-a.example\"]").is_err());

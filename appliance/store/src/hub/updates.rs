@@ -2,9 +2,9 @@
 //! which zone and share of stations. The bundles' bytes are files beside the database.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 use super::HubStore;
+use crate::sql::args;
 use crate::{Result, from_ts, ts};
 
 /// A published bundle, named by its SHA-256.
@@ -25,17 +25,17 @@ impl HubStore {
     /// Records a bundle, or changes the zone and share of one published before.
     pub fn publish_update(&self, u: &PublishedUpdate) -> Result<()> {
         self.db.write(|tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO updates(id, version, arch, size, zone, percent, published_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT(id) DO UPDATE SET zone = excluded.zone, percent = excluded.percent,
                     published_at = excluded.published_at",
-                params![
-                    u.id,
-                    u.version,
-                    u.arch,
-                    u.size as i64,
-                    u.zone,
+                args![
+                    &u.id,
+                    &u.version,
+                    &u.arch,
+                    u.size,
+                    u.zone.as_deref(),
                     u.percent,
                     ts(u.published_at)
                 ],
@@ -47,22 +47,24 @@ impl HubStore {
     /// Every published bundle, newest publication first.
     pub fn published_updates(&self) -> Result<Vec<PublishedUpdate>> {
         self.db.read(|c| {
-            let mut st = c.prepare_cached(
+            c.rows(
                 "SELECT id, version, arch, size, zone, percent, published_at FROM updates
                  ORDER BY published_at DESC, id",
-            )?;
-            let rows = st.query_map([], |r| {
+                args![],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(PublishedUpdate {
-                    id: r.get(0)?,
-                    version: r.get(1)?,
-                    arch: r.get(2)?,
-                    size: r.get::<_, i64>(3)? as u64,
-                    zone: r.get(4)?,
-                    percent: r.get(5)?,
-                    published_at: from_ts(r.get(6)?),
+                    id: r.string(0)?,
+                    version: r.string(1)?,
+                    arch: r.string(2)?,
+                    size: r.u64(3)?,
+                    zone: r.opt_string(4)?,
+                    percent: u8::try_from(r.i64(5)?).unwrap_or(100),
+                    published_at: from_ts(r.i64(6)?),
                 })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .collect()
         })
     }
 }

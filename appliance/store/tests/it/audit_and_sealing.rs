@@ -138,27 +138,3 @@ fn reasons_and_notes_are_sealed_in_the_file_and_plain_rows_are_sealed_on_open() 
     let other = Store::open(&path, &DataKey::from_bytes(&[9; 32]).unwrap()).unwrap();
     assert!(other.appointment(booked.id).is_err());
 }
-
-#[test]
-fn the_hub_keeps_the_newest_audit_head_of_each_day() {
-    use vappoint_store::{HubUpdate, PushItem};
-    let (_dir, h) = super::hub_with_dgp();
-    h.enrol("DGP", |k| k == b"key", "fp", now()).unwrap();
-    let head = |seq: i64, hash: &str| PushItem {
-        seq,
-        digest: format!("d{seq}"),
-        update: HubUpdate::AuditHead {
-            seq: seq * 10,
-            hash: hash.into(),
-        },
-    };
-    assert!(h.last_audit_heads().unwrap().is_empty());
-    assert_eq!(
-        h.apply_push("DGP", &[head(1, "aa"), head(2, "bb")], now())
-            .unwrap(),
-        Ok(2)
-    );
-    let last = &h.last_audit_heads().unwrap()["DGP"];
-    assert_eq!((last.seq, last.hash.as_str()), (20, "bb"));
-    assert_eq!(h.audit_heads("DGP").unwrap().len(), 1);
-}

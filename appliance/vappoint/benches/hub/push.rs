@@ -627,7 +627,7 @@ pub(crate) fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
                 "after the hub stopped (closing checkpoints the WAL into the main file)",
                 &data,
             );
-            let store = vappoint::hub::admin::open_store(&data)?;
+            let store = vappoint::hub::admin::open_store(&data, &Default::default())?;
             let today = Utc::now().with_timezone(&ist()).date_naive();
             report_time = time_reads(&store, today - chrono::Duration::days(29), today, "30 days")?;
         }

@@ -10,14 +10,42 @@ use vappoint_store::{Aliases, HubStore, StoreError};
 use crate::config::Config;
 use crate::federation::{enrol_key, new_enrol_code};
 
-/// Opens the hub's database in its data dir (made on first use).
-pub fn open_store(data: &Path) -> anyhow::Result<HubStore> {
+/// Opens the hub's database: the PostgreSQL database of `[hub.database] url`, or else the
+/// SQLite file in its data dir (made on first use).
+pub fn open_store(data: &Path, config: &Config) -> anyhow::Result<HubStore> {
     crate::secrets::private_dir(data)?;
+    if let Some(url) = &config.hub.database.url {
+        // The URL may hold a password: the error names the host only.
+        let host = url.rsplit_once('@').map_or(url.as_str(), |(_, h)| h);
+        return HubStore::open_postgres(url)
+            .with_context(|| format!("opening the hub database at {host}"));
+    }
     let path = data.join("hub.db");
     let store = HubStore::open(&path)
         .with_context(|| format!("opening the hub database {}", path.display()))?;
     crate::secrets::private_db_files(&path)?;
     Ok(store)
+}
+
+/// Copies the SQLite hub in `data` into the empty PostgreSQL database at `url` (the hub
+/// stopped); returns the rows copied per table.
+pub fn migrate_to_postgres(data: &Path, url: &str) -> anyhow::Result<Vec<(String, u64)>> {
+    let path = data.join("hub.db");
+    if !path.exists() {
+        anyhow::bail!("no hub database at {}", path.display());
+    }
+    let from = HubStore::open(&path)
+        .with_context(|| format!("opening the hub database {}", path.display()))?;
+    let host = url.rsplit_once('@').map_or(url, |(_, h)| h);
+    let to = HubStore::open_postgres(url)
+        .with_context(|| format!("opening the PostgreSQL database at {host}"))?;
+    from.copy_to_postgres(&to).map_err(|e| match e {
+        StoreError::NotEmpty(table) => anyhow::anyhow!(
+            "the PostgreSQL database at {host} already holds hub data (table {table}): \
+             give an empty database"
+        ),
+        e => anyhow::Error::new(e).context("copying the hub into PostgreSQL"),
+    })
 }
 
 /// Registers a station and returns its one-time enrolment code (CLI and console).
@@ -33,7 +61,7 @@ pub fn add_station(
     config: &Config,
 ) -> anyhow::Result<String> {
     register_with(
-        &open_store(data)?,
+        &open_store(data, config)?,
         code,
         name,
         zone,
@@ -121,8 +149,8 @@ pub(crate) fn register_with(
     Ok(code_text)
 }
 
-pub fn revoke_station(data: &Path, code: &str) -> anyhow::Result<()> {
-    open_store(data)?
+pub fn revoke_station(data: &Path, config: &Config, code: &str) -> anyhow::Result<()> {
+    open_store(data, config)?
         .revoke(&code.to_ascii_uppercase(), Utc::now())
         .map_err(|e| match e {
             StoreError::NotFound => anyhow::anyhow!("no station {code} to revoke"),
@@ -130,7 +158,7 @@ pub fn revoke_station(data: &Path, code: &str) -> anyhow::Result<()> {
         })
 }
 
-pub fn add_admin(data: &Path, email: &str, password: &str) -> anyhow::Result<i64> {
+pub fn add_admin(data: &Path, config: &Config, email: &str, password: &str) -> anyhow::Result<i64> {
     if !vappoint_domain::booking::valid_email(email) {
         anyhow::bail!("{email:?} is not an email address");
     }
@@ -141,7 +169,7 @@ pub fn add_admin(data: &Path, email: &str, password: &str) -> anyhow::Result<i64
         );
     }
     let hash = crate::console::password::hash_password(password)?;
-    open_store(data)?
+    open_store(data, config)?
         .add_admin(email, &hash, Utc::now())
         .map_err(|e| match e {
             StoreError::Conflict(_) => {

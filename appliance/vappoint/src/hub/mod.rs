@@ -121,9 +121,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
     let config = Config::load(args.config.as_deref())?;
     let data = args.data.clone();
-    let store = open_store(&data)?;
-    // The CA and the pinned certificate are the database's, shared by every hub process.
-    let identity::Identity { tls, ca } = identity::load_or_create(&store, &data, &config.hub.name)?;
+    // On the blocking pool, like every store call: a PostgreSQL client may not block a
+    // runtime thread. The CA and the pinned certificate are the database's, shared by every
+    // hub process.
+    let (store, admins, identity::Identity { tls, ca }) = {
+        let (data, config) = (data.clone(), config.clone());
+        tokio::task::spawn_blocking(move || {
+            let store = open_store(&data, &config)?;
+            let admins = store.admin_count()?;
+            backups::tidy(&data, &store).context("tidying the stations' backups")?;
+            let identity = identity::load_or_create(&store, &data, &config.hub.name)?;
+            anyhow::Ok((Arc::new(store), admins, identity))
+        })
+        .await??
+    };
     let certs = crate::server::certs::Certs::load(&tls, &data.join("tls"))?;
     if let Some(domain) = &config.relay.domain {
         // Plain HTTP for a station's name is sent on to HTTPS at that name (the relay).
@@ -133,9 +144,6 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<RunningHub> {
         crate::server::acme::Acme::new(config.acme.clone(), &data.join("tls"), certs.clone());
     let tz = config.hub.time_zone;
     let listeners = crate::server::bind(&args)?;
-    let admins = store.admin_count()?;
-    backups::tidy(&data, &store).context("tidying the stations' backups")?;
-    let store = Arc::new(store);
     let app = Arc::new(HubApp {
         relay: relay::Relay::new(
             config.relay.domain.as_deref(),

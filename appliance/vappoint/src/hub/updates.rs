@@ -75,7 +75,7 @@ pub fn publish(
         let _ = std::fs::remove_file(&partial);
     }
     let (manifest, id, size) = checked?;
-    let store = super::admin::open_store(data)?;
+    let store = super::admin::open_store(data, config)?;
     store.publish_update(&PublishedUpdate {
         id: id.clone(),
         version: manifest.version.clone(),

@@ -194,3 +194,34 @@ fn only_the_web_layers_and_the_kits_know_http() {
         "files outside the web layers use axum: {wrong:#?}"
     );
 }
+
+#[test]
+fn only_the_store_knows_the_database_drivers() {
+    // Every other crate reaches SQLite and PostgreSQL through `vappoint-store`'s methods, so
+    // no SQL is written outside it and both hub backends answer every caller alike.
+    let appliance = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let drivers = ["rusqlite", "postgres", "r2d2"];
+    let mut wrong = Vec::new();
+    for entry in std::fs::read_dir(&appliance).expect("appliance/ is readable") {
+        let dir = entry.expect("a directory entry").path();
+        let manifest = dir.join("Cargo.toml");
+        if dir.ends_with("store") || !manifest.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&manifest).expect("a readable Cargo.toml");
+        for d in drivers {
+            if text.lines().any(|l| l.trim_start().starts_with(d)) {
+                wrong.push(format!("{} depends on {d}", manifest.display()));
+            }
+        }
+        for file in sources(&dir) {
+            let code = code(&std::fs::read_to_string(&file).expect("a readable source"));
+            for d in drivers {
+                if code.contains(&format!("{d}::")) {
+                    wrong.push(format!("{} uses {d}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "only vappoint-store may: {wrong:#?}");
+}
