@@ -32,6 +32,9 @@ import requests
 import urllib3
 from aiosmtpd.controller import Controller
 
+# Fixtures of other modules, for every test: `postgres` (a throwaway PostgreSQL cluster).
+pytest_plugins = ["pgkit"]
+
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 
@@ -626,6 +629,13 @@ def make_station(tmp_path_factory, request):
         if failed:
             print(f"--- vappoint stderr (run {st.runs}, data {st.data}) ---\n{st.stderr_tail()}")
         st.stop()
+
+
+@pytest.fixture
+def hub_backend(request) -> str:
+    """The database `hubkit.make_hub`'s hubs use unless told otherwise: "sqlite" (the embedded
+    default), or "postgres" in modules that run on both (`pytestmark = hubkit.BOTH_BACKENDS`)."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture

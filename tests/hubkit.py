@@ -448,16 +448,24 @@ def make_foreign_cert(dir: Path, common_name: str) -> tuple[str, str]:
 # The fixture
 
 
+# Runs a module's hub tests once on SQLite and once on PostgreSQL (`tests/pgkit.py`), through
+# conftest's `hub_backend` fixture.
+BOTH_BACKENDS = pytest.mark.parametrize("hub_backend", ["sqlite", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def make_hub(tmp_path_factory, request):
+def make_hub(tmp_path_factory, request, hub_backend):
     """Factory: `make_hub()` -> a started hub with one admin (`hub.admin_email`,
-    `hub.admin_password`). Stopped at teardown; its stderr is printed when the test failed."""
+    `hub.admin_password`), on `hub_backend`'s database unless given a `database_url`. Stopped
+    at teardown; its stderr is printed when the test failed."""
     if not BIN.exists():
         pytest.fail(f"vappoint binary not found at {BIN} (build it or set VAPPOINT_BIN)")
     hubs: list[Hub] = []
 
     def make(config: dict | None = HUB_CONFIG, start: bool = True, database_url: str | None = None) -> Hub:
         log_dir = tmp_path_factory.mktemp("hub")
+        if database_url is None and hub_backend == "postgres":
+            database_url = request.getfixturevalue("postgres").database()
         hub = Hub(log_dir / "data", config, log_dir, database_url)
         hubs.append(hub)
         hub.add_admin()

@@ -19,6 +19,7 @@ from conftest import (
     wait_until,
 )
 from hubkit import (  # noqa: F401 (make_hub is a fixture)
+    BOTH_BACKENDS,
     Tally,
     client_cert,
     compact,
@@ -39,6 +40,9 @@ from hubkit import (  # noqa: F401 (make_hub is a fixture)
 DGP = ("DGP", "Deccan Gymkhana Police Station", "Zone 1", ["Deccan Gymkhana", "Karve Road", "Erandwane"])
 SHV = ("SHV", "Shivajinagar Police Station", "Zone 1", ["Model Colony", "Fergusson College Road"])
 KDW = ("KDW", "Kondhwa Police Station", "Zone 5", ["NIBM Road", "Salunke Vihar"])
+
+# Every hub test here runs on SQLite and on PostgreSQL.
+pytestmark = BOTH_BACKENDS
 
 
 def site(make_station, smtp, hub, spec, **kw):

@@ -15,6 +15,7 @@ from selenium.webdriver.common.keys import Keys
 from browser import axe_violations
 from conftest import wait_until
 from hubkit import (  # noqa: F401 (make_hub is a fixture)
+    BOTH_BACKENDS,
     Tally,
     enroll,
     enroll_ok,
@@ -23,6 +24,9 @@ from hubkit import (  # noqa: F401 (make_hub is a fixture)
 )
 
 DGP_ALIASES = ["mr=डेक्कन जिमखाना", "mr=कर्वे रस्ता", "hi=डेक्कन जिमखाना", "hi=कर्वे रोड"]
+
+# Every hub test here runs on SQLite and on PostgreSQL.
+pytestmark = BOTH_BACKENDS
 
 
 def register(hub, code: str, name: str, zone: str, localities: list[str], aliases: list[str] = ()) -> str:

@@ -4,7 +4,8 @@ directory and the reports and relays stations, and the database, not a process, 
 push is applied. Stations learn every hub's URL at enrolment, push to the one that answers and
 keep a relay tunnel to each.
 
-Where the hubs' database is lives in one place, the `hub_database` fixture.
+Where the hubs' database is lives in one place, the `hub_database` fixture: a throwaway
+PostgreSQL (`tests/pgkit.py`).
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ DOMAIN = "v.test"
 
 
 @pytest.fixture
-def hub_database(tmp_path_factory):
-    """The hubs' one database, as `(data dir, keys of [hub])` for each hub process: here one
-    SQLite file in a data dir both processes share (so one machine only)."""
-    data = tmp_path_factory.mktemp("hubs") / "data"
-    return lambda: (data, {})
+def hub_database(postgres, tmp_path_factory):
+    """The hubs' one database, as `(data dir, keys of [hub])` for each hub process: one
+    PostgreSQL database, each hub on a data dir of its own (as on two machines)."""
+    url = postgres.database()
+    return lambda: (tmp_path_factory.mktemp("hub") / "data", {"database": {"url": url}})
 
 
 @pytest.fixture

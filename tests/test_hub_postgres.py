@@ -2,21 +2,14 @@
 reports answer from the database; and `vappoint hub migrate-to-postgres` moves a SQLite hub
 that has taken pushes, after which the hub on PostgreSQL shows the same report and goes on.
 
-A throwaway PostgreSQL (Debian's `postgresql`) runs as the `postgres` user on a temporary
-directory and a free loopback port for this module; each test gets a fresh database."""
+A throwaway PostgreSQL (`tests/pgkit.py`) runs on a free loopback port; each test gets a fresh
+database."""
 
 from __future__ import annotations
 
-import itertools
-import shutil
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
-
 import pytest
 
-from conftest import BIN, run_cli, to_toml, wait_until
+from conftest import BIN, run_cli, to_toml
 from hubkit import (  # noqa: F401 (make_hub is a fixture)
     HUB_CONFIG,
     Tally,
@@ -30,68 +23,10 @@ DGP = ("DGP", "Deccan Gymkhana Police Station", "Zone 1", ["Deccan Gymkhana", "K
 KDW = ("KDW", "Kondhwa Police Station", "Zone 5", ["NIBM Road"])
 
 
-def _pg_bin() -> Path:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
-    if not versions:
-        pytest.fail("PostgreSQL is not installed (Debian package postgresql; see tests/packages.sh)")
-    return versions[-1].parent
-
-
-class PgServer:
-    """A PostgreSQL server of the tests' own: `url(name)` makes a fresh database `name`."""
-
-    def __init__(self):
-        self.bin = _pg_bin()
-        self.dir = Path(tempfile.mkdtemp(prefix="vappoint-pg-"))
-        shutil.chown(self.dir, "postgres", "postgres")
-        self.data = self.dir / "data"
-        self._as_postgres("initdb", "-U", "vappoint", "--auth=trust", "-E", "UTF8", "-D", str(self.data))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc = subprocess.Popen(
-            ["runuser", "-u", "postgres", "--", str(self.bin / "postgres"), "-D", str(self.data),
-             "-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}", "-c", "fsync=on",
-             "-c", f"unix_socket_directories={self.dir}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._ready, timeout=30, message="PostgreSQL accepting connections")
-
-    def _as_postgres(self, program: str, *args: str):
-        done = subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / program), *args],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, f"{program}: {done.stdout}\n{done.stderr}"
-
-    def _ready(self) -> bool:
-        return subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                              capture_output=True).returncode == 0
-
-    def url(self, name: str) -> str:
-        done = subprocess.run([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                               "-U", "vappoint", name], capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, f"createdb {name}: {done.stderr}"
-        return f"postgres://vappoint@127.0.0.1:{self.port}/{name}"
-
-    def stop(self):
-        self._as_postgres("pg_ctl", "stop", "-m", "immediate", "-D", str(self.data))
-        self.proc.wait(timeout=60)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-_names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def pg_server():
-    server = PgServer()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def pg_url(pg_server) -> str:
+def pg_url(postgres) -> str:
     """The URL of a fresh, empty database."""
-    return pg_server.url(f"hub{next(_names)}")
+    return postgres.database()
 
 
 def figures(report: dict) -> dict[str, dict]:
