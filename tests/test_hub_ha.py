@@ -18,7 +18,7 @@ from datetime import date
 import pytest
 import requests
 
-from conftest import BIN, free_port, new_session, to_toml, wait_until
+from conftest import BIN, csrf_of, free_port, new_session, to_toml, wait_until
 from hubkit import (
     HUB_CONFIG,
     Hub,
@@ -175,6 +175,15 @@ def test_a_hub_dies_and_the_other_carries_on(hub_pair, make_station, smtp):
     assert presented(b, f"swg.{DOMAIN}") == want
     info = Through(b, f"swg.{DOMAIN}").get("/api/v1/station")
     assert info.status_code == 200 and info.json()["name"] == "Swargate Police Station", info.text[:300]
+
+    # The station's backup ("Back up now", as every night) goes to hub B too.
+    st = sites[0].station
+    console = st.login(sites[0].officer)
+    page = console.get(st.url("/officer/station")).text
+    r = console.post(st.url("/officer/station/backup"), data={"csrf": csrf_of(page)})
+    assert r.status_code == 200 and "The backup has started" in r.text, r.text[:300]
+    kept = b.data / "backups" / "DGP"
+    wait_until(lambda: kept.is_dir() and any(kept.iterdir()), timeout=60, message="hub B to keep the backup")
 
 
 def daily(day: str, booked: int) -> str:

@@ -105,6 +105,11 @@ pub(crate) struct Opts {
     /// No runs with the hub database on /dev/shm
     #[arg(long = "no-tmpfs", action = ArgAction::SetFalse)]
     pub(crate) tmpfs: bool,
+    /// An empty PostgreSQL database (`postgres://...`): the push part then also runs two hubs
+    /// on one SQLite file, and one and two hubs on this database (`bench/hub-ha` starts a
+    /// throwaway PostgreSQL and passes it)
+    #[arg(long, value_name = "URL")]
+    pub(crate) postgres: Option<String>,
     /// Days of figures in the year part
     #[arg(long, value_name = "N", default_value_t = 365)]
     pub(crate) city_days: i64,

@@ -32,11 +32,20 @@ pub(crate) fn runtime(name: &str) -> anyhow::Result<Runtime> {
 }
 
 pub(crate) fn start_hub(rt: &Runtime, data: &Path) -> anyhow::Result<RunningHub> {
+    start_hub_with(rt, data, None)
+}
+
+/// A hub with a config file (e.g. `[hub.database] url`: on PostgreSQL).
+pub(crate) fn start_hub_with(
+    rt: &Runtime,
+    data: &Path,
+    config: Option<&Path>,
+) -> anyhow::Result<RunningHub> {
     rt.block_on(vappoint::hub::start(ServeArgs {
         data: data.to_path_buf(),
         https_addr: "127.0.0.1:0".parse()?,
         http_addr: "127.0.0.1:0".parse()?,
-        config: None,
+        config: config.map(Path::to_path_buf),
         setup_code_file: None,
     }))
 }

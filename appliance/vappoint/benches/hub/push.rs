@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::bail;
 use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use rand::Rng;
 use rand::rngs::SmallRng;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::runtime::Runtime;
+use vappoint::hub::RunningHub;
 use vappoint::server::peer::{HubCert, fingerprint};
 use vappoint_store::HubStore;
 
@@ -22,7 +24,7 @@ use crate::measure::{
 };
 use crate::net::{
     Answer, Sender, Target, answer, client_config, connect, hub_pin, post, runtime, start_hub,
-    station_keys,
+    start_hub_with, station_keys,
 };
 use crate::{
     HUB_THREADS, LOOKAHEAD_DAYS, Opts, PUSH_INTERVAL_S, PUSH_OFFICERS, PUSH_THREADS, fsync_probe,
@@ -197,7 +199,7 @@ pub(crate) fn short(e: &anyhow::Error) -> String {
 /// `start..end`.
 pub(crate) async fn pusher(
     fleet: Arc<Fleet>,
-    target: Target,
+    targets: Arc<[Target]>,
     keep: bool,
     start: Instant,
     end: Instant,
@@ -215,7 +217,10 @@ pub(crate) async fn pusher(
             continue;
         };
         let t0 = Instant::now();
-        let a = push_once(&fleet.creds[i], &mut st, &target, keep).await;
+        // Several hubs: each station pushes to one of them, as a station sticks to the hub
+        // that last answered.
+        let target = &targets[i % targets.len()];
+        let a = push_once(&fleet.creds[i], &mut st, target, keep).await;
         drop(st);
         let done = Instant::now();
         if done < start || done > end {
@@ -249,17 +254,18 @@ pub(crate) struct Run {
 pub(crate) fn measure(
     rt: &Runtime,
     fleet: &Arc<Fleet>,
-    target: &Target,
+    targets: &[Target],
     keep: bool,
     opts: &Opts,
 ) -> Run {
+    let targets: Arc<[Target]> = targets.into();
     let warm = Duration::from_secs_f64(opts.warmup);
     let len = Duration::from_secs_f64(opts.seconds);
     rt.block_on(async {
         let start = Instant::now() + warm;
         let end = start + len;
         let tasks: Vec<_> = (0..opts.pushers)
-            .map(|_| tokio::spawn(pusher(fleet.clone(), target.clone(), keep, start, end)))
+            .map(|_| tokio::spawn(pusher(fleet.clone(), targets.clone(), keep, start, end)))
             .collect();
         tokio::time::sleep_until(start.into()).await;
         let a = probe();
@@ -562,6 +568,11 @@ pub(crate) fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
         runs.push((s.path().join("run"), "database on tmpfs"));
     }
     let mut report_time = String::new();
+    // Where the newest state is once the runs are done: the several-hubs runs go on from it.
+    let latest = runs
+        .last()
+        .map(|(data, _)| data.clone())
+        .unwrap_or(disk.clone());
     for (data, where_) in runs {
         if data != disk {
             // Continue from the disk run's state: same stations, same sequence numbers.
@@ -569,7 +580,7 @@ pub(crate) fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
         }
         let hub = start_hub(&hub_rt, &data)?;
         let target = Target::of(&hub);
-        let mut run = measure(&push_rt, &fleet, &target, false, opts);
+        let mut run = measure(&push_rt, &fleet, std::slice::from_ref(&target), false, opts);
         let s = print_run(
             &format!("{where_}, new mutual-TLS handshake per push"),
             &mut run,
@@ -587,7 +598,7 @@ pub(crate) fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
                 after.saturating_sub(before) as f64 / 1024.0,
                 after.saturating_sub(before) as f64 / ok.max(1) as f64
             );
-            let mut run = measure(&push_rt, &fleet, &target, true, opts);
+            let mut run = measure(&push_rt, &fleet, std::slice::from_ref(&target), true, opts);
             let s = print_run(
                 &format!("{where_}, kept-alive connection per station"),
                 &mut run,
@@ -632,6 +643,17 @@ pub(crate) fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
             report_time = time_reads(&store, today - chrono::Duration::days(29), today, "30 days")?;
         }
     }
+    if let Some(url) = &opts.postgres {
+        summaries.extend(several_hubs(
+            opts,
+            url,
+            &latest,
+            base.path(),
+            &hub_rt,
+            &push_rt,
+            &fleet,
+        )?);
+    }
     summary!(
         "push, {} stations (they need {:.0} pushes/s):",
         thousands(n as u64),
@@ -642,4 +664,70 @@ pub(crate) fn bench_push(opts: &Opts, n: usize) -> anyhow::Result<()> {
     }
     summary!("  HubStore::report(30 days) {report_time}; {}", rss_line());
     Ok(())
+}
+
+/// `--postgres`: the same pushes to two hubs on one SQLite file (possible on one machine only),
+/// then to one and to two hubs on PostgreSQL, the rows copied there as `vappoint hub
+/// migrate-to-postgres` does; each continues from the state the run before it left. The hubs
+/// share this process (and its hub runtime) as they would share a machine's cores.
+fn several_hubs(
+    opts: &Opts,
+    url: &str,
+    latest: &Path,
+    base: &Path,
+    hub_rt: &Runtime,
+    push_rt: &Runtime,
+    fleet: &Arc<Fleet>,
+) -> anyhow::Result<Vec<String>> {
+    let mut summaries = Vec::new();
+    let mut run_on = |hubs: &[RunningHub], label: &str| {
+        let targets: Vec<Target> = hubs.iter().map(Target::of).collect();
+        let mut run = measure(push_rt, fleet, &targets, false, opts);
+        let label = format!("{label}, new mutual-TLS handshake per push");
+        let line = print_run(&label, &mut run, fleet, push_rt);
+        summaries.push(format!("{label}: {line}"));
+        if run.tally.ok == 0 {
+            bail!("{label}: no push was answered 200, nothing was measured");
+        }
+        Ok(())
+    };
+    let stop = |hubs: Vec<RunningHub>| -> anyhow::Result<()> {
+        for hub in hubs {
+            hub_rt.block_on(hub.stop())?;
+        }
+        Ok(())
+    };
+
+    let shared = base.join("shared");
+    copy_dir(latest, &shared)?;
+    let hubs = vec![start_hub(hub_rt, &shared)?, start_hub(hub_rt, &shared)?];
+    run_on(&hubs, "SQLite on disk, two hubs on one file")?;
+    stop(hubs)?;
+
+    let t = Instant::now();
+    let copied = vappoint::hub::admin::migrate_to_postgres(&shared, url)?;
+    say!(
+        "  copied to PostgreSQL (migrate-to-postgres): {} rows in {:.1} s",
+        thousands(copied.iter().map(|(_, n)| n).sum()),
+        t.elapsed().as_secs_f64()
+    );
+    let config = base.join("postgres.toml");
+    std::fs::write(&config, format!("[hub.database]\nurl = \"{url}\"\n"))?;
+    for n in [1, 2] {
+        let hubs = (0..n)
+            .map(|i| start_hub_with(hub_rt, &base.join(format!("pg-{i}")), Some(&config)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let label = if n == 1 {
+            "PostgreSQL, one hub".to_string()
+        } else {
+            format!("PostgreSQL, {n} hubs on one database")
+        };
+        run_on(&hubs, &label)?;
+        stop(hubs)?;
+    }
+    let store = HubStore::open_postgres(url)?;
+    let today = Utc::now().with_timezone(&ist()).date_naive();
+    let report = time_reads(&store, today - chrono::Duration::days(29), today, "30 days")?;
+    summaries.push(format!("PostgreSQL: HubStore::report(30 days) {report}"));
+    Ok(summaries)
 }

@@ -390,19 +390,22 @@ async fn to_hub(app: &Arc<App>, path: &Path, sha256: &str) -> anyhow::Result<Str
         return Ok(BACKUP_NONE.to_string());
     };
     let http = crate::station::hub_link::push_client(&app.data_dir, &link)?;
-    let file = tokio::fs::File::open(path).await?;
-    let len = file.metadata().await?.len();
-    let resp = http
-        .put(format!("{}/federation/v1/backup", link.url))
-        .header(reqwest::header::CONTENT_LENGTH, len)
-        .body(reqwest::Body::wrap_stream(
-            tokio_util::io::ReaderStream::new(file),
-        ))
-        // A large station on a slow line: the push client's minute is not enough.
-        .timeout(Duration::from_secs(6 * 3600))
-        .send()
-        .await
-        .context("reaching the hub")?;
+    let len = tokio::fs::metadata(path).await?.len();
+    // To the hub it enrolled with, else to the next hub process of the city's (each attempt
+    // sends the file from its start).
+    let (_, resp) = crate::station::hub_link::send_to_any(&link.urls(), &link.url, |url| {
+        let file = tokio::fs::File::from_std(std::fs::File::open(path)?);
+        Ok(http
+            .put(format!("{url}/federation/v1/backup"))
+            .header(reqwest::header::CONTENT_LENGTH, len)
+            .body(reqwest::Body::wrap_stream(
+                tokio_util::io::ReaderStream::new(file),
+            ))
+            // A large station on a slow line: the push client's minute is not enough.
+            .timeout(Duration::from_secs(6 * 3600)))
+    })
+    .await
+    .context("reaching the hub")?;
     let status = resp.status();
     if !status.is_success() {
         let message = crate::station::hub_link::refusal_message(resp).await;

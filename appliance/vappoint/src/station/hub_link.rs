@@ -389,7 +389,10 @@ pub async fn push_all(
             messages,
             health: Some(crate::station::health::gather(app)),
         };
-        let (url, resp) = post_to_any(http, &urls, &link.url, &push).await?;
+        let (url, resp) = send_to_any(&urls, &link.url, |url| {
+            Ok(http.post(format!("{url}/federation/v1/push")).json(&push))
+        })
+        .await?;
         link.url = url;
         let status = resp.status();
         if !status.is_success() {
@@ -423,25 +426,20 @@ pub async fn push_all(
     }
 }
 
-/// Posts `push` to `first`, then to the others of `urls` in their order, until one answers
-/// with anything but a server error (a refusal is the database's answer, the same from every
-/// process). Returns the hub that answered and its answer.
-async fn post_to_any(
-    http: &reqwest::Client,
+/// Sends the request `build` makes for a hub's URL to `first`, then to the others of `urls` in
+/// their order, until one answers with anything but a server error (a refusal is the
+/// database's answer, the same from every process). Returns the hub that answered and its
+/// answer.
+pub(crate) async fn send_to_any(
     urls: &[String],
     first: &str,
-    push: &Push,
+    build: impl Fn(&str) -> anyhow::Result<reqwest::RequestBuilder>,
 ) -> anyhow::Result<(String, reqwest::Response)> {
     let start = urls.iter().position(|u| u == first).unwrap_or(0);
     let mut failure = anyhow::anyhow!("no hub address");
     for i in 0..urls.len() {
         let url = &urls[(start + i) % urls.len()];
-        match http
-            .post(format!("{url}/federation/v1/push"))
-            .json(push)
-            .send()
-            .await
-        {
+        match build(url)?.send().await {
             Ok(resp) if !resp.status().is_server_error() => return Ok((url.clone(), resp)),
             Ok(resp) => {
                 failure = anyhow::anyhow!("the hub at {url} failed ({})", resp.status());
