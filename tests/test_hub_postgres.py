@@ -7,6 +7,8 @@ database."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from conftest import BIN, run_cli, to_toml
@@ -18,6 +20,7 @@ from hubkit import (  # noqa: F401 (make_hub is a fixture)
     report_stations,
     wait_for_figures,
 )
+from test_relay import cert_sha256, presented
 
 DGP = ("DGP", "Deccan Gymkhana Police Station", "Zone 1", ["Deccan Gymkhana", "Karve Road"])
 KDW = ("KDW", "Kondhwa Police Station", "Zone 5", ["NIBM Road"])
@@ -77,6 +80,9 @@ def test_migrate_to_postgres_moves_a_hub_that_took_pushes(smtp, make_station, ma
     frm, to = tally.span()
     before = figures(hub.reports(hub.admin_session(), frm, to))
     hub.stop()
+    # A hub from before this version kept its certificates in files only.
+    with sqlite3.connect(hub.data / "hub.db") as db:
+        db.execute("DELETE FROM settings WHERE key LIKE 'identity.%'")
 
     moved = run_cli("hub", "migrate-to-postgres", "--data", str(hub.data), "--url", pg_url)
     assert moved.returncode == 0, f"{moved.stdout}\n{moved.stderr}"
@@ -88,6 +94,11 @@ def test_migrate_to_postgres_moves_a_hub_that_took_pushes(smtp, make_station, ma
     assert again.returncode != 0
     assert "already holds hub data" in again.stderr, again.stderr
     assert "vappoint@" not in again.stderr, "the URL's credentials stay out of messages"
+
+    # A second hub, on a data dir of its own, starts first on the database: it serves the
+    # certificate the stations pinned, which the copy took along.
+    second = make_hub(database_url=pg_url)
+    assert presented(second, None) == cert_sha256(hub.data / "tls" / "cert.pem")
 
     # The same hub (data dir, ports, certificates), now on PostgreSQL.
     hub.config_path.write_text(to_toml({**HUB_CONFIG, "hub": {**HUB_CONFIG["hub"], "database": {"url": pg_url}}}))

@@ -36,6 +36,9 @@ pub fn migrate_to_postgres(data: &Path, url: &str) -> anyhow::Result<Vec<(String
     }
     let from = HubStore::open(&path)
         .with_context(|| format!("opening the hub database {}", path.display()))?;
+    // A hub that never started under this version keeps its identity only in files: into its
+    // database first, so the hubs on PostgreSQL serve the certificate its stations pinned.
+    super::identity::import(&from, data).context("importing the hub's certificates")?;
     let host = url.rsplit_once('@').map_or(url, |(_, h)| h);
     let to = HubStore::open_postgres(url)
         .with_context(|| format!("opening the PostgreSQL database at {host}"))?;

@@ -57,6 +57,22 @@ pub fn load_or_create(store: &HubStore, data: &Path, hub_name: &str) -> anyhow::
     Ok(Identity { tls, ca })
 }
 
+/// Stores the identity a hub from before keeps in `data`'s files when the database has none
+/// yet, so that copying the database elsewhere (`migrate-to-postgres`) takes it along.
+pub fn import(store: &HubStore, data: &Path) -> anyhow::Result<()> {
+    for (key, dir, files) in [
+        (TLS_KEY, "tls", ("cert.pem", "key.pem")),
+        (CA_KEY, "ca", ("ca.pem", "ca.key")),
+    ] {
+        if store.setting(key)?.is_none()
+            && let Some(pair) = from_files(&data.join(dir), files)?
+        {
+            store.set_setting_if_absent(key, &serde_json::to_string(&pair)?)?;
+        }
+    }
+    Ok(())
+}
+
 /// The pair stored under `key`; if there is none, the one in `dir`'s `files` (a hub that
 /// kept them there before), else a new one from `make`, stored unless another process
 /// stored its own first (then that one is used). A data dir without the files gets a copy.
