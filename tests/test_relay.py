@@ -13,13 +13,12 @@ import hashlib
 import re
 import socket
 import ssl
-import subprocess
 import threading
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from conftest import ALL_DAY, BIN, citizen_email, new_session, station_config, unique, wait_until
+from conftest import ALL_DAY, citizen_email, new_session, station_config, unique, wait_until
 from hubkit import FAST_PUSH, HUB_CONFIG, SHORT_CUTOFF, client_cert, enroll_ok, make_foreign_cert, make_hub  # noqa: F401 (a fixture)
 
 DOMAIN = "v.test"
@@ -249,8 +248,7 @@ def test_the_hub_relays_each_station_name_to_that_station_only(make_hub, make_st
 
     # Revoked from the command line (another process): the name stops answering within
     # seconds and gets the hub's page; the other station goes on.
-    done = subprocess.run([str(BIN), "hub", "revoke-station", "--data", str(hub.data), "--code", "KTR"],
-                          capture_output=True, text=True, timeout=60)
+    done = hub.cli("revoke-station", "--code", "KTR")
     assert done.returncode == 0, done.stderr
     wait_until(lambda: presented(hub, f"ktr.{DOMAIN}") == hub_cert, timeout=10, interval=0.2,
                message="the revoked station's name to stop answering")
