@@ -25,6 +25,10 @@ pub use updates::PublishedUpdate;
 /// per station: 400 rows of ~90 bytes each.
 const REPLAY_WINDOW: i64 = 400;
 
+/// Availability rows per `INSERT`: 6 arguments each, well within both databases' limits, and
+/// few enough statement shapes for each connection's prepared statements.
+const AVAILABILITY_ROWS_PER_INSERT: usize = 100;
+
 pub struct HubStore {
     pub(crate) db: HubDb,
 }
@@ -747,21 +751,39 @@ fn apply(tx: &mut dyn Sql, code: &str, update: &HubUpdate) -> Result<()> {
         }
         HubUpdate::Availability { days } => {
             tx.exec("DELETE FROM availability WHERE station = $1", args![code])?;
-            for d in days {
-                tx.exec(
-                    "INSERT INTO availability(station, officer_id, day, offered, free, next_free)
-                     VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT(station, officer_id, day) DO UPDATE SET offered = excluded.offered,
-                        free = excluded.free, next_free = excluded.next_free",
-                    args![
+            // The last row of an officer's day wins, as row-by-row upserts would have it: one
+            // statement may not touch a row twice on PostgreSQL.
+            let days: BTreeMap<_, _> = days.iter().map(|d| ((d.officer_id, d.day), d)).collect();
+            let days: Vec<_> = days.into_values().collect();
+            // Many rows per statement: on PostgreSQL each statement is a round trip, and one
+            // per row made these inserts most of a push's cost (bench/hub-ha).
+            for chunk in days.chunks(AVAILABILITY_ROWS_PER_INSERT) {
+                let mut sql = String::from(
+                    "INSERT INTO availability(station, officer_id, day, offered, free, next_free) VALUES ",
+                );
+                let mut values = Vec::with_capacity(chunk.len() * 6);
+                for (i, d) in chunk.iter().enumerate() {
+                    let n = i * 6;
+                    let sep = if i == 0 { "" } else { ", " };
+                    sql += &format!(
+                        "{sep}(${}, ${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
+                    );
+                    values.extend_from_slice(args![
                         code,
                         d.officer_id,
                         d.day.to_string(),
                         d.offered,
                         d.free,
                         d.next_free.map(ts)
-                    ],
-                )?;
+                    ]);
+                }
+                tx.exec(&sql, &values)?;
             }
         }
         HubUpdate::Daily(DailyFigures {

@@ -119,21 +119,27 @@ fn the_hub_applies_pushes_in_order_once(h: &HubStore) {
         "the newest snapshot counts, once"
     );
     let next: DateTime<Utc> = "2026-11-30T06:00:00Z".parse().unwrap();
+    let row = |officer_id: i64, day: NaiveDate, next_free: Option<DateTime<Utc>>| {
+        vappoint_store::AvailabilityRow {
+            officer_id,
+            day,
+            offered: 24,
+            free: 20,
+            next_free,
+        }
+    };
+    // Three officers' 60 days (more rows than one INSERT takes), and an officer's day sent
+    // twice: the last one counts, as it did row by row.
+    let mut days = vec![row(1, day, Some(next - Duration::hours(1)))];
+    for officer in 1..=3 {
+        for d in 1..=60 {
+            days.push(row(officer, day + Duration::days(d), None));
+        }
+    }
+    days.push(row(1, day, Some(next)));
     h.apply_push(
         "DGP",
-        &[item(
-            3,
-            "c",
-            HubUpdate::Availability {
-                days: vec![vappoint_store::AvailabilityRow {
-                    officer_id: 1,
-                    day,
-                    offered: 24,
-                    free: 20,
-                    next_free: Some(next),
-                }],
-            },
-        )],
+        &[item(3, "c", HubUpdate::Availability { days })],
         now(),
     )
     .unwrap()
