@@ -44,21 +44,26 @@ pub(crate) const HUB_POSTGRES: &[&str] = &[
     include_str!("../migrations/hub-postgres/0006_backups.sql"),
 ];
 
+/// A schema `found` newer than the `known` migrations of this binary, on either backend:
+/// written by a newer release (this one was rolled back to, or runs a restored backup), whose
+/// migrations only added, unless one of them raised the `floor` past us.
+pub(crate) fn newer(found: u32, known: u32, floor: u32) -> Result<()> {
+    if floor > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    tracing::warn!(
+        found,
+        known,
+        "the database was migrated by a newer vappoint; running on it (its migrations only add)"
+    );
+    Ok(())
+}
+
 pub(crate) fn run(conn: &mut Connection, migrations: &[&str]) -> Result<()> {
     let known = migrations.len() as u32;
     let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > known {
-        // Written by a newer release (this one was rolled back to, or runs a restored backup):
-        // its migrations only added, unless one of them raised the floor past us.
-        if floor(conn)? > known {
-            return Err(StoreError::TooNew { found, known });
-        }
-        tracing::warn!(
-            found,
-            known,
-            "the database was migrated by a newer vappoint; running on it (its migrations only add)"
-        );
-        return Ok(());
+        return newer(found, known, floor(conn)?);
     }
     for (i, sql) in migrations.iter().enumerate().skip(found as usize) {
         let version = i as u32 + 1;

@@ -245,18 +245,7 @@ fn migrate(client: &mut postgres::Client, migrations: &[&str]) -> Result<()> {
         } else {
             0
         };
-        if floor > known {
-            return Err(StoreError::TooNew {
-                found: found as u32,
-                known: known as u32,
-            });
-        }
-        tracing::warn!(
-            found,
-            known,
-            "the database was migrated by a newer vappoint; running on it (its migrations only add)"
-        );
-        return Ok(());
+        return crate::migrate::newer(found as u32, known as u32, floor as u32);
     }
     for (i, sql) in migrations.iter().enumerate().skip(found as usize) {
         let version = i as u32 + 1;
