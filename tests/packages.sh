@@ -12,7 +12,7 @@ IMAGE_PACKAGES=(mmdebstrap genimage qemu-user-static qemu-system-arm binfmt-supp
 # throwaway PostgreSQL cluster (postgresql).
 TEST_PACKAGES=(chromium chromium-driver libnss3-tools pebble coturn nftables testssl.sh binutils postgresql)
 # bench/relay drives HTTPS load with wrk and compares the hub's relay with nginx's stream
-# module (ssl_preread); bench/run uses wrk and sqlite3.
+# module (ssl_preread); bench/compare sets wrk on the station beside nginx.
 BENCH_PACKAGES=(wrk sqlite3 nginx-light libnginx-mod-stream)
 # npm installs axe-core. Machines that already have Node.js from NodeSource carry their own npm,
 # and Debian's npm conflicts with that nodejs ("held broken packages"), so only ask for it when
