@@ -102,6 +102,29 @@ def test_slots_use_station_offset_and_show_booked_slot_taken(station):
     assert all(later), "only the booked slot is taken"
 
 
+def test_slots_answer_not_modified_until_a_booking_changes_the_day(station):
+    """A phone that already has a day's slots asks again with their ETag and gets a 304 of no
+    body; once a booking takes a slot, the same question gets the new day."""
+    officer = station.admin
+    slot = station.free_slot(officer.id, after=FAR)
+    path, params = f"/api/v1/officers/{officer.id}/slots", {"date": slot["start"][:10]}
+    first = station.get(path, params=params)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag.startswith('"'), first.headers
+    assert first.headers["Cache-Control"] == "no-cache"
+
+    again = station.get(path, params=params, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"", again.status_code
+    assert again.headers["ETag"] == etag
+    assert station.get(path, params=params, headers={"If-None-Match": '"other"'}).status_code == 200
+
+    station.book_ok(officer.id, slot["start"], citizen_email())
+    changed = station.get(path, params=params, headers={"If-None-Match": etag})
+    assert changed.status_code == 200, changed.status_code
+    assert changed.headers["ETag"] != etag
+    assert {s["start"]: s["free"] for s in changed.json()["slots"]}[slot["start"]] is False
+
+
 def test_right_token_checks_in(station, smtp):
     officer = station.admin
     slot = station.free_slot(officer.id)  # within minutes: the token already works

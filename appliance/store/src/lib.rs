@@ -30,6 +30,7 @@ mod sql;
 
 use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
@@ -99,6 +100,8 @@ const READERS: usize = 4;
 pub(crate) struct Db {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    /// Write transactions committed through this handle (see [`Store::commits`]).
+    commits: AtomicU64,
 }
 
 /// The station's open database.
@@ -180,6 +183,7 @@ impl Db {
         Ok(Db {
             writer: Mutex::new(writer),
             readers,
+            commits: AtomicU64::new(0),
         })
     }
 
@@ -191,6 +195,9 @@ impl Db {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        // After the commit: a reader that saw the old count may have read the new rows, which
+        // only makes what it keeps look older than it is, never the other way round.
+        self.commits.fetch_add(1, Ordering::Release);
         Ok(out)
     }
 
@@ -250,6 +257,14 @@ impl Store {
             tracing::info!(rows = sealed, "sealed the reasons and notes kept in clear");
         }
         Ok(())
+    }
+
+    /// How many write transactions this process has committed so far. Anything read from
+    /// the database while this number stays the same is still what the database says, as far
+    /// as this process's writes go (another process, such as `vappoint officer` on the command
+    /// line, is not counted). Read it before reading what is to be kept.
+    pub fn commits(&self) -> u64 {
+        self.db.commits.load(Ordering::Acquire)
     }
 
     /// The schema version the database is at.

@@ -15,6 +15,7 @@ use crate::secrets::Secrets;
 use crate::server::acme::Acme;
 use crate::server::certs::Certs;
 use crate::server::tls::Tls;
+use crate::station::availability::{DayCache, DayJson};
 use crate::station::calls::CallHub;
 use crate::station::documents::DocumentsDir;
 use crate::station::setup::Setup;
@@ -173,6 +174,8 @@ pub struct App {
     pub acme: Arc<Acme>,
     /// When the station started, for its uptime.
     pub started: std::time::Instant,
+    /// Days of availability as the API last sent them (see `availability::DayCache`).
+    pub day_json: DayCache<DayJson>,
 }
 
 impl App {
@@ -218,6 +221,7 @@ impl App {
             certs,
             acme,
             started: std::time::Instant::now(),
+            day_json: DayCache::new(),
         })
     }
 

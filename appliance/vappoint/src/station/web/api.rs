@@ -6,12 +6,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use vappoint_domain::BookingForm;
 use vappoint_store::{Appointment, Officer, OfficerId};
 use vappoint_wire as wire;
@@ -20,7 +21,7 @@ use vappoint_wire::ErrorCode;
 use super::upload::{MAX_BOOKING_BODY, OnRefusal, check_length, read_booking};
 use super::{Ctx, Failure, api_error};
 use crate::station::app::App;
-use crate::station::availability;
+use crate::station::availability::{self, DayJson};
 use crate::station::booking::{self, BookRequest};
 use crate::station::documents::StoredDocs;
 use crate::ui;
@@ -77,8 +78,12 @@ async fn slots(
     State(app): State<Arc<App>>,
     Path(id): Path<OfficerId>,
     Query(q): Query<DateQuery>,
+    headers: HeaderMap,
 ) -> ApiResult {
     let fail = api_error::<Failure>(&app);
+    // Before anything is read: a booking committed from here on makes what is read now
+    // older than the count it is kept under.
+    let commits = app.store.commits();
     let now = Utc::now();
     let tz = app.tz();
     let date = match q.date.as_deref() {
@@ -87,26 +92,57 @@ async fn slots(
             .parse::<NaiveDate>()
             .map_err(|_| fail(Failure::invalid_field("date", "invalid")))?,
     };
-    let officer = booking::active_officer(&app, id)
-        .await
-        .map_err(|_| fail(Failure::NotFound))?;
-    let day = availability::day(&app, &officer, date, now)
-        .await
-        .map_err(api_error(&app))?;
-    Ok(Json(wire::DaySlots {
-        officer_id: id.0,
-        date: date.to_string(),
-        slot_minutes: officer.schedule.slot_minutes,
-        slots: day
-            .into_iter()
-            .map(|(s, free)| wire::SlotInfo {
-                start: rfc3339(s.start, tz),
-                end: rfc3339(s.end, tz),
-                free,
+    let day = match app.day_json.get(id, date, commits, now) {
+        Some(day) => day,
+        None => {
+            let officer = booking::active_officer(&app, id)
+                .await
+                .map_err(|_| fail(Failure::NotFound))?;
+            let slots = availability::day(&app, &officer, date, now)
+                .await
+                .map_err(api_error(&app))?;
+            let body = serde_json::to_vec(&wire::DaySlots {
+                officer_id: id.0,
+                date: date.to_string(),
+                slot_minutes: officer.schedule.slot_minutes,
+                slots: slots
+                    .iter()
+                    .map(|(s, free)| wire::SlotInfo {
+                        start: rfc3339(s.start, tz),
+                        end: rfc3339(s.end, tz),
+                        free: *free,
+                    })
+                    .collect(),
             })
-            .collect(),
-    })
-    .into_response())
+            .map_err(|e| fail(Failure::Internal(e.into())))?;
+            let digest = Sha256::digest(&body);
+            let etag = format!("\"{}\"", data_encoding::HEXLOWER.encode(&digest[..16]));
+            let day = DayJson {
+                body: body.into(),
+                etag: etag.into(),
+            };
+            app.day_json
+                .put(id, date, commits, now, &slots, day.clone());
+            day
+        }
+    };
+    let etag = (
+        header::ETAG,
+        HeaderValue::from_str(&day.etag).expect("hex in quotes"),
+    );
+    // Revalidate every time: a booking may take a slot the next second.
+    let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == day.etag.as_bytes())
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [etag, cache]).into_response());
+    }
+    let json = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(([json, etag, cache], day.body).into_response())
 }
 
 pub fn form_from(fields: &HashMap<String, String>) -> BookingForm {
