@@ -67,6 +67,14 @@ fn dir(data: &Path) -> PathBuf {
     data.join("federation")
 }
 
+/// Writes `hub.json` (private: it names the pinned certificate the station trusts).
+pub(crate) fn save_link(data: &Path, link: &HubLink) -> anyhow::Result<()> {
+    write_private(
+        &dir(data).join("hub.json"),
+        serde_json::to_string_pretty(link)?.as_bytes(),
+    )
+}
+
 pub fn load_link(data: &Path) -> anyhow::Result<Option<HubLink>> {
     let path = dir(data).join("hub.json");
     match std::fs::read(&path) {
@@ -200,10 +208,7 @@ pub async fn enroll(
         public_host: answer.public_host,
         hubs: usable_hubs(&answer.hubs),
     };
-    write_private(
-        &d.join("hub.json"),
-        serde_json::to_string_pretty(&link)?.as_bytes(),
-    )?;
+    save_link(data, &link)?;
     Ok(link)
 }
 
@@ -458,10 +463,7 @@ fn remember_hubs(data: &Path, hubs: Vec<String>) -> anyhow::Result<()> {
     let mut link = load_link(data)?.context("hub.json went away")?;
     tracing::info!(?hubs, "the hub lists other hub processes now");
     link.hubs = hubs;
-    write_private(
-        &dir(data).join("hub.json"),
-        serde_json::to_string_pretty(&link)?.as_bytes(),
-    )
+    save_link(data, &link)
 }
 
 /// How often the pusher looks for an enrolment made while the station runs: one `stat` of

@@ -247,11 +247,6 @@ async fn take_over(
         public_host: answer.public_host,
         hubs: crate::station::hub_link::usable_hubs(&answer.hubs),
     };
-    write_private(
-        &d.join("hub.json"),
-        serde_json::to_string_pretty(&link)
-            .map_err(anyhow::Error::from)?
-            .as_bytes(),
-    )?;
+    crate::station::hub_link::save_link(staged, &link)?;
     Ok(())
 }
