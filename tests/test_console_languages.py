@@ -5,6 +5,7 @@ the console's error pages. English stays the default (the other console tests ch
 
 import json
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -15,8 +16,13 @@ from test_setup import STATION, setup_code, setup_fields
 
 
 def heading(b) -> str:
-    found = b.driver.find_elements(By.TAG_NAME, "h1")
-    return found[0].text if found else ""
+    """The page's heading, or "" while there is none (or the page changed under the read:
+    polled while a form is being sent)."""
+    try:
+        found = b.driver.find_elements(By.TAG_NAME, "h1")
+        return found[0].text if found else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def page_lang(b) -> str:
