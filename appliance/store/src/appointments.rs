@@ -215,13 +215,10 @@ const BOOKING_CONFLICTS: &[(&str, &str)] = &[
 
 /// The appointment an idempotency key made, if the key was seen; a conflict when it was seen
 /// with other content.
-fn replayed(tx: &rusqlite::Transaction, key: &Idempotency) -> Result<Option<Appointment>> {
+fn replayed(tx: &rusqlite::Connection, key: &Idempotency) -> Result<Option<Appointment>> {
     let seen: Option<(AppointmentId, Vec<u8>)> = tx
-        .query_row(
-            "SELECT appointment_id, content FROM idempotency WHERE key_hash = ?1",
-            [&key.key_hash],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT appointment_id, content FROM idempotency WHERE key_hash = ?1")?
+        .query_row([&key.key_hash], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match seen {
         None => Ok(None),
@@ -231,23 +228,19 @@ fn replayed(tx: &rusqlite::Transaction, key: &Idempotency) -> Result<Option<Appo
 }
 
 fn remember_key(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     key: &Idempotency,
     id: AppointmentId,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO idempotency(key_hash, content, appointment_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![key.key_hash, key.content, id, ts(now)],
-    )?;
+    )?
+    .execute(params![key.key_hash, key.content, id, ts(now)])?;
     Ok(())
 }
 
-fn slot_taken(
-    tx: &rusqlite::Transaction,
-    officer: OfficerId,
-    start: DateTime<Utc>,
-) -> Result<bool> {
+fn slot_taken(tx: &rusqlite::Connection, officer: OfficerId, start: DateTime<Utc>) -> Result<bool> {
     Ok(tx
         .query_row(
             "SELECT 1 FROM appointments WHERE officer_id = ?1 AND start_at = ?2 AND status = 'booked'",
@@ -261,28 +254,28 @@ fn slot_taken(
 /// Refuses a mail to `to_addr` once the recipient, or the sender's source, has had its
 /// day's mails (`mail_limit`). Counted from the outbox, so it holds across restarts.
 fn check_mail_caps(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     to_addr: &str,
     g: &BookingGuard,
     now: DateTime<Utc>,
 ) -> Result<()> {
     let since = ts(now - Duration::days(1));
     if let Some(max) = g.mail.per_recipient {
-        let n: u32 = tx.query_row(
-            "SELECT count(*) FROM outbox WHERE lower(to_addr) = lower(?1) AND created_at > ?2",
-            params![to_addr, since],
-            |r| r.get(0),
-        )?;
+        let n: u32 = tx
+            .prepare_cached(
+                "SELECT count(*) FROM outbox WHERE lower(to_addr) = lower(?1) AND created_at > ?2",
+            )?
+            .query_row(params![to_addr, since], |r| r.get(0))?;
         if n >= max {
             return Err(StoreError::Conflict("mail_limit"));
         }
     }
     if let (Some(max), Some(tag)) = (g.mail.per_source, &g.source_tag) {
-        let n: u32 = tx.query_row(
-            "SELECT count(*) FROM outbox WHERE source_tag = ?1 AND created_at > ?2",
-            params![tag, since],
-            |r| r.get(0),
-        )?;
+        let n: u32 = tx
+            .prepare_cached(
+                "SELECT count(*) FROM outbox WHERE source_tag = ?1 AND created_at > ?2",
+            )?
+            .query_row(params![tag, since], |r| r.get(0))?;
         if n >= max {
             return Err(StoreError::Conflict("mail_limit"));
         }
@@ -292,17 +285,15 @@ fn check_mail_caps(
 
 /// Queues a mail a citizen's request caused, marked with its source for the caps.
 fn insert_citizen_mail(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     mail: &NewMail,
     g: &BookingGuard,
     appointment: AppointmentId,
     now: DateTime<Utc>,
 ) -> Result<()> {
     insert_mail(tx, mail, Some(appointment), now)?;
-    tx.execute(
-        "UPDATE outbox SET source_tag = ?2 WHERE message_id = ?1",
-        params![mail.message_id, g.source_tag],
-    )?;
+    tx.prepare_cached("UPDATE outbox SET source_tag = ?2 WHERE message_id = ?1")?
+        .execute(params![mail.message_id, g.source_tag])?;
     Ok(())
 }
 
@@ -326,28 +317,28 @@ impl Store {
             }
             let g = &a.guard;
             if let (Some(max), Some(tag)) = (g.network_share, &g.network_tag) {
-                let n: u32 = tx.query_row(
-                    "SELECT count(*) FROM appointments
-                     WHERE officer_id = ?1 AND local_day = ?2 AND network_tag = ?3 AND status = 'booked'",
-                    params![a.officer_id, a.local_day.to_string(), tag],
-                    |r| r.get(0),
-                )?;
+                let n: u32 = tx
+                    .prepare_cached(
+                        "SELECT count(*) FROM appointments
+                         WHERE officer_id = ?1 AND local_day = ?2 AND network_tag = ?3 AND status = 'booked'",
+                    )?
+                    .query_row(params![a.officer_id, a.local_day.to_string(), tag], |r| r.get(0))?;
                 if n >= max {
                     return Err(StoreError::Conflict("network_share"));
                 }
             }
             check_mail_caps(tx, &mail.to_addr, g, now)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO appointments(reference, link_hash, officer_id, start_at, end_at, local_day,
                     status, name, email, email_key, mobile, reason_category, reason, lang, token_mac, created_at,
                     source_tag, network_tag)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'booked', ?7, ?8, ?9, ?10, ?11, seal(?12), ?13, ?14, ?15, ?16, ?17)",
-                params![
+            )?
+            .execute(params![
                     a.reference, a.link_hash, a.officer_id, ts(a.start), ts(a.end), a.local_day.to_string(),
                     a.name, a.email, a.email_key, a.mobile, a.reason_category.as_str(), a.reason, a.lang,
                     a.token_mac, ts(now), g.source_tag, g.network_tag
-                ],
-            )
+                ])
             .map_err(|e| conflict_on(e, BOOKING_CONFLICTS))
             .or_else(|e| match e {
                 // Both rules broken: answer the one anyone would get, so the answer does not
@@ -358,7 +349,8 @@ impl Store {
                 e => Err(e),
             })?;
             let id = AppointmentId(tx.last_insert_rowid());
-            tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
+            tx.prepare_cached("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)")?
+                .execute(params![id, ts(now)])?;
             let mut st = tx.prepare_cached(
                 "INSERT INTO documents(appointment_id, ordinal, file_name, kind, size, sha256, stored_name)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -545,7 +537,8 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::Conflict("not_booked"));
             }
-            tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
+            tx.prepare_cached("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)")?
+                .execute(params![id, ts(now)])?;
             insert_mail(tx, mail, Some(id), now)?;
             drop_reminder(tx, id)?;
             if let Some(r) = &to.reminder {
@@ -606,7 +599,8 @@ impl Store {
                 "UPDATE appointments SET token_mac = ?2, token_tries = 0 WHERE id = ?1 AND status = 'booked' AND final_state IS NULL",
                 params![id, token_mac],
             )?;
-            tx.execute("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)", params![id, ts(now)])?;
+            tx.prepare_cached("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)")?
+                .execute(params![id, ts(now)])?;
             insert_mail(tx, mail, Some(id), now)
         })
     }

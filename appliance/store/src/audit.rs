@@ -190,7 +190,7 @@ fn hex(b: &[u8]) -> String {
 /// Appends an entry inside the caller's transaction (so a change and its entry commit
 /// together); returns the new head.
 pub(crate) fn append(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     actor: Actor,
     action: Action,
     subject: Subject,

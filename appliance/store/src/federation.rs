@@ -26,7 +26,7 @@ pub struct QueuedMessage {
 }
 
 fn figures(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     officer_id: OfficerId,
     day: NaiveDate,
     tz: Tz,
@@ -77,7 +77,7 @@ fn figures(
     })
 }
 
-fn push(tx: &rusqlite::Transaction, kind: &str, body: &str, now: DateTime<Utc>) -> Result<i64> {
+fn push(tx: &rusqlite::Connection, kind: &str, body: &str, now: DateTime<Utc>) -> Result<i64> {
     let seq: i64 = tx.query_row(
         "UPDATE federation_state SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1",
         [],

@@ -16,6 +16,7 @@ pub mod audit;
 mod backups;
 mod calls;
 mod federation;
+mod group;
 mod hub;
 mod hub_backups;
 mod ids;
@@ -30,7 +31,6 @@ mod sql;
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
@@ -90,18 +90,19 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("sealed data does not open")]
     Seal(#[from] seal::SealError),
+    /// The commit this write shared with others failed: none of them is on disk.
+    #[error("the database could not commit: {0}")]
+    CommitFailed(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 const READERS: usize = 4;
 
-/// One SQLite file: a writer connection and a few readers.
+/// One SQLite file: a writer connection, committing in groups, and a few readers.
 pub(crate) struct Db {
-    writer: Mutex<Connection>,
+    writer: group::GroupWriter,
     readers: Vec<Mutex<Connection>>,
-    /// Write transactions committed through this handle (see [`Store::commits`]).
-    commits: AtomicU64,
 }
 
 /// The station's open database.
@@ -118,6 +119,8 @@ fn open_conn(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "full")?;
     conn.pragma_update(None, "foreign_keys", "on")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // A booking alone runs a dozen statements: keep them all prepared (the default is 16).
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
@@ -181,24 +184,15 @@ impl Db {
             })
             .collect::<rusqlite::Result<_>>()?;
         Ok(Db {
-            writer: Mutex::new(writer),
+            writer: group::GroupWriter::new(writer),
             readers,
-            commits: AtomicU64::new(0),
         })
     }
 
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction) -> Result<T>,
-    ) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        // After the commit: a reader that saw the old count may have read the new rows, which
-        // only makes what it keeps look older than it is, never the other way round.
-        self.commits.fetch_add(1, Ordering::Release);
-        Ok(out)
+    /// Runs `f` in a write transaction, answering once it is committed: with the writes that
+    /// arrived meanwhile, in one commit (`group`). An error rolls back `f`'s work only.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.writer.write(f)
     }
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
@@ -252,8 +246,9 @@ impl Store {
             Ok(n)
         })?;
         if sealed > 0 {
-            let conn = self.db.writer.lock().unwrap_or_else(|e| e.into_inner());
-            conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+            self.db
+                .writer
+                .with_idle(|conn| conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);"))?;
             tracing::info!(rows = sealed, "sealed the reasons and notes kept in clear");
         }
         Ok(())
@@ -264,7 +259,7 @@ impl Store {
     /// as this process's writes go (another process, such as `vappoint officer` on the command
     /// line, is not counted). Read it before reading what is to be kept.
     pub fn commits(&self) -> u64 {
-        self.db.commits.load(Ordering::Acquire)
+        self.db.writer.commits()
     }
 
     /// The schema version the database is at.
@@ -285,10 +280,7 @@ impl Store {
         &self.key
     }
 
-    pub(crate) fn write<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Transaction) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.db.write(f)
     }
 

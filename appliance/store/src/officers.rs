@@ -241,13 +241,13 @@ impl Store {
 
 /// The schedule of an officer, inside a transaction (for the figures of a day).
 pub(crate) fn schedule_of(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     officer_id: OfficerId,
 ) -> Result<Option<Schedule>> {
     Ok(load(tx, "id = ?1", [officer_id])?.pop().map(|o| o.schedule))
 }
 
-fn ensure_admin_left(tx: &rusqlite::Transaction) -> Result<()> {
+fn ensure_admin_left(tx: &rusqlite::Connection) -> Result<()> {
     let admins: i64 = tx.query_row(
         "SELECT count(*) FROM officers WHERE active = 1 AND is_admin = 1",
         [],
@@ -260,7 +260,7 @@ fn ensure_admin_left(tx: &rusqlite::Transaction) -> Result<()> {
 }
 
 fn insert_officer(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     o: &NewOfficer,
     now: DateTime<Utc>,
 ) -> Result<OfficerId> {

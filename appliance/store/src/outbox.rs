@@ -69,43 +69,43 @@ pub struct OutboxMessage {
 }
 
 pub(crate) fn insert_mail(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     m: &NewMail,
     appointment: Option<AppointmentId>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-        params![m.message_id, appointment, m.kind, m.to_addr, m.sealed, ts(now)],
-    )?;
+    )?
+    .execute(params![m.message_id, appointment, m.kind, m.to_addr, m.sealed, ts(now)])?;
     Ok(())
 }
 
 pub(crate) fn insert_reminder(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     appointment: AppointmentId,
     r: &NewReminder,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO reminders(appointment_id, due_at, message_id, to_addr, sealed, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            appointment,
-            ts(r.due),
-            r.mail.message_id,
-            r.mail.to_addr,
-            r.mail.sealed,
-            ts(now)
-        ],
-    )?;
+    )?
+    .execute(params![
+        appointment,
+        ts(r.due),
+        r.mail.message_id,
+        r.mail.to_addr,
+        r.mail.sealed,
+        ts(now)
+    ])?;
     Ok(())
 }
 
 /// Drops an appointment's reminder, whether still waiting or already released into the
 /// outbox but not yet delivered: it names a time that no longer holds.
-pub(crate) fn drop_reminder(tx: &rusqlite::Transaction, appointment: AppointmentId) -> Result<()> {
+pub(crate) fn drop_reminder(tx: &rusqlite::Connection, appointment: AppointmentId) -> Result<()> {
     tx.execute(
         "DELETE FROM reminders WHERE appointment_id = ?1",
         [appointment],
@@ -253,14 +253,27 @@ impl Store {
         })
     }
 
-    /// Records delivery to the relay. The message body is dropped: it may carry a token.
-    pub fn mail_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.mail_status(id, OutboxStatus::Sent, None, now, true)
-    }
-
-    /// Records that the message now sits in the spool folder.
-    pub fn mail_spooled(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.mail_status(id, OutboxStatus::Spooled, None, now, false)
+    /// Records a round of deliveries in one commit: `spooled` now sit in the spool folder,
+    /// `sent` were taken by the relay (their bodies dropped: they may carry a token). A message gone meanwhile (its
+    /// appointment removed) is skipped; the others are still recorded.
+    pub fn mails_delivered(&self, spooled: &[i64], sent: &[i64], now: DateTime<Utc>) -> Result<()> {
+        if spooled.is_empty() && sent.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut st = tx.prepare_cached(
+                "UPDATE outbox SET status = ?2, attempts = attempts + 1, delivered_at = ?3,
+                    sealed = CASE WHEN ?4 THEN NULL ELSE sealed END
+                 WHERE id = ?1",
+            )?;
+            for &id in spooled {
+                st.execute(params![id, OutboxStatus::Spooled.as_str(), ts(now), false])?;
+            }
+            for &id in sent {
+                st.execute(params![id, OutboxStatus::Sent.as_str(), ts(now), true])?;
+            }
+            Ok(())
+        })
     }
 
     /// Records a permanent refusal.

@@ -33,6 +33,10 @@ pub struct DocumentQuota {
     day: Mutex<QuotaDay>,
 }
 
+/// How many sources a day's quota keeps in memory before it stops keeping those with nothing
+/// stored (about 100 bytes each).
+const ZERO_SOURCES_KEPT: usize = 10_000;
+
 #[derive(Default)]
 struct QuotaDay {
     date: NaiveDate,
@@ -61,18 +65,21 @@ impl DocumentQuota {
         day
     }
 
-    /// Whether the counts of `date` include the total and `source` (a source with nothing
-    /// stored yet is not kept, so it reads as unknown until it stores something).
+    /// Whether the counts of `date` include the total and `source`.
     pub fn known(&self, date: NaiveDate, source: &[u8]) -> bool {
         let day = self.on(date);
         day.total.is_some() && day.by_source.contains_key(source)
     }
 
     /// Counts read from the database; counts already kept in memory win (they are newer).
+    /// A source with nothing stored is kept too, as 0, so most citizens (who book without a
+    /// document) cost the database one count a day, not one per request; past
+    /// [`ZERO_SOURCES_KEPT`] sources a flood of new addresses is read again instead of
+    /// growing memory.
     pub fn seed(&self, date: NaiveDate, source: &[u8], source_bytes: u64, total_bytes: u64) {
         let mut day = self.on(date);
         day.total.get_or_insert(total_bytes);
-        if source_bytes > 0 {
+        if source_bytes > 0 || day.by_source.len() < ZERO_SOURCES_KEPT {
             day.by_source.entry(source.to_vec()).or_insert(source_bytes);
         }
     }
@@ -224,6 +231,24 @@ mod tests {
         assert!(q.charge(day, b"c", 50));
         // The next day starts afresh.
         assert!(q.charge(day.succ_opt().unwrap(), b"a", 100));
+    }
+
+    #[test]
+    fn a_source_with_nothing_stored_is_read_once_until_too_many_are_kept() {
+        let q = DocumentQuota::new(100, 250);
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        q.seed(day, b"a", 0, 0);
+        assert!(q.known(day, b"a"), "nothing stored is a count too");
+        for i in 0..ZERO_SOURCES_KEPT as u32 {
+            q.seed(day, &i.to_be_bytes(), 0, 0);
+        }
+        q.seed(day, b"late", 0, 0);
+        assert!(!q.known(day, b"late"), "past the cap, read again");
+        q.seed(day, b"late", 5, 0);
+        assert!(
+            q.known(day, b"late"),
+            "a source that stored something is always kept"
+        );
     }
 
     #[test]

@@ -55,7 +55,16 @@ pub fn private_db_files(db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `path` (0600) whole or not at all, durably: the file and its folder are
+/// synced before this returns.
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_private_file(path, bytes)?;
+    sync_dir(path.parent().context("key path has a parent")?)
+}
+
+/// [`write_private`] but for the folder's sync, which a caller writing many files does once
+/// with [`sync_dir`] (the files' names are durable only after it).
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().context("key path has a parent")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -70,8 +79,14 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)?;
-    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// Makes the names just written into `dir` durable.
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))
 }
 
 /// The 32 random bytes of the key file `path`, made (0600) on first use.

@@ -456,7 +456,7 @@ fn outbox_life_cycle() {
     assert_eq!(due.len(), 2);
     s.mail_retry(due[0].id, "relay down", now() + Duration::seconds(4))
         .unwrap();
-    s.mail_spooled(due[1].id, now()).unwrap();
+    s.mails_delivered(&[due[1].id], &[], now()).unwrap();
     // The retried one is not due yet; the spooled one only counts once a relay exists.
     assert!(s.due_mail(now(), false, 10).unwrap().is_empty());
     let with_relay = s.due_mail(now(), true, 10).unwrap();
@@ -467,7 +467,7 @@ fn outbox_life_cycle() {
         s.next_mail_due().unwrap(),
         Some(now() + Duration::seconds(4))
     );
-    s.mail_sent(due[1].id, now()).unwrap();
+    s.mails_delivered(&[], &[due[1].id], now()).unwrap();
     s.mail_dead(due[0].id, "550 no such user", now()).unwrap();
     assert_eq!(s.mail_counts().unwrap(), (0, 0, 1, 1));
     let dead = s.mail_with_status(OutboxStatus::Dead, 10).unwrap();
@@ -481,6 +481,25 @@ fn outbox_life_cycle() {
 }
 
 #[test]
+fn a_round_of_deliveries_is_recorded_at_once_skipping_a_message_gone_meanwhile() {
+    let (_d, s) = store();
+    for n in 1..=3 {
+        s.queue_mail(&mail(n), now()).unwrap();
+    }
+    let due = s.due_mail(now(), false, 10).unwrap();
+    let commits = s.commits();
+    s.mails_delivered(&[due[0].id, due[1].id, 999_999], &[due[2].id], now())
+        .unwrap();
+    assert_eq!(s.commits(), commits + 1, "one commit for the round");
+    assert_eq!(
+        s.mail_with_status(OutboxStatus::Spooled, 10).unwrap().len(),
+        2
+    );
+    assert_eq!(s.mail_with_status(OutboxStatus::Sent, 10).unwrap().len(), 1);
+    assert!(s.due_mail(now(), false, 10).unwrap().is_empty());
+}
+
+#[test]
 fn undelivered_mail_is_counted_and_a_message_found_by_its_id() {
     let (_d, s) = store();
     for n in 1..=4 {
@@ -489,11 +508,11 @@ fn undelivered_mail_is_counted_and_a_message_found_by_its_id() {
     // Queued and not yet tried: nothing has failed.
     assert_eq!(s.undelivered_mail(now()).unwrap(), (0, 0, 0));
     let due = s.due_mail(now(), false, 10).unwrap();
-    s.mail_spooled(due[0].id, now()).unwrap();
+    s.mails_delivered(&[due[0].id], &[], now()).unwrap();
     s.mail_retry(due[1].id, "relay down", now() + Duration::seconds(4))
         .unwrap();
     s.mail_dead(due[2].id, "550 no such user", now()).unwrap();
-    s.mail_sent(due[3].id, now()).unwrap();
+    s.mails_delivered(&[], &[due[3].id], now()).unwrap();
     assert_eq!(s.undelivered_mail(now()).unwrap(), (1, 1, 1));
     // Refusals older than the window no longer count.
     assert_eq!(
@@ -846,7 +865,7 @@ fn a_reminder_is_queued_once_when_due() {
     );
     // The worker wakes for it, but it is not mail yet.
     let due: DateTime<Utc> = "2026-11-30T05:00:00Z".parse().unwrap();
-    s.mail_sent(s.due_mail(now(), false, 10).unwrap()[0].id, now())
+    s.mails_delivered(&[], &[s.due_mail(now(), false, 10).unwrap()[0].id], now())
         .unwrap();
     assert_eq!(s.next_mail_due().unwrap(), Some(due));
     assert_eq!(

@@ -1,6 +1,9 @@
 //! The outbox worker: delivers queued mail to the relay, or to the spool folder when no
 //! relay is set, retrying with backoff while the relay is unreachable. A message leaves the
-//! queue only after the relay accepted it (or it was written and fsynced to the spool).
+//! queue only after the relay accepted it (or it was written and fsynced to the spool). A
+//! round's deliveries are recorded in one commit, after the spool folder's one sync: under
+//! load the worker then costs the database one commit per round, not one per booking (a
+//! crash between the two sends the round again: at least once, as before).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +17,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use vappoint_store::{OutboxMessage, OutboxStatus};
 
 use crate::config::{RelayConfig, Security};
-use crate::secrets::write_private;
+use crate::secrets::{sync_dir, write_private_file};
 use crate::station::app::App;
 
 fn transport(r: &RelayConfig) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
@@ -95,7 +98,7 @@ async fn deliver(
     };
     let Some(smtp) = smtp else {
         let path = app.spool_dir().join(spool_name(m));
-        return match tokio::task::spawn_blocking(move || write_private(&path, &raw)).await {
+        return match tokio::task::spawn_blocking(move || write_private_file(&path, &raw)).await {
             Ok(Ok(())) => Delivery::Done,
             Ok(Err(e)) => Delivery::Retry(format!("writing the spool: {e:#}")),
             Err(e) => Delivery::Retry(e.to_string()),
@@ -133,29 +136,14 @@ async fn run_once(
     let with_spooled = smtp.is_some();
     let due = app.db(move |s| s.due_mail(now, with_spooled, 50)).await?;
     let n = due.len();
+    let (mut spooled, mut sent) = (Vec::new(), Vec::new());
     for m in due {
         let outcome = deliver(app, smtp, &m).await;
         let now = Utc::now();
         let id = m.id;
         match outcome {
-            Delivery::Done if smtp.is_none() => {
-                app.db(move |s| s.mail_spooled(id, now)).await?;
-                tracing::info!(id, kind = %m.kind, "mail written to the spool (no relay set)");
-            }
-            Delivery::Done => {
-                app.db(move |s| s.mail_sent(id, now)).await?;
-                if m.status == OutboxStatus::Spooled {
-                    // Sent after all: its spooled copy would only mislead whoever reads the
-                    // spool by hand.
-                    let path = app.spool_dir().join(spool_name(&m));
-                    if let Err(e) = tokio::fs::remove_file(&path).await
-                        && e.kind() != std::io::ErrorKind::NotFound
-                    {
-                        tracing::warn!(id, path = %path.display(), error = %e, "could not remove the spooled copy of sent mail");
-                    }
-                }
-                tracing::info!(id, kind = %m.kind, "mail sent");
-            }
+            Delivery::Done if smtp.is_none() => spooled.push(m),
+            Delivery::Done => sent.push(m),
             Delivery::Dead(err) => {
                 tracing::error!(id, kind = %m.kind, error = %err, "mail refused for good");
                 app.db(move |s| s.mail_dead(id, &err, now)).await?;
@@ -174,6 +162,32 @@ async fn run_once(
                 }
             }
         }
+    }
+    if !spooled.is_empty() {
+        // The files are synced; their names are not until the folder is.
+        let dir = app.spool_dir();
+        tokio::task::spawn_blocking(move || sync_dir(&dir)).await??;
+    }
+    let ids = |ms: &[OutboxMessage]| ms.iter().map(|m| m.id).collect::<Vec<_>>();
+    let (spooled_ids, sent_ids) = (ids(&spooled), ids(&sent));
+    let now = Utc::now();
+    app.db(move |s| s.mails_delivered(&spooled_ids, &sent_ids, now))
+        .await?;
+    for m in &spooled {
+        tracing::info!(id = m.id, kind = %m.kind, "mail written to the spool (no relay set)");
+    }
+    for m in &sent {
+        if m.status == OutboxStatus::Spooled {
+            // Sent after all: its spooled copy would only mislead whoever reads the spool by
+            // hand.
+            let path = app.spool_dir().join(spool_name(m));
+            if let Err(e) = tokio::fs::remove_file(&path).await
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(id = m.id, path = %path.display(), error = %e, "could not remove the spooled copy of sent mail");
+            }
+        }
+        tracing::info!(id = m.id, kind = %m.kind, "mail sent");
     }
     Ok(n)
 }
