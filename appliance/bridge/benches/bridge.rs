@@ -10,7 +10,15 @@
 //!    than 0.5 % of the packets in either direction.
 //!
 //! Run with `cargo bench -p vappoint-bridge --bench bridge [-- SECONDS [MAX_CALLS]]`
-//! (default 5 s per step, up to 100 calls).
+//! (default 5 s per step, up to 100 calls). `--steps=1,10,50` measures those numbers of calls
+//! instead, and `--ramp-only` skips part 1.
+//!
+//! `--janus=http://127.0.0.1:PORT/janus --janus-pid=PID` drives the same clients, with the
+//! same media, through a running Janus's VideoCall plugin instead (the anchor of
+//! `bench/compare`): the officer calls the citizen by name and Janus relays. Then "bridge %"
+//! is Janus's CPU (all its threads) and the table adds Janus's RSS, which, unlike the
+//! bridge's, is not mixed with the clients'. Each step also prints a `bench-step` line for
+//! scripts.
 //!
 //! The bridge and the test clients run on separate Tokio runtimes whose worker threads are
 //! named, so the bridge's CPU time can be read apart from the clients' in
@@ -22,8 +30,11 @@
 #[allow(dead_code)]
 #[path = "../tests/it/client.rs"]
 mod client;
+#[path = "janus/signal.rs"]
+mod janus;
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client::{CHROME, Client, clock_ns};
@@ -63,10 +74,46 @@ const OTHERS_BUSY: f64 = 20.0;
 /// handshakes of many new legs compete with the calls already running.
 const CONNECT_DEADLINE: Duration = Duration::from_secs(30);
 
-/// Nanoseconds on CPU of this process's threads whose name starts with `prefix` (all of its
-/// threads for `""`).
-fn cpu_ns(prefix: &str) -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+/// What the clients' calls go through.
+enum Server {
+    /// Our bridge, in this process, its legs built on the runtime of `rt`.
+    Bridge {
+        bridge: Bridge,
+        rt: tokio::runtime::Handle,
+    },
+    /// A Janus process, through its VideoCall plugin.
+    Janus { janus: janus::Janus, pid: u32 },
+}
+
+impl Server {
+    fn name(&self) -> &'static str {
+        match self {
+            Server::Bridge { .. } => "bridge",
+            Server::Janus { .. } => "janus",
+        }
+    }
+
+    /// Nanoseconds on CPU of the bridge's threads, or of the whole Janus process.
+    fn cpu_ns(&self) -> u64 {
+        match self {
+            Server::Bridge { .. } => cpu_ns("self", BRIDGE_THREADS),
+            Server::Janus { pid, .. } => cpu_ns(&pid.to_string(), ""),
+        }
+    }
+
+    /// The Janus process's RSS in KiB (0 for the bridge, which lives in this process).
+    fn rss_kib(&self) -> u64 {
+        match self {
+            Server::Bridge { .. } => 0,
+            Server::Janus { pid, .. } => rss_kib(&pid.to_string()),
+        }
+    }
+}
+
+/// Nanoseconds on CPU of the threads of process `pid` ("self" for this one) whose name
+/// starts with `prefix` (all of its threads for `""`).
+fn cpu_ns(pid: &str, prefix: &str) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return 0;
     };
     tasks
@@ -80,9 +127,9 @@ fn cpu_ns(prefix: &str) -> u64 {
         .sum()
 }
 
-/// The process's resident memory, in KiB (`VmRSS`).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// A process's resident memory, in KiB (`VmRSS`); `pid` "self" for this one.
+fn rss_kib(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -174,6 +221,8 @@ struct Call {
     id: i64,
     officer: Client,
     citizen: Client,
+    /// Through Janus: the two clients' sessions, kept for the call's life.
+    _janus: Option<Arc<[janus::Handle; 2]>>,
 }
 
 /// Packets of one direction, over all calls, sent during a step's window and received of
@@ -202,6 +251,8 @@ struct Step {
     /// Busy share of all the machine's cores, in %.
     machine_busy: f64,
     rss_kib: u64,
+    /// Janus's own RSS (0 for the bridge).
+    server_rss_kib: u64,
     /// Delays of the packets that arrived, sorted.
     delays_ns: Vec<u64>,
     officer_to_citizen: Flow,
@@ -225,12 +276,7 @@ impl Step {
 /// Joins `count` more calls, with ids and tags following those in `calls`, waits until all
 /// their legs are connected, and starts their media. Only once each new client receives
 /// media does it return; if that takes longer than [`CONNECT_DEADLINE`], it says why.
-async fn add_calls(
-    rt: &tokio::runtime::Handle,
-    bridge: &Bridge,
-    calls: &mut Vec<Call>,
-    count: usize,
-) -> Result<(), String> {
+async fn add_calls(server: &Server, calls: &mut Vec<Call>, count: usize) -> Result<(), String> {
     let first_new = calls.len();
     for _ in 0..count {
         let index = calls.len();
@@ -238,12 +284,19 @@ async fn add_calls(
         // Tags 2i and 2i+1: every client of the ramp is told apart from every other.
         let officer = Client::new((2 * index) as u8, CHROME).await;
         let citizen = Client::new((2 * index + 1) as u8, CHROME).await;
-        join(rt, bridge, &officer, id, Role::Officer).await;
-        join(rt, bridge, &citizen, id, Role::Citizen).await;
+        let handles = match server {
+            Server::Bridge { bridge, rt } => {
+                join(rt, bridge, &officer, id, Role::Officer).await;
+                join(rt, bridge, &citizen, id, Role::Citizen).await;
+                None
+            }
+            Server::Janus { janus, .. } => Some(janus::call(janus, id, &officer, &citizen).await),
+        };
         calls.push(Call {
             id,
             officer,
             citizen,
+            _janus: handles,
         });
     }
     let new = &calls[first_new..];
@@ -281,10 +334,11 @@ async fn add_calls(
 /// within the window (the senders' counters, read at its start and end), how many arrived by
 /// [`GRACE`] after its end, and how long each took. Packets still in flight at the edges so
 /// neither count as lost nor leak in from a neighbouring window.
-async fn measure(calls: &[Call], window: Duration) -> Step {
+async fn measure(server: &Server, calls: &[Call], window: Duration) -> Step {
     let clients = || calls.iter().flat_map(|c| [&c.officer, &c.citizen]);
     // Read before anything is recorded, so the recorded arrivals are not part of it.
-    let rss_kib = rss_kib();
+    let rss_kib = rss_kib("self");
+    let server_rss_kib = server.rss_kib();
     for c in clients() {
         c.received.start_recording();
     }
@@ -292,7 +346,7 @@ async fn measure(calls: &[Call], window: Duration) -> Step {
     let officers_sent0 = sent(|c| &c.officer);
     let citizens_sent0 = sent(|c| &c.citizen);
     let t0 = clock_ns();
-    let (bridge0, process0, machine0) = (cpu_ns(BRIDGE_THREADS), cpu_ns(""), machine_ticks());
+    let (bridge0, process0, machine0) = (server.cpu_ns(), cpu_ns("self", ""), machine_ticks());
     let udp0 = udp_rcvbuf_errors();
     let wall0 = Instant::now();
 
@@ -301,7 +355,7 @@ async fn measure(calls: &[Call], window: Duration) -> Step {
     let officers_sent1 = sent(|c| &c.officer);
     let citizens_sent1 = sent(|c| &c.citizen);
     let t1 = clock_ns();
-    let (bridge1, process1, machine1) = (cpu_ns(BRIDGE_THREADS), cpu_ns(""), machine_ticks());
+    let (bridge1, process1, machine1) = (server.cpu_ns(), cpu_ns("self", ""), machine_ticks());
     let wall = wall0.elapsed().as_nanos() as f64;
 
     tokio::time::sleep(GRACE).await;
@@ -345,6 +399,7 @@ async fn measure(calls: &[Call], window: Duration) -> Step {
             0.0
         },
         rss_kib,
+        server_rss_kib,
         delays_ns,
         officer_to_citizen,
         citizen_to_officer,
@@ -401,7 +456,7 @@ fn print_header(cores: usize, window: Duration) {
     );
 }
 
-fn print_row(step: &Step, rss_growth_per_call_kib: f64) {
+fn print_row(server: &Server, step: &Step, rss_growth_per_call_kib: f64) {
     let ms = |ns: u64| format!("{:.2}ms", ns as f64 / 1e6);
     let (p50, p99) = if step.delays_ns.is_empty() {
         ("-".to_owned(), "-".to_owned())
@@ -426,6 +481,24 @@ fn print_row(step: &Step, rss_growth_per_call_kib: f64) {
         share(step.officer_to_citizen),
         share(step.citizen_to_officer),
         step.udp_drops
+    );
+    if step.server_rss_kib > 0 {
+        println!(
+            "      {} RSS {:.1} MiB",
+            server.name(),
+            step.server_rss_kib as f64 / 1024.0
+        );
+    }
+    let p99 = |d: &[u64]| if d.is_empty() { 0 } else { percentile(d, 99) };
+    println!(
+        "bench-step server={} calls={} cpu={:.2} process_rss_kib={} server_rss_kib={} loss={:.5} delay_p99_ns={}",
+        server.name(),
+        step.calls,
+        step.bridge_cpu,
+        step.rss_kib,
+        step.server_rss_kib,
+        step.worst_loss(),
+        p99(&step.delays_ns)
     );
 }
 
@@ -472,13 +545,55 @@ fn print_loss(step: &Step, cores: usize) {
     }
 }
 
+/// The command line: `[SECONDS [MAX_CALLS]] [--steps=A,B,..] [--ramp-only]
+/// [--janus=URL --janus-pid=PID]`.
+struct Args {
+    window: Duration,
+    steps: Vec<usize>,
+    ramp_only: bool,
+    janus: Option<(String, u32)>,
+}
+
+fn args() -> Args {
+    let (mut numbers, mut steps, mut ramp_only, mut url, mut pid) =
+        (Vec::new(), None, false, None, None);
+    for a in std::env::args().skip(1) {
+        if let Some(list) = a.strip_prefix("--steps=") {
+            steps = Some(
+                list.split(',')
+                    .map(|n| n.parse::<usize>().expect("--steps=1,10,50"))
+                    .collect::<Vec<_>>(),
+            );
+        } else if a == "--ramp-only" {
+            ramp_only = true;
+        } else if let Some(u) = a.strip_prefix("--janus=") {
+            url = Some(u.to_owned());
+        } else if let Some(p) = a.strip_prefix("--janus-pid=") {
+            pid = Some(p.parse::<u32>().expect("--janus-pid=PID"));
+        } else if let Ok(n) = a.parse::<u64>() {
+            numbers.push(n);
+        }
+    }
+    let secs = numbers.first().copied().unwrap_or(5).max(1);
+    let max_calls = numbers.get(1).map_or(100, |&n| n as usize).min(MAX_CALLS);
+    let mut steps = steps.unwrap_or_else(|| STEPS.to_vec());
+    steps.retain(|&n| n <= max_calls);
+    let janus = match (url, pid) {
+        (Some(u), Some(p)) => Some((u, p)),
+        (None, None) => None,
+        _ => panic!("--janus=URL and --janus-pid=PID go together"),
+    };
+    Args {
+        window: Duration::from_secs(secs),
+        steps,
+        ramp_only: ramp_only || janus.is_some(),
+        janus,
+    }
+}
+
 fn main() {
-    let mut numbers = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse::<u64>().ok());
-    let secs = numbers.next().unwrap_or(5).max(1);
-    let max_calls = numbers.next().map_or(100, |n| n as usize).min(MAX_CALLS);
-    let window = Duration::from_secs(secs);
+    let args = args();
+    let window = args.window;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     let bridge_rt = tokio::runtime::Builder::new_multi_thread()
@@ -506,51 +621,66 @@ fn main() {
         });
 
         // 1. connect: offer in, answer out; then until ICE and DTLS are up.
-        let mut connects = Vec::new();
-        let mut connected = Vec::new();
-        for i in 0..20u8 {
-            let c = Client::new(i, CHROME).await;
-            let started = Instant::now();
-            connects.push(join(&handle, &bridge, &c, 1000 + i64::from(i), Role::Citizen).await);
-            assert!(wait_until(DEADLINE, || c.connected()).await, "leg connects");
-            connected.push(started.elapsed());
-            bridge.end_call(1000 + i64::from(i)).await;
-            c.close().await;
+        if !args.ramp_only {
+            let mut connects = Vec::new();
+            let mut connected = Vec::new();
+            for i in 0..20u8 {
+                let c = Client::new(i, CHROME).await;
+                let started = Instant::now();
+                connects.push(join(&handle, &bridge, &c, 1000 + i64::from(i), Role::Citizen).await);
+                assert!(wait_until(DEADLINE, || c.connected()).await, "leg connects");
+                connected.push(started.elapsed());
+                bridge.end_call(1000 + i64::from(i)).await;
+                c.close().await;
+            }
+            connects.sort();
+            connected.sort();
+            println!(
+                "connect (offer -> answer): median {:?}, p90 {:?}, max {:?}",
+                percentile(&connects, 50),
+                percentile(&connects, 90),
+                connects[connects.len() - 1]
+            );
+            println!(
+                "offer -> leg connected (ICE + DTLS on loopback): median {:?}, p90 {:?}",
+                percentile(&connected, 50),
+                percentile(&connected, 90)
+            );
         }
-        connects.sort();
-        connected.sort();
-        println!(
-            "connect (offer -> answer): median {:?}, p90 {:?}, max {:?}",
-            percentile(&connects, 50),
-            percentile(&connects, 90),
-            connects[connects.len() - 1]
-        );
-        println!(
-            "offer -> leg connected (ICE + DTLS on loopback): median {:?}, p90 {:?}",
-            percentile(&connected, 50),
-            percentile(&connected, 90)
-        );
+
+        let server = match args.janus {
+            Some((url, pid)) => Server::Janus {
+                janus: janus::Janus::new(&url),
+                pid,
+            },
+            None => Server::Bridge {
+                bridge: bridge.clone(),
+                rt: handle.clone(),
+            },
+        };
+        println!("calls through: {}", server.name());
 
         // 2. The ramp of concurrent calls.
         print_header(cores, window);
         let mut calls: Vec<Call> = Vec::new();
         let mut carried = 0;
         let mut stopped = false;
-        let mut rss_before = rss_kib();
+        let mut rss_before = rss_kib("self") + server.rss_kib();
         let mut disturbed = Vec::new();
-        for &target in STEPS.iter().filter(|&&n| n <= max_calls) {
-            let more = target - calls.len();
+        for &target in &args.steps {
+            let more = target.saturating_sub(calls.len());
             eprintln!("bench: adding {more} call(s)");
-            if let Err(why) = add_calls(&handle, &bridge, &mut calls, more).await {
+            if let Err(why) = add_calls(&server, &mut calls, more).await {
                 println!("bench: stopped at {target} calls: {why}");
                 stopped = true;
                 break;
             }
             tokio::time::sleep(WARM_UP).await;
-            let step = measure(&calls, window).await;
+            let step = measure(&server, &calls, window).await;
             let added = (target - carried).max(1) as f64;
-            print_row(&step, (step.rss_kib as f64 - rss_before as f64) / added);
-            rss_before = step.rss_kib;
+            let rss = step.rss_kib + step.server_rss_kib;
+            print_row(&server, &step, (rss as f64 - rss_before as f64) / added);
+            rss_before = rss;
             if step.others_busy(cores) > OTHERS_BUSY {
                 disturbed.push(step.calls);
             }
@@ -575,7 +705,9 @@ fn main() {
         }
 
         for call in &calls {
-            bridge.end_call(call.id).await;
+            if matches!(server, Server::Bridge { .. }) {
+                bridge.end_call(call.id).await;
+            }
             call.officer.close().await;
             call.citizen.close().await;
         }

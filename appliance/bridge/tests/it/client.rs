@@ -491,6 +491,19 @@ impl Client {
         self.pc.local_description().await.unwrap().sdp
     }
 
+    /// Applies another party's offer (Janus's, in the benchmark) and answers it; candidates
+    /// start being gathered.
+    #[allow(dead_code)] // used by the benchmark only
+    pub async fn answer(&self, offer: String) -> String {
+        self.pc
+            .set_remote_description(RTCSessionDescription::offer(offer).unwrap())
+            .await
+            .unwrap();
+        let answer = self.pc.create_answer(None).await.unwrap();
+        self.pc.set_local_description(answer).await.unwrap();
+        self.pc.local_description().await.unwrap().sdp
+    }
+
     /// Applies the bridge's answer, and from now on applies the candidates the bridge sends
     /// and records its other events.
     pub async fn accept(&self, answer: String, mut events: mpsc::Receiver<LegEvent>) {
