@@ -63,15 +63,17 @@ def citizen_email() -> str:
 # Polling
 
 
-def wait_until(pred, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
-    """Calls `pred` until it returns something truthy and returns that; fails after `timeout`."""
+def wait_until(pred, timeout: float = 10.0, interval: float = 0.05, message="condition"):
+    """Calls `pred` until it returns something truthy and returns that; fails after `timeout`.
+    `message` may be a function, called at the failure, to say what was there instead."""
     deadline = time.monotonic() + timeout
     while True:
         value = pred()
         if value:
             return value
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+            what = message() if callable(message) else message
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
 
 

@@ -12,8 +12,9 @@ IMAGE_PACKAGES=(mmdebstrap genimage qemu-user-static qemu-system-arm binfmt-supp
 # throwaway PostgreSQL cluster (postgresql).
 TEST_PACKAGES=(chromium chromium-driver libnss3-tools pebble coturn nftables testssl.sh binutils postgresql)
 # bench/relay drives HTTPS load with wrk and compares the hub's relay with nginx's stream
-# module (ssl_preread); bench/compare sets wrk on the station beside nginx.
-BENCH_PACKAGES=(wrk sqlite3 nginx-light libnginx-mod-stream)
+# module (ssl_preread); bench/compare sets wrk on the station beside nginx, and the bridge's
+# calls beside Janus's VideoCall plugin.
+BENCH_PACKAGES=(wrk sqlite3 nginx-light libnginx-mod-stream janus)
 # npm installs axe-core. Machines that already have Node.js from NodeSource carry their own npm,
 # and Debian's npm conflicts with that nodejs ("held broken packages"), so only ask for it when
 # no npm is there at all.

@@ -96,6 +96,19 @@ def booked_heading(b) -> str:
         return ""
 
 
+def wait_until_booked(b, lang: str, timeout: float, message: str = "the confirmation page"):
+    """Waits for the confirmation page; on a timeout, says what the browser showed instead."""
+
+    def shown() -> str:
+        d = b.driver
+        errors = [e.text for e in d.find_elements(By.CSS_SELECTOR, ".error, [role=alert]") if e.text]
+        body = d.find_element(By.TAG_NAME, "body").text[:600] if d.find_elements(By.TAG_NAME, "body") else ""
+        return (f"{message}; the browser is at {d.current_url}, heading {booked_heading(b)!r}, "
+                f"errors {errors!r}, page text {body!r}")
+
+    wait_until(lambda: booked_heading(b) == BOOKED[lang], timeout=timeout, message=shown)
+
+
 # --------------------------------------------------------------------------------------------
 # Set-up
 
@@ -163,8 +176,7 @@ def test_a_citizen_on_a_phone_books_with_no_document(station, smtp, browsers, la
     who = citizen_email()
     fill(b.driver, citizen_details(who))
     submit_booking(b)
-    wait_until(lambda: booked_heading(b) == BOOKED[lang], timeout=20,
-               message=f"the {lang} confirmation page")
+    wait_until_booked(b, lang, timeout=20, message=f"the {lang} confirmation page")
     assert who in b.driver.find_element(By.CSS_SELECTOR, "p.sent").text
     mail = smtp.booking_mail(who)
     assert mail_token(mail.msg) and mail_reference(mail.msg) in mail_text(mail.msg)
@@ -180,7 +192,7 @@ def test_a_citizen_books_with_a_document_and_the_officer_sees_it(station, smtp, 
     fill(b.driver, citizen_details(who))
     b.driver.find_element(By.ID, "documents").send_keys(str(doc))
     submit_booking(b)
-    wait_until(lambda: booked_heading(b) == BOOKED[lang], timeout=30, message="the confirmation page")
+    wait_until_booked(b, lang, timeout=30, message="the confirmation page")
     reference = mail_reference(smtp.booking_mail(who).msg)
     console = station.login(station.admin)
     day = next(a for a in [station.today(), station.today() + timedelta(days=1)]
@@ -259,7 +271,7 @@ def test_a_slot_taken_meanwhile_offers_the_nearest_free_times(station, smtp, bro
     choices[0].click()
     chosen = choices[0].get_attribute("value")
     submit_booking(slow)
-    wait_until(lambda: booked_heading(slow) == BOOKED["en"], timeout=20, message="booked at another time")
+    wait_until_booked(slow, "en", timeout=20, message="booked at another time")
     mine = station.get(f"/api/v1/officers/{station.admin.id}/slots?date={chosen[:10]}").json()
     assert not next(s for s in mine["slots"] if s["start"] == chosen)["free"]
 
@@ -269,7 +281,7 @@ def test_switching_language_after_a_form_post_lands_on_a_real_page(station, smtp
     open_first_free_time(b, station)
     fill(b.driver, citizen_details(citizen_email()))
     submit_booking(b)
-    wait_until(lambda: booked_heading(b) == BOOKED["en"], timeout=20, message="the confirmation page")
+    wait_until_booked(b, "en", timeout=20, message="the confirmation page")
     b.driver.find_element(By.CSS_SELECTOR, "nav.langs a[hreflang=mr]").click()
     wait_until(lambda: b.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "mr",
                timeout=10, message="the Marathi page")

@@ -13,6 +13,10 @@
 //! (default 5 s per step, up to 100 calls). `--steps=1,10,50` measures those numbers of calls
 //! instead, and `--ramp-only` skips part 1.
 //!
+//! `--ip=ADDR` puts the bridge and the clients on another local address than 127.0.0.1
+//! (Janus gathers no loopback candidates: `bench/compare` runs both on a dummy interface in a
+//! network namespace of its own).
+//!
 //! `--janus=http://127.0.0.1:PORT/janus --janus-pid=PID` drives the same clients, with the
 //! same media, through a running Janus's VideoCall plugin instead (the anchor of
 //! `bench/compare`): the officer calls the citizen by name and Janus relays. Then "bridge %"
@@ -276,14 +280,19 @@ impl Step {
 /// Joins `count` more calls, with ids and tags following those in `calls`, waits until all
 /// their legs are connected, and starts their media. Only once each new client receives
 /// media does it return; if that takes longer than [`CONNECT_DEADLINE`], it says why.
-async fn add_calls(server: &Server, calls: &mut Vec<Call>, count: usize) -> Result<(), String> {
+async fn add_calls(
+    server: &Server,
+    calls: &mut Vec<Call>,
+    count: usize,
+    ip: IpAddr,
+) -> Result<(), String> {
     let first_new = calls.len();
     for _ in 0..count {
         let index = calls.len();
         let id = index as i64 + 1;
         // Tags 2i and 2i+1: every client of the ramp is told apart from every other.
-        let officer = Client::new((2 * index) as u8, CHROME).await;
-        let citizen = Client::new((2 * index + 1) as u8, CHROME).await;
+        let officer = Client::new_on((2 * index) as u8, CHROME, ip).await;
+        let citizen = Client::new_on((2 * index + 1) as u8, CHROME, ip).await;
         let handles = match server {
             Server::Bridge { bridge, rt } => {
                 join(rt, bridge, &officer, id, Role::Officer).await;
@@ -552,11 +561,13 @@ struct Args {
     steps: Vec<usize>,
     ramp_only: bool,
     janus: Option<(String, u32)>,
+    ip: IpAddr,
 }
 
 fn args() -> Args {
     let (mut numbers, mut steps, mut ramp_only, mut url, mut pid) =
         (Vec::new(), None, false, None, None);
+    let mut ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
     for a in std::env::args().skip(1) {
         if let Some(list) = a.strip_prefix("--steps=") {
             steps = Some(
@@ -568,6 +579,8 @@ fn args() -> Args {
             ramp_only = true;
         } else if let Some(u) = a.strip_prefix("--janus=") {
             url = Some(u.to_owned());
+        } else if let Some(a) = a.strip_prefix("--ip=") {
+            ip = a.parse().expect("--ip=ADDR");
         } else if let Some(p) = a.strip_prefix("--janus-pid=") {
             pid = Some(p.parse::<u32>().expect("--janus-pid=PID"));
         } else if let Ok(n) = a.parse::<u64>() {
@@ -588,6 +601,7 @@ fn args() -> Args {
         steps,
         ramp_only: ramp_only || janus.is_some(),
         janus,
+        ip,
     }
 }
 
@@ -616,7 +630,7 @@ fn main() {
         // the first part's closed legs just released.
         let bridge = Bridge::new(BridgeConfig {
             udp_ports: 42000..=42299,
-            bind_ips: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            bind_ips: vec![args.ip],
             ..Default::default()
         });
 
@@ -625,7 +639,7 @@ fn main() {
             let mut connects = Vec::new();
             let mut connected = Vec::new();
             for i in 0..20u8 {
-                let c = Client::new(i, CHROME).await;
+                let c = Client::new_on(i, CHROME, args.ip).await;
                 let started = Instant::now();
                 connects.push(join(&handle, &bridge, &c, 1000 + i64::from(i), Role::Citizen).await);
                 assert!(wait_until(DEADLINE, || c.connected()).await, "leg connects");
@@ -670,7 +684,7 @@ fn main() {
         for &target in &args.steps {
             let more = target.saturating_sub(calls.len());
             eprintln!("bench: adding {more} call(s)");
-            if let Err(why) = add_calls(&server, &mut calls, more).await {
+            if let Err(why) = add_calls(&server, &mut calls, more, args.ip).await {
                 println!("bench: stopped at {target} calls: {why}");
                 stopped = true;
                 break;

@@ -1,4 +1,5 @@
-//! A stand-in for a participant's browser: a real webrtc peer connection on 127.0.0.1 that
+//! A stand-in for a participant's browser: a real webrtc peer connection on 127.0.0.1 (or another
+//! local address) that
 //! sends one Opus and one VP8 track of synthetic RTP and records what it receives.
 //!
 //! Every packet it sends carries the client's `tag` in its payload, so a receiver can tell
@@ -11,6 +12,7 @@
 //! two instants are read from the same clock and their difference is the one-way delay.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -385,8 +387,14 @@ fn track(tag: u8, kind: RtpCodecKind, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
 }
 
 impl Client {
-    /// A client that is not connected yet.
+    /// A client that is not connected yet, on 127.0.0.1.
     pub async fn new(tag: u8, codecs: Codecs) -> Client {
+        Client::new_on(tag, codecs, IpAddr::V4(Ipv4Addr::LOCALHOST)).await
+    }
+
+    /// A client that is not connected yet, on `ip` (a server that gathers no loopback
+    /// candidates, as Janus, needs its clients on another address).
+    pub async fn new_on(tag: u8, codecs: Codecs, ip: IpAddr) -> Client {
         let mut media_engine = MediaEngine::default();
         media_engine
             .register_codec(
@@ -426,7 +434,7 @@ impl Client {
                 state: Arc::clone(&state),
                 candidates: candidates_tx,
             }))
-            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+            .with_udp_addrs(vec![SocketAddr::new(ip, 0).to_string()])
             .build()
             .await
             .unwrap();

@@ -152,3 +152,22 @@ async fn calls_are_isolated_from_each_other() {
     bridge.end_call(2).await;
     assert_eq!(bridge.active_legs(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_lets_a_browser_repair_loss_on_its_leg() {
+    // The bridge builds its legs' feedback itself (a shorter retransmission history than the
+    // library's default): the answer must still offer NACK, PLI and transport-cc.
+    let bridge = bridge(41110, 2);
+    let citizen = Client::new(51, CHROME).await;
+    let offer = citizen.offer().await;
+    let (answer, _events) = bridge.connect(9, Role::Citizen, &offer, &[]).await.unwrap();
+    for line in [
+        "a=rtcp-fb:96 nack\r\n",
+        "a=rtcp-fb:96 nack pli\r\n",
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    ] {
+        assert!(answer.contains(line), "the answer has {line:?}:\n{answer}");
+    }
+    bridge.end_call(9).await;
+    citizen.close().await;
+}
