@@ -69,11 +69,11 @@ const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(250);
 
 /// How many of its last packets each outgoing stream keeps for retransmission when the viewer
 /// reports them lost (a power of two). A retransmission helps only while the viewer's jitter
-/// buffer still waits for it: libwebrtc keeps max(1 s, 3 x RTT) of its own packets, and 256
-/// video packets are a second at 2.5 Mbit/s, five at the bench's 500 kbit/s. The library's
-/// 1,024 held about 1.3 MB per leg once a call had run for 20 s, the largest part of a call's
-/// memory, for packets no browser would still use.
-const NACK_HISTORY: u16 = 256;
+/// buffer still waits for it: Janus keeps RTT + 100 ms of packets (200 ms to 1 s), libwebrtc
+/// max(1 s, 3 x RTT). 128 video packets are about a second at 1 Mbit/s (a phone's camera on
+/// 4G sends less), half a second at 2.5 Mbit/s. Each kept packet costs about 1.5 KB: the
+/// library's 1,024 held 1.5 MB per leg once a call had run 20 s, most of a call's memory.
+const NACK_HISTORY: u16 = 128;
 
 /// How many times a leg tries another port when the peer connection cannot bind the one the
 /// pool found free (another program took it in between).
