@@ -14,8 +14,8 @@
 //! instead, and `--ramp-only` skips part 1.
 //!
 //! `--ip=ADDR` puts the bridge and the clients on another local address than 127.0.0.1
-//! (Janus gathers no loopback candidates: `bench/compare` runs both on a dummy interface in a
-//! network namespace of its own).
+//! (Janus gathers no loopback candidates: `bench/compare` runs both on a veth pair in a network
+//! namespace of its own).
 //!
 //! `--janus=http://127.0.0.1:PORT/janus --janus-pid=PID` drives the same clients, with the
 //! same media, through a running Janus's VideoCall plugin instead (the anchor of

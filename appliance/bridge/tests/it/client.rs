@@ -1,6 +1,6 @@
-//! A stand-in for a participant's browser: a real webrtc peer connection on 127.0.0.1 (or another
-//! local address) that
-//! sends one Opus and one VP8 track of synthetic RTP and records what it receives.
+//! A stand-in for a participant's browser: a real webrtc peer connection on 127.0.0.1 (or
+//! another local address) that sends one Opus and one VP8 track of synthetic RTP and records
+//! what it receives.
 //!
 //! Every packet it sends carries the client's `tag` in its payload, so a receiver can tell
 //! whose media reached it; and a transport-cc header extension, like a browser's, which the
