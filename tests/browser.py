@@ -148,6 +148,30 @@ def login(b: Browser, base_url: str, email: str, password: str, path: str = "/of
     wait_until(lambda: not b.driver.current_url.endswith(path), timeout=20, message="the login landing")
 
 
+def join(b, base: str, link: str, token: str):
+    """The citizen enters the mailed token on the join page and waits to be admitted."""
+    from conftest import wait_until
+
+    b.driver.get(f"{base}/a/{link}/join")
+    b.driver.find_element(By.ID, "token").send_keys(token)
+    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/join'] button").click()
+    wait_until(lambda: b.driver.current_url.endswith(f"/a/{link}/call"), timeout=20, message="the call page")
+    wait_until(lambda: data_state(b, "call") == "waiting", timeout=20, message="the citizen in the waiting room")
+
+
+def admit(desk, base: str, email: str, password: str, reference: str):
+    """The officer signs in, finds the waiting citizen (by booking reference) and admits them."""
+    from conftest import wait_until
+
+    login(desk, base, email, password)
+    desk.driver.get(base + "/officer/calls")
+    row = "tr[data-appointment][data-status='waiting']"
+    wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row + " button.admit"), timeout=30,
+               message="the citizen on the officer's list")
+    assert reference in desk.driver.find_element(By.CSS_SELECTOR, row).text
+    desk.driver.find_element(By.CSS_SELECTOR, row + " button.admit").click()
+
+
 def axe_violations(driver, impacts=("serious", "critical")) -> list[dict]:
     """axe-core's violations of the given impacts on the page as it is now."""
     if not AXE.exists():

@@ -335,6 +335,9 @@ class Station:
         self.officers: list[Officer] = []
         self.admin: Officer | None = None  # set by the `station` fixture
         self.env: dict[str, str] = {}  # added to the process's environment
+        # The address both listeners bind (port 0: the process picks and prints its ports).
+        # bench/call-quality binds the address its browsers' namespaces reach.
+        self.host = "127.0.0.1"
 
     # -- officers -----------------------------------------------------------------------------
 
@@ -372,7 +375,7 @@ class Station:
         """The command line of the process (subclasses run other subcommands)."""
         args = [
             str(BIN), "station", "--data", str(self.data),
-            "--https-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0",
+            "--https-addr", f"{self.host}:0", "--http-addr", f"{self.host}:0",
         ]
         if self.config_path is not None:
             args += ["--config", str(self.config_path)]
@@ -390,12 +393,12 @@ class Station:
         stderr.close()
         ports: dict[str, int] = {}
         ready = threading.Event()
-        proc, lines = self.proc, self.lines
+        proc, lines, host = self.proc, self.lines, self.host
 
         def read():
             for line in proc.stdout:
                 lines.append(line.rstrip("\n"))
-                m = re.fullmatch(r"vappoint: (https?) listening on 127\.0\.0\.1:(\d+)", line.strip())
+                m = re.fullmatch(r"vappoint: (https?) listening on " + re.escape(host) + r":(\d+)", line.strip())
                 if m:
                     ports[m.group(1)] = int(m.group(2))
                     if len(ports) == 2:
@@ -442,11 +445,11 @@ class Station:
 
     @property
     def base(self) -> str:
-        return f"https://127.0.0.1:{self.https_port}"
+        return f"https://{self.host}:{self.https_port}"
 
     @property
     def http_base(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://{self.host}:{self.http_port}"
 
     def url(self, path: str) -> str:
         return urljoin(self.base, path)

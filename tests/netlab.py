@@ -239,7 +239,8 @@ class RemoteBrowser:
     management veth. A fresh HOME holds an NSS database that trusts Pebble's root, so the
     browser trusts what Pebble issues without `--ignore-certificate-errors`."""
 
-    def __init__(self, lab: "Netlab", ns: str, port: int, insecure: bool, lang: str | None):
+    def __init__(self, lab: "Netlab", ns: str, port: int, insecure: bool, lang: str | None,
+                 args: tuple[str, ...] = ()):
         from selenium import webdriver
         from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.chromium.remote_connection import ChromiumRemoteConnection
@@ -252,8 +253,9 @@ class RemoteBrowser:
         nssdb = self.home / ".pki" / "nssdb"
         nssdb.mkdir(parents=True)
         run("certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password")
-        run("certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Pebble test root",
-            "-i", str(lab.pebble_root_path))
+        if lab.pebble_root_path is not None:  # None in bench/call-quality, which has no Pebble
+            run("certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "Pebble test root",
+                "-i", str(lab.pebble_root_path))
         mgmt_ip = lab.mgmt[ns][1]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home), "LANG": "C.UTF-8"}
         self.driver_log = lab.dir / f"chromedriver-{ns}-{port}.log"
@@ -277,6 +279,8 @@ class RemoteBrowser:
             if f not in ("--ignore-certificate-errors", "--allow-loopback-in-peer-connection"):
                 options.add_argument(f)
         options.add_argument(f"--user-data-dir={self.profile}")
+        for a in args:
+            options.add_argument(a)
         if lang:
             options.add_argument(f"--lang={lang}")
             options.add_experimental_option("prefs", {"intl.accept_languages": f"{lang},en"})
@@ -661,11 +665,13 @@ class Netlab:
             b.start()
         return b
 
-    def browser(self, ns: str, insecure: bool = False, lang: str | None = None) -> RemoteBrowser:
+    def browser(self, ns: str, insecure: bool = False, lang: str | None = None,
+                args: tuple[str, ...] = ()) -> RemoteBrowser:
         """Chromium in `ns` (stationlan or citizen), trusting Pebble's root. `insecure` accepts
-        any certificate (the officer on the LAN, where the box is self-signed)."""
+        any certificate (the officer on the LAN, where the box is self-signed); `args` are
+        further Chromium flags."""
         assert ns in self.mgmt, f"no management link into {ns}"
-        b = RemoteBrowser(self, ns, next(self._ports), insecure, lang)
+        b = RemoteBrowser(self, ns, next(self._ports), insecure, lang, args)
         self.browsers.append(b)
         return b
 

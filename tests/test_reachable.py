@@ -20,7 +20,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from browser import data_state, login
+from browser import admit, data_state, join
 from conftest import ALL_DAY, LINK_RE, STATION_TZ, mail_reference, mail_text, mail_token, unique, wait_until
 from netlab import (
     ACME_DIRECTORY,
@@ -159,24 +159,6 @@ def mail_to(box, email: str):
         return None
 
     return wait_until(found, timeout=30, interval=0.2, message=f"the booking mail to {email} in the spool")
-
-
-def join(b, base: str, link: str, token: str):
-    b.driver.get(f"{base}/a/{link}/join")
-    b.driver.find_element(By.ID, "token").send_keys(token)
-    b.driver.find_element(By.CSS_SELECTOR, "form[action$='/join'] button").click()
-    wait_until(lambda: b.driver.current_url.endswith(f"/a/{link}/call"), timeout=20, message="the call page")
-    wait_until(lambda: data_state(b, "call") == "waiting", timeout=20, message="the citizen in the waiting room")
-
-
-def admit(desk, base: str, email: str, password: str, reference: str):
-    login(desk, base, email, password)
-    desk.driver.get(base + "/officer/calls")
-    row = "tr[data-appointment][data-status='waiting']"
-    wait_until(lambda: desk.driver.find_elements(By.CSS_SELECTOR, row + " button.admit"), timeout=30,
-               message="the citizen on the officer's list")
-    assert reference in desk.driver.find_element(By.CSS_SELECTOR, row).text
-    desk.driver.find_element(By.CSS_SELECTOR, row + " button.admit").click()
 
 
 def decoding(b):

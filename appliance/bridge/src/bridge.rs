@@ -91,6 +91,7 @@ pub(crate) struct CallCounters {
     officer_to_citizen: AtomicU64,
     citizen_to_officer: AtomicU64,
     keyframe_requests: AtomicU64,
+    estimates_relayed: AtomicU64,
 }
 
 impl CallCounters {
@@ -107,11 +108,16 @@ impl CallCounters {
         self.keyframe_requests.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn count_estimate_relayed(&self) {
+        self.estimates_relayed.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn snapshot(&self) -> CallStats {
         CallStats {
             officer_to_citizen: self.officer_to_citizen.load(Ordering::Relaxed),
             citizen_to_officer: self.citizen_to_officer.load(Ordering::Relaxed),
             keyframe_requests: self.keyframe_requests.load(Ordering::Relaxed),
+            estimates_relayed: self.estimates_relayed.load(Ordering::Relaxed),
         }
     }
 }

@@ -7,8 +7,10 @@
 //!   the answer is `sendrecv` on both media sections; the other leg's media is written to them;
 //! - one task per incoming track (started by `on_track`), reading its RTP and writing it,
 //!   rewritten, to the other leg's outgoing track of the same kind;
-//! - one task reading keyframe requests about the outgoing video track and asking the other
-//!   leg's browser for a keyframe.
+//! - one task reading the browser's feedback about the outgoing video track: a keyframe
+//!   request asks the other leg's browser for a keyframe; its bitrate estimate (REMB) and
+//!   loss reports make the bitrate the other leg's browser is told it may send (a REMB of
+//!   the bridge's; see `estimate` and [`Leg::relay_estimate`]).
 //!
 //! Audio and video are read by separate tasks from separate queues, so a burst of video (a
 //! keyframe is dozens of packets) never delays or crowds out audio inside the bridge; that is
@@ -19,7 +21,7 @@
 //! its own, which keeps one leg's driver from ever waiting on the other's.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -31,10 +33,11 @@ use rtc::peer_connection::configuration::interceptor_registry::{
 };
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
 use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
-    RTCRtpEncodingParameters, RtpCodecKind, TYPE_RTCP_FB_NACK,
+    RTCRtpEncodingParameters, RtpCodecKind, TYPE_RTCP_FB_GOOG_REMB, TYPE_RTCP_FB_NACK,
 };
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
@@ -51,7 +54,8 @@ use webrtc::rtp_transceiver::RtpSender;
 use crate::bridge::Inner;
 use crate::candidate;
 use crate::error::BridgeError;
-use crate::keyframe::{self, KeyframeRequestMarker};
+use crate::estimate::DownlinkEstimate;
+use crate::feedback::{self, FeedbackMarker};
 use crate::ports::{self, PortLease};
 use crate::rewrite::{StreamRewriter, map_payload_type, strip_transport_fields};
 use crate::types::{Candidate, LegEvent, Role};
@@ -119,6 +123,8 @@ pub(crate) struct Outbound {
     /// directions of a section). Empty when the browser did not offer this kind at all.
     codecs: Vec<RTCRtpCodecParameters>,
     rewriter: Mutex<StreamRewriter>,
+    /// RTP bytes written so far: the rate a loss report is about.
+    sent_bytes: AtomicU64,
 }
 
 /// The incoming video of a leg, the target of keyframe requests.
@@ -141,6 +147,8 @@ pub(crate) struct Leg {
     forwarding: Mutex<[bool; 2]>,
     remote_video: Mutex<Option<RemoteVideo>>,
     last_keyframe_request: Mutex<Option<Instant>>,
+    /// What this leg's browser reports about the video it receives.
+    downlink: Mutex<DownlinkEstimate>,
     events: mpsc::Sender<LegEvent>,
     /// ICE and DTLS are up (and have not failed since): only then can media be written to
     /// this leg. Before, every packet would be refused by SRTP, one log line each.
@@ -220,6 +228,7 @@ impl Leg {
                     forwarding: Mutex::new([false; 2]),
                     remote_video: Mutex::new(None),
                     last_keyframe_request: Mutex::new(None),
+                    downlink: Mutex::new(DownlinkEstimate::default()),
                     events,
                     connected: AtomicBool::new(false),
                     closed_sent: AtomicBool::new(false),
@@ -231,7 +240,7 @@ impl Leg {
                 // Set before the answer leaves: nothing can connect (and so no track can
                 // open) until the browser has it.
                 let _ = handler.leg.set(Arc::downgrade(&leg));
-                tokio::spawn(watch_keyframe_requests(
+                tokio::spawn(watch_video_feedback(
                     Arc::downgrade(bridge),
                     Arc::clone(&leg),
                 ));
@@ -287,7 +296,13 @@ impl Leg {
         };
         strip_transport_fields(&mut packet.header);
         lock(&out.rewriter).rewrite(&mut packet.header, out.ssrc, pt, Instant::now());
-        out.track.write_rtp(packet).await.is_ok()
+        let size =
+            rtc::shared::marshal::MarshalSize::marshal_size(&packet.header) + packet.payload.len();
+        let written = out.track.write_rtp(packet).await.is_ok();
+        if written {
+            out.sent_bytes.fetch_add(size as u64, Ordering::Relaxed);
+        }
+        written
     }
 
     /// Asks this leg's browser for a video keyframe (a PLI on its incoming video), at most
@@ -309,6 +324,23 @@ impl Leg {
             media_ssrc: target.ssrc,
         };
         target.track.write_rtcp(vec![Box::new(pli)]).await.is_ok()
+    }
+
+    /// Tells this leg's browser that the viewer of its video can receive `bitrate` bits per
+    /// second (a REMB about its incoming video). Without it the sender only learns of its
+    /// own uplink, from the bridge's transport-cc feedback, and keeps sending what a viewer
+    /// on a slower downlink then loses in a queue; with it the sender's encoder aims below
+    /// that. `true` if it was sent.
+    async fn relay_estimate(&self, bitrate: f32) -> bool {
+        let Some(target) = lock(&self.remote_video).clone() else {
+            return false;
+        };
+        let remb = ReceiverEstimatedMaximumBitrate {
+            sender_ssrc: self.video.ssrc,
+            bitrate,
+            ssrcs: vec![target.ssrc],
+        };
+        target.track.write_rtcp(vec![Box::new(remb)]).await.is_ok()
     }
 
     pub(crate) fn is_connected(&self) -> bool {
@@ -401,10 +433,17 @@ async fn peer_connection(
     // NACK (generator and responder), transport-cc feedback to the browsers' senders, and
     // sender/receiver reports, each per hop: the bridge terminates RTCP on both legs. This is
     // the library's `register_default_interceptors` with a shorter retransmission history.
-    for parameter in ["", "pli"] {
+    // goog-remb on top: the bridge sends no transport-wide sequence numbers, so a browser
+    // viewing estimates its downlink itself and reports it by REMB, which
+    // `watch_video_feedback` weighs with the loss it reports for the sender of that video.
+    for (typ, parameter) in [
+        (TYPE_RTCP_FB_NACK, ""),
+        (TYPE_RTCP_FB_NACK, "pli"),
+        (TYPE_RTCP_FB_GOOG_REMB, ""),
+    ] {
         media_engine.register_feedback(
             RTCPFeedback {
-                typ: TYPE_RTCP_FB_NACK.to_owned(),
+                typ: typ.to_owned(),
                 parameter: parameter.to_owned(),
             },
             RtpCodecKind::Video,
@@ -419,7 +458,7 @@ async fn peer_connection(
     configure_simulcast_extension_headers(&mut media_engine)?;
     let registry = configure_twcc_receiver_only(registry, &mut media_engine)?;
     let registry = configure_rtcp_reports(registry)
-        .with(Slot::from(keyframe::SLOT), KeyframeRequestMarker::default());
+        .with(Slot::from(feedback::SLOT), FeedbackMarker::default());
     // mDNS off: the bridge never needs it, and with it on, building a connection fails in a
     // network namespace that has only loopback ("No such device" joining the multicast group).
     let setting_engine = SettingEngineBuilder::new()
@@ -478,12 +517,14 @@ async fn negotiate(
         track: audio_track,
         ssrc: audio_ssrc,
         rewriter: Mutex::new(StreamRewriter::new(48000)),
+        sent_bytes: AtomicU64::new(0),
     };
     let video = Outbound {
         codecs: negotiated_codecs(pc, &video_sender).await?,
         track: video_track,
         ssrc: video_ssrc,
         rewriter: Mutex::new(StreamRewriter::new(90000)),
+        sent_bytes: AtomicU64::new(0),
     };
     Ok((answer_sdp, audio, video))
 }
@@ -596,19 +637,42 @@ async fn forward_track(bridge: Weak<Inner>, leg: Arc<Leg>, track: Arc<dyn TrackR
     lock(&leg.forwarding)[index] = false;
 }
 
-/// Reads the keyframe requests the browser of `leg` sends about the video it receives and
-/// passes each on, as a PLI, to the browser that produces that video.
-async fn watch_keyframe_requests(bridge: Weak<Inner>, leg: Arc<Leg>) {
+/// Reads the feedback the browser of `leg` sends about the video it receives and passes it
+/// on to the browser that produces that video: keyframe requests as a PLI; its bitrate
+/// estimate and loss reports, through `leg.downlink`, as a REMB of the bridge's.
+async fn watch_video_feedback(bridge: Weak<Inner>, leg: Arc<Leg>) {
     while let Some(event) = leg.video.track.poll().await {
         let TrackLocalEvent::OnRtcpPacket(packets) = event else {
             continue;
         };
-        if !packets
+        let keyframe = packets
             .iter()
-            .any(|p| keyframe::is_keyframe_request(p.as_ref()))
-        {
+            .any(|p| feedback::is_keyframe_request(p.as_ref()));
+        // The last of each in a compound packet is the newest.
+        let remb = packets
+            .iter()
+            .filter_map(|p| feedback::estimated_bitrate(p.as_ref()))
+            .next_back();
+        let totals = packets
+            .iter()
+            .filter_map(|p| feedback::video_totals(p.as_ref()))
+            .next_back();
+        if !keyframe && remb.is_none() && totals.is_none() {
             continue;
         }
+        let target = (remb.is_some() || totals.is_some()).then(|| {
+            let mut downlink = lock(&leg.downlink);
+            if let Some(bitrate) = remb {
+                downlink.on_remb(bitrate);
+            }
+            if let Some((lost, highest_seq)) = totals {
+                let sent = leg.video.sent_bytes.load(Ordering::Relaxed);
+                downlink.on_report(lost, highest_seq, sent, Instant::now());
+            }
+            let target = downlink.target();
+            tracing::debug!(call = leg.call, viewer = ?leg.role, ?remb, ?totals, target, "downlink estimate");
+            target
+        });
         let Some(bridge) = bridge.upgrade() else {
             break;
         };
@@ -616,8 +680,13 @@ async fn watch_keyframe_requests(bridge: Weak<Inner>, leg: Arc<Leg>) {
             continue;
         };
         drop(bridge);
-        if peer.request_keyframe().await {
+        if keyframe && peer.request_keyframe().await {
             counters.count_keyframe_request();
+        }
+        if let Some(bitrate) = target
+            && peer.relay_estimate(bitrate).await
+        {
+            counters.count_estimate_relayed();
         }
     }
 }

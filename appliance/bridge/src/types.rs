@@ -51,6 +51,8 @@ pub struct CallStats {
     pub citizen_to_officer: u64,
     /// Keyframe requests (PLI/FIR) from one participant forwarded, as a PLI, to the other.
     pub keyframe_requests: u64,
+    /// Bitrate estimates (REMB) from one participant's browser passed on to the other's.
+    pub estimates_relayed: u64,
 }
 
 #[cfg(test)]

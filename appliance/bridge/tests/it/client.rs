@@ -18,11 +18,16 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rtc::interceptor::{Attribute, Interceptor, Packet, Slot, StreamInfo, TaggedPacket};
+use rtc::interceptor::{
+    Attribute, Interceptor, NoopInterceptor, Packet, Slot, StreamInfo, TaggedPacket,
+};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::payload_feedbacks::receiver_estimated_maximum_bitrate::ReceiverEstimatedMaximumBitrate;
+use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::reception_report::ReceptionReport;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RtpCodecKind,
@@ -105,6 +110,8 @@ pub struct Received {
     pub with_extensions: AtomicU64,
     /// Keyframe requests that arrived on this client's video sender.
     pub keyframe_requests: AtomicU64,
+    /// Bitrate estimates (REMB) that arrived about this client's video, in bits per second.
+    pub estimates: Mutex<Vec<f32>>,
     /// Outgoing SSRCs of the bridge seen per kind (audio, video).
     ssrcs: Mutex<(Vec<u32>, Vec<u32>)>,
     /// Sequence numbers of the video packets received.
@@ -149,6 +156,26 @@ impl Received {
         seqs.dedup();
         let contiguous = seqs.windows(2).all(|w| w[1] == w[0] + 1);
         (contiguous, seqs.len())
+    }
+
+    /// The highest video sequence number received, extended with the times it wrapped (as
+    /// a receiver report gives it).
+    pub fn highest_video_seq(&self) -> u32 {
+        let seqs = self.video_seqs.lock().unwrap();
+        let mut cycles = 0u32;
+        let mut highest = None::<u16>;
+        for &seq in seqs.iter() {
+            match highest {
+                Some(h) if seq < h && h - seq > 0x8000 => {
+                    cycles += 1;
+                    highest = Some(seq);
+                }
+                Some(h) if seq > h && seq - h < 0x8000 => highest = Some(seq),
+                None => highest = Some(seq),
+                _ => {}
+            }
+        }
+        (cycles << 16) | u32::from(highest.unwrap_or(0))
     }
 
     /// The distinct SSRCs the audio and the video arrived with.
@@ -288,8 +315,9 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
-/// Marks inbound PLI/FIR for the application, so the client can see keyframe requests
-/// arriving on its video sender (the way a browser's encoder would be asked).
+/// Marks inbound PLI/FIR and REMB for the application, so the client can see keyframe
+/// requests and bitrate estimates arriving on its video sender (the way a browser's encoder
+/// would be asked, or capped).
 #[derive(Default)]
 struct KeyframeRequests {
     reads: VecDeque<TaggedPacket>,
@@ -298,6 +326,10 @@ struct KeyframeRequests {
 
 fn is_keyframe_request(p: &dyn rtc::rtcp::Packet) -> bool {
     p.as_any().is::<PictureLossIndication>() || p.as_any().is::<FullIntraRequest>()
+}
+
+fn is_for_the_sender(p: &dyn rtc::rtcp::Packet) -> bool {
+    is_keyframe_request(p) || p.as_any().is::<ReceiverEstimatedMaximumBitrate>()
 }
 
 impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
@@ -311,7 +343,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequests {
         if let Packet::Rtcp(packets) = &msg.message.packet {
             let requests: Vec<Box<dyn rtc::rtcp::Packet>> = packets
                 .iter()
-                .filter(|p| is_keyframe_request(p.as_ref()))
+                .filter(|p| is_for_the_sender(p.as_ref()))
                 .cloned()
                 .collect();
             if requests.is_empty() {
@@ -395,6 +427,16 @@ impl Client {
     /// A client that is not connected yet, on `ip` (a server that gathers no loopback
     /// candidates, as Janus, needs its clients on another address).
     pub async fn new_on(tag: u8, codecs: Codecs, ip: IpAddr) -> Client {
+        Client::build(tag, codecs, ip, true).await
+    }
+
+    /// A client on 127.0.0.1 that sends no receiver reports of its own, so a test can send
+    /// the ones it needs (`send_loss_report`) without the real ones in between.
+    pub async fn without_receiver_reports(tag: u8, codecs: Codecs) -> Client {
+        Client::build(tag, codecs, IpAddr::V4(Ipv4Addr::LOCALHOST), false).await
+    }
+
+    async fn build(tag: u8, codecs: Codecs, ip: IpAddr, receiver_reports: bool) -> Client {
         let mut media_engine = MediaEngine::default();
         media_engine
             .register_codec(
@@ -414,9 +456,12 @@ impl Client {
                 RtpCodecKind::Video,
             )
             .unwrap();
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine)
+        let mut registry = register_default_interceptors(Registry::new(), &mut media_engine)
             .unwrap()
             .with(Slot::from(14_000), KeyframeRequests::default());
+        if !receiver_reports {
+            registry = registry.with(Slot::ReceiverReport, NoopInterceptor::new());
+        }
         let (candidates_tx, candidates_rx) = mpsc::unbounded_channel();
         let received = Arc::new(Received::default());
         let state = Arc::new(ClientState::default());
@@ -460,6 +505,16 @@ impl Client {
                     poll_received
                         .keyframe_requests
                         .fetch_add(n as u64, Ordering::SeqCst);
+                    poll_received
+                        .estimates
+                        .lock()
+                        .unwrap()
+                        .extend(packets.iter().filter_map(|p| {
+                            p.as_any()
+                                .downcast_ref::<ReceiverEstimatedMaximumBitrate>()
+                                .filter(|remb| remb.ssrcs.contains(&video_ssrc))
+                                .map(|remb| remb.bitrate)
+                        }));
                 }
             }
         });
@@ -728,19 +783,60 @@ impl Client {
     }
 
     /// Asks the sender of the video this client receives for a keyframe.
-    pub async fn send_pli(&self) {
+    /// The video this client receives and its SSRC, which feedback about it names.
+    async fn received_video(&self) -> (Arc<dyn TrackRemote>, u32) {
         let track = self
             .state
             .remote_video
             .lock()
             .unwrap()
             .clone()
-            .expect("video received before asking for a keyframe");
-        let media_ssrc = track.ssrcs().await[0];
+            .expect("video received before sending feedback about it");
+        let ssrc = track.ssrcs().await[0];
+        (track, ssrc)
+    }
+
+    pub async fn send_pli(&self) {
+        let (track, media_ssrc) = self.received_video().await;
         track
             .write_rtcp(vec![Box::new(PictureLossIndication {
                 sender_ssrc: self.video_ssrc,
                 media_ssrc,
+            })])
+            .await
+            .unwrap();
+    }
+
+    /// Tells the bridge, as a browser's receive-side estimator would, that this client can
+    /// receive `bitrate` bits per second of the video it gets.
+    pub async fn send_remb(&self, bitrate: f32) {
+        let (track, media_ssrc) = self.received_video().await;
+        track
+            .write_rtcp(vec![Box::new(ReceiverEstimatedMaximumBitrate {
+                sender_ssrc: self.video_ssrc,
+                bitrate,
+                ssrcs: vec![media_ssrc],
+            })])
+            .await
+            .unwrap();
+    }
+
+    /// Reports to the bridge, as a browser on a lossy downlink would, that `lost` packets of
+    /// the video it receives have been lost in all, and that the highest sequence number it
+    /// has seen is `highest_seq` (extended).
+    pub async fn send_loss_report(&self, lost: u32, highest_seq: u32) {
+        let (track, media_ssrc) = self.received_video().await;
+        track
+            .write_rtcp(vec![Box::new(ReceiverReport {
+                ssrc: self.video_ssrc,
+                reports: vec![ReceptionReport {
+                    ssrc: media_ssrc,
+                    fraction_lost: 100,
+                    total_lost: lost,
+                    last_sequence_number: highest_seq,
+                    ..Default::default()
+                }],
+                ..Default::default()
             })])
             .await
             .unwrap();
