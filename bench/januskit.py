@@ -28,7 +28,7 @@ general: {{
     transports_folder = "{lib / 'transports'}"
     events_folder = "{conf / 'none'}"
     loggers_folder = "{conf / 'none'}"
-    debug_level = 4
+    debug_level = 3
 }}
 media: {{ rtp_port_range = "43000-43999" }}
 nat: {{ ice_enforce_list = "{iface}" }}

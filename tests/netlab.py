@@ -229,9 +229,14 @@ class Box:
 
     def spooled_mails(self) -> list[email.message.EmailMessage]:
         """The mail the box wrote to its spool (a station without a mail relay)."""
-        spool = self.data / "spool"
-        files = sorted(spool.glob("*.eml")) if spool.is_dir() else []
-        return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+        return spooled_mails(self.data)
+
+
+def spooled_mails(data: Path) -> list[email.message.EmailMessage]:
+    """The mail a station on `data` wrote to its spool (it has no mail relay)."""
+    spool = data / "spool"
+    files = sorted(spool.glob("*.eml")) if spool.is_dir() else []
+    return [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
 
 
 class RemoteBrowser:
