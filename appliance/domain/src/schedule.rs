@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Offset, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -282,14 +282,34 @@ impl Schedule {
             return Vec::new();
         }
         let len = u32::from(self.slot_minutes);
+        let midnight = date.and_time(NaiveTime::MIN);
+        // On a day without a change of UTC offset (every day in India), one offset serves
+        // every slot: looking each time up in the zone's rules was most of a booking's
+        // schedule work.
+        let offset = match (
+            tz.from_local_datetime(&midnight).single(),
+            tz.from_local_datetime(&(midnight + Duration::days(1)))
+                .single(),
+        ) {
+            (Some(a), Some(b)) if a.offset().fix() == b.offset().fix() => Some(a.offset().fix()),
+            _ => None,
+        };
         let mut out = Vec::new();
         for w in self.hours.windows_on(date.weekday()) {
             let mut m = w.start_min();
             while m + len <= w.end_min() {
-                let local = date.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(m));
-                // Times that do not exist locally (a DST gap) have no slot.
-                if let Some(start) = tz.from_local_datetime(&local).earliest() {
-                    let start = start.with_timezone(&Utc);
+                let local = midnight + Duration::minutes(i64::from(m));
+                let start = match offset {
+                    Some(o) => {
+                        Some((local - Duration::seconds(i64::from(o.local_minus_utc()))).and_utc())
+                    }
+                    // Times that do not exist locally (a DST gap) have no slot.
+                    None => tz
+                        .from_local_datetime(&local)
+                        .earliest()
+                        .map(|t| t.with_timezone(&Utc)),
+                };
+                if let Some(start) = start {
                     out.push(Slot {
                         start,
                         end: start + Duration::minutes(i64::from(len)),
@@ -459,5 +479,39 @@ mod tests {
         let s = sched("Sun 01:00-04:00", 30);
         let date = NaiveDate::from_ymd_opt(2026, 3, 29).unwrap();
         assert_eq!(s.slots_on(date, chrono_tz::Europe::Berlin).len(), 4);
+    }
+
+    #[test]
+    fn every_slot_starts_when_the_zone_says_that_local_time_is() {
+        // The zone's rules looked up for each slot, as before one offset served a whole day.
+        let s = sched("Mon-Sun 00:00-24:00", 15);
+        for (tz, days) in [
+            (
+                chrono_tz::Asia::Kolkata,
+                ["2026-12-02", "2026-03-29", "2026-10-25"],
+            ),
+            (
+                chrono_tz::Europe::Berlin,
+                ["2026-07-01", "2026-03-29", "2026-10-25"],
+            ),
+            (
+                chrono_tz::America::New_York,
+                ["2026-03-08", "2026-03-09", "2026-11-01"],
+            ),
+        ] {
+            for day in days {
+                let date: NaiveDate = day.parse().unwrap();
+                let expected: Vec<DateTime<Utc>> = (0..96)
+                    .filter_map(|i| {
+                        let local = date.and_time(NaiveTime::MIN) + Duration::minutes(15 * i);
+                        tz.from_local_datetime(&local).earliest()
+                    })
+                    .map(|t| t.with_timezone(&Utc))
+                    .collect();
+                let got: Vec<DateTime<Utc>> =
+                    s.slots_on(date, tz).iter().map(|x| x.start).collect();
+                assert_eq!(got, expected, "{tz} {day}");
+            }
+        }
     }
 }

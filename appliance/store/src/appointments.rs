@@ -251,21 +251,27 @@ fn slot_taken(tx: &rusqlite::Connection, officer: OfficerId, start: DateTime<Utc
         .is_some())
 }
 
+/// The hour a mail sent at `t` is counted in (`mail_counts.hour`).
+fn hour(t: DateTime<Utc>) -> i64 {
+    ts(t).div_euclid(3600)
+}
+
 /// Refuses a mail to `to_addr` once the recipient, or the sender's source, has had its
-/// day's mails (`mail_limit`). Counted from the outbox, so it holds across restarts.
+/// day's mails (`mail_limit`). Counted from the outbox (per recipient) and from the hourly
+/// counters (per sender: 25 hours of them, so never less than a day), so it holds across
+/// restarts.
 fn check_mail_caps(
     tx: &rusqlite::Connection,
     to_addr: &str,
     g: &BookingGuard,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let since = ts(now - Duration::days(1));
     if let Some(max) = g.mail.per_recipient {
         let n: u32 = tx
             .prepare_cached(
                 "SELECT count(*) FROM outbox WHERE lower(to_addr) = lower(?1) AND created_at > ?2",
             )?
-            .query_row(params![to_addr, since], |r| r.get(0))?;
+            .query_row(params![to_addr, ts(now - Duration::days(1))], |r| r.get(0))?;
         if n >= max {
             return Err(StoreError::Conflict("mail_limit"));
         }
@@ -273,9 +279,9 @@ fn check_mail_caps(
     if let (Some(max), Some(tag)) = (g.mail.per_source, &g.source_tag) {
         let n: u32 = tx
             .prepare_cached(
-                "SELECT count(*) FROM outbox WHERE source_tag = ?1 AND created_at > ?2",
+                "SELECT coalesce(sum(mails), 0) FROM mail_counts WHERE source_tag = ?1 AND hour >= ?2",
             )?
-            .query_row(params![tag, since], |r| r.get(0))?;
+            .query_row(params![tag, hour(now) - 24], |r| r.get(0))?;
         if n >= max {
             return Err(StoreError::Conflict("mail_limit"));
         }
@@ -283,7 +289,7 @@ fn check_mail_caps(
     Ok(())
 }
 
-/// Queues a mail a citizen's request caused, marked with its source for the caps.
+/// Queues a mail a citizen's request caused, marked with its source and counted for the caps.
 fn insert_citizen_mail(
     tx: &rusqlite::Connection,
     mail: &NewMail,
@@ -291,9 +297,14 @@ fn insert_citizen_mail(
     appointment: AppointmentId,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    insert_mail(tx, mail, Some(appointment), now)?;
-    tx.prepare_cached("UPDATE outbox SET source_tag = ?2 WHERE message_id = ?1")?
-        .execute(params![mail.message_id, g.source_tag])?;
+    insert_mail(tx, mail, Some(appointment), g.source_tag.as_deref(), now)?;
+    if let Some(tag) = &g.source_tag {
+        tx.prepare_cached(
+            "INSERT INTO mail_counts(source_tag, hour, mails) VALUES (?1, ?2, 1)
+             ON CONFLICT(source_tag, hour) DO UPDATE SET mails = mails + 1",
+        )?
+        .execute(params![tag, hour(now)])?;
+    }
     Ok(())
 }
 
@@ -441,6 +452,13 @@ impl Store {
         })
     }
 
+    /// Forgets the mail counters of hours the caps no longer read (before `now` - 25 hours).
+    pub fn purge_mail_counts(&self, now: DateTime<Utc>) -> Result<usize> {
+        self.write(
+            |tx| Ok(tx.execute("DELETE FROM mail_counts WHERE hour < ?1", [hour(now) - 24])?),
+        )
+    }
+
     /// Forgets idempotency keys older than `before`: a retry comes within minutes, not days.
     pub fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<usize> {
         self.write(|tx| {
@@ -513,7 +531,7 @@ impl Store {
                 return Err(StoreError::Conflict("not_booked"));
             }
             drop_reminder(tx, id)?;
-            insert_mail(tx, mail, Some(id), now)
+            insert_mail(tx, mail, Some(id), None, now)
         })
     }
 
@@ -539,7 +557,7 @@ impl Store {
             }
             tx.prepare_cached("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)")?
                 .execute(params![id, ts(now)])?;
-            insert_mail(tx, mail, Some(id), now)?;
+            insert_mail(tx, mail, Some(id), None, now)?;
             drop_reminder(tx, id)?;
             if let Some(r) = &to.reminder {
                 insert_reminder(tx, id, r, now)?;
@@ -601,7 +619,7 @@ impl Store {
             )?;
             tx.prepare_cached("INSERT INTO token_issues(appointment_id, issued_at) VALUES (?1, ?2)")?
                 .execute(params![id, ts(now)])?;
-            insert_mail(tx, mail, Some(id), now)
+            insert_mail(tx, mail, Some(id), None, now)
         })
     }
 

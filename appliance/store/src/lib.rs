@@ -119,6 +119,9 @@ fn open_conn(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "full")?;
     conn.pragma_update(None, "foreign_keys", "on")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Each write of a group runs in a savepoint: keep its journal in memory, not in a
+    // temporary file written for every booking (the WAL alone makes the commit durable).
+    conn.pragma_update(None, "temp_store", "memory")?;
     // A booking alone runs a dozen statements: keep them all prepared (the default is 16).
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)

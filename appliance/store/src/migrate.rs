@@ -21,6 +21,7 @@ pub(crate) const STATION: &[&str] = &[
     include_str!("../migrations/0007_audit.sql"),
     include_str!("../migrations/0008_retention.sql"),
     include_str!("../migrations/0009_backups.sql"),
+    include_str!("../migrations/0010_mail_counts.sql"),
 ];
 
 /// The hub's migrations.

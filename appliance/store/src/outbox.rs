@@ -72,13 +72,15 @@ pub(crate) fn insert_mail(
     tx: &rusqlite::Connection,
     m: &NewMail,
     appointment: Option<AppointmentId>,
+    source_tag: Option<&[u8]>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+        "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at,
+            source_tag)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?7)",
     )?
-    .execute(params![m.message_id, appointment, m.kind, m.to_addr, m.sealed, ts(now)])?;
+    .execute(params![m.message_id, appointment, m.kind, m.to_addr, m.sealed, ts(now), source_tag])?;
     Ok(())
 }
 
@@ -138,7 +140,7 @@ fn row(r: &Row) -> rusqlite::Result<OutboxMessage> {
 impl Store {
     /// Queues a mail not tied to a booking change (e.g. a test message from the admin).
     pub fn queue_mail(&self, m: &NewMail, now: DateTime<Utc>) -> Result<()> {
-        self.write(|tx| insert_mail(tx, m, None, now))
+        self.write(|tx| insert_mail(tx, m, None, None, now))
     }
 
     /// One message by its Message-ID (the admin's test message, to report what became of it).

@@ -78,10 +78,10 @@ fn schema_from_empty_is_current_and_reopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let s = Store::open(&path, &key()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 9);
+    assert_eq!(s.schema_version().unwrap(), 10);
     drop(s);
     let s = Store::open(&path, &key()).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 9);
+    assert_eq!(s.schema_version().unwrap(), 10);
 }
 
 #[test]
@@ -368,15 +368,25 @@ fn a_network_holds_a_share_of_a_day_and_mail_is_capped() {
         )
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("mail_limit")), "{err:?}");
-    // A day later, the caps start again.
-    s.queue_second_booking_notice(
-        AppointmentId(1),
-        &mailto(10, "f@b.in"),
-        &guarded("2026-11-30T05:30:00Z", "f@b.in", 10, 21).guard,
-        None,
-        now() + Duration::days(1),
-    )
-    .unwrap();
+    // The source's cap counts whole hours, never less than a day: still refused 23 hours
+    // on; after a day and an hour, and once the old hours are purged, the caps start again.
+    let later = |n: u8, at| {
+        s.queue_second_booking_notice(
+            AppointmentId(1),
+            &mailto(n, "f@b.in"),
+            &guarded("2026-11-30T05:30:00Z", "f@b.in", n, 21).guard,
+            None,
+            at,
+        )
+    };
+    assert!(matches!(
+        later(10, now() + Duration::hours(23)),
+        Err(StoreError::Conflict("mail_limit"))
+    ));
+    assert_eq!(s.purge_mail_counts(now() + Duration::hours(23)).unwrap(), 0);
+    // One counter for each of the four sources that mailed in that hour.
+    assert_eq!(s.purge_mail_counts(now() + Duration::hours(26)).unwrap(), 4);
+    later(11, now() + Duration::days(1) + Duration::hours(1)).unwrap();
 }
 
 #[test]

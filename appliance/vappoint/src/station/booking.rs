@@ -244,40 +244,52 @@ pub async fn check(
         .parse()
         .map_err(|_| BookingError::UnknownOfficer)?;
     let start = parse_start(&req.start)?;
-    let officer = active_officer(app, officer_id).await?;
-    let slot = check_slot(app, &officer, start, now)?;
     let email_key = email_key(&input.email);
-    if !app.limits.booking_for(&email_key) {
-        return Err(BookingError::TooMany);
-    }
     // The key counts only for the request it was made for: the same key with another
     // email, officer or time is a conflict, not someone else's booking.
     let idempotency = req.idempotency_key.as_ref().map(|k| Idempotency {
         key_hash: sha256(k),
-        content: sha256(&format!(
-            "{email_key}\0{officer_id}\0{}",
-            slot.start.timestamp()
-        )),
+        content: sha256(&format!("{email_key}\0{officer_id}\0{}", start.timestamp())),
     });
-    let replay = match &idempotency {
-        Some(key) => {
-            let hash = key.key_hash.clone();
-            match app.db(move |s| s.idempotency_content(&hash)).await? {
-                Some(content) if content == key.content => true,
-                Some(_) => return Err(BookingError::IdempotencyConflict),
-                None => false,
-            }
-        }
-        None => false,
+    // Everything the checks read, in one trip to a reader (each trip is a thread hand-off,
+    // and a booking's CPU is what limits a busy station); refused in the order below.
+    let key_hash = idempotency.as_ref().map(|k| k.key_hash.clone());
+    let tz = app.tz();
+    let found = app
+        .db(move |s| {
+            let officer = match s.officer(officer_id) {
+                Ok(o) if o.active => o,
+                Ok(_) | Err(StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let slot = bookable_slot(&officer.schedule, start, tz, now);
+            let seen = match &key_hash {
+                Some(hash) => s.idempotency_content(hash)?,
+                None => None,
+            };
+            let taken = match &slot {
+                Ok(slot) => s
+                    .booked_starts(officer_id, slot.start, slot.end)?
+                    .contains(&slot.start),
+                Err(_) => false,
+            };
+            Ok(Some((officer, slot, seen, taken)))
+        })
+        .await?;
+    let Some((officer, slot, seen, taken)) = found else {
+        return Err(BookingError::UnknownOfficer);
+    };
+    let slot = slot.map_err(BookingError::Slot)?;
+    if !app.limits.booking_for(&email_key) {
+        return Err(BookingError::TooMany);
+    }
+    let replay = match (&idempotency, seen) {
+        (Some(key), Some(content)) if content == key.content => true,
+        (Some(_), Some(_)) => return Err(BookingError::IdempotencyConflict),
+        _ => false,
     };
     // A replay finds its own booking in the slot; anyone else finds it taken.
-    let (from, to) = (slot.start, slot.end);
-    if !replay
-        && app
-            .db(move |s| s.booked_starts(officer_id, from, to))
-            .await?
-            .contains(&from)
-    {
+    if !replay && taken {
         return Err(BookingError::SlotTaken);
     }
     Ok(Checked {

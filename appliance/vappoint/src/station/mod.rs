@@ -306,5 +306,8 @@ async fn tidy(app: Arc<App>) {
         if let Err(e) = app.db(move |s| s.purge_idempotency_keys(old_keys)).await {
             tracing::warn!(error = %e, "purging idempotency keys");
         }
+        if let Err(e) = app.db(move |s| s.purge_mail_counts(now)).await {
+            tracing::warn!(error = %e, "purging mail counters");
+        }
     }
 }
