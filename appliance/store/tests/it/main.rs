@@ -390,6 +390,67 @@ fn a_network_holds_a_share_of_a_day_and_mail_is_capped() {
 }
 
 #[test]
+fn the_mail_counters_begin_with_the_outbox_of_the_last_day() {
+    // A station upgraded to schema 10 keeps its senders' caps: migration 10 counts the
+    // outbox's mails of the last two days into the hourly counters.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let s = Store::open(&path, &key()).unwrap();
+    let o = officer(&s, "o@p.in", true);
+    let (booked, _) = s
+        .book(
+            &appointment(o, "2026-11-30T05:30:00Z", "a@b.in", 1),
+            &[],
+            &mail(1),
+            None,
+            now(),
+        )
+        .unwrap()
+        .into_parts();
+    drop(s);
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch("DROP TABLE mail_counts; PRAGMA user_version = 9;")
+        .unwrap();
+    // Three mails from the sender in the last hours, two from days before.
+    for (n, hours_ago) in [(10, 1), (11, 2), (12, 3), (13, 50), (14, 60)] {
+        raw.execute(
+            "INSERT INTO outbox(message_id, kind, to_addr, sealed, status, next_attempt_at, created_at, source_tag)
+             VALUES (?1, 'booked', ?2, x'00', 'sent', 0, unixepoch() - ?3 * 3600, ?4)",
+            rusqlite::params![format!("<m{n}@t>"), format!("{n}@b.in"), hours_ago, vec![7u8; 16]],
+        )
+        .unwrap();
+    }
+    drop(raw);
+    let s = Store::open(&path, &key()).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 10);
+    let guard = BookingGuard {
+        source_tag: Some(vec![7; 16]),
+        mail: MailCaps {
+            per_recipient: None,
+            per_source: Some(4),
+        },
+        ..Default::default()
+    };
+    let notice = |n: u8| {
+        s.queue_second_booking_notice(
+            booked.id,
+            &NewMail {
+                to_addr: format!("{n}@b.in"),
+                ..mail(n)
+            },
+            &guard,
+            None,
+            Utc::now(),
+        )
+    };
+    notice(20).unwrap();
+    assert!(matches!(
+        notice(21),
+        Err(StoreError::Conflict("mail_limit"))
+    ));
+}
+
+#[test]
 fn reschedule_moves_and_respects_taken_slots() {
     let (_d, s) = store();
     let o = officer(&s, "o@p.in", true);
