@@ -119,9 +119,6 @@ fn open_conn(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "full")?;
     conn.pragma_update(None, "foreign_keys", "on")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    // Each write of a group runs in a savepoint: keep its journal in memory, not in a
-    // temporary file written for every booking (the WAL alone makes the commit durable).
-    conn.pragma_update(None, "temp_store", "memory")?;
     // A booking alone runs a dozen statements: keep them all prepared (the default is 16).
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -176,6 +173,11 @@ impl Db {
         )?;
         init(&writer)?;
         migrate::run(&mut writer, migrations)?;
+        // Each write of a group runs in a savepoint: keep its journal in memory, not in a
+        // temporary file written for every booking (the WAL alone makes the commit durable).
+        // The writer's only: readers' sorts, and VACUUM's copy (see `seal_plain_text`), may
+        // be large, and stay in files.
+        writer.pragma_update(None, "temp_store", "memory")?;
         let readers = (0..READERS)
             .map(|_| {
                 let c = open_conn(
@@ -249,9 +251,12 @@ impl Store {
             Ok(n)
         })?;
         if sealed > 0 {
-            self.db
-                .writer
-                .with_idle(|conn| conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);"))?;
+            self.db.writer.with_idle(|conn| {
+                conn.execute_batch(
+                    "PRAGMA temp_store = file; VACUUM; PRAGMA temp_store = memory;
+                         PRAGMA wal_checkpoint(TRUNCATE);",
+                )
+            })?;
             tracing::info!(rows = sealed, "sealed the reasons and notes kept in clear");
         }
         Ok(())
