@@ -191,10 +191,17 @@ fn parse_start(s: &str) -> Result<DateTime<Utc>, BookingError> {
 
 /// The active officer with this id, or `UnknownOfficer`.
 pub async fn active_officer(app: &Arc<App>, id: OfficerId) -> Result<Officer, BookingError> {
-    match app.db(move |s| s.officer(id)).await {
-        Ok(o) if o.active => Ok(o),
-        Ok(_) | Err(StoreError::NotFound) => Err(BookingError::UnknownOfficer),
-        Err(e) => Err(BookingError::Store(e)),
+    app.db(move |s| if_active(s.officer(id)))
+        .await?
+        .ok_or(BookingError::UnknownOfficer)
+}
+
+/// The officer found, if they take appointments (`None`: no such officer, or inactive).
+fn if_active(found: Result<Officer, StoreError>) -> Result<Option<Officer>, StoreError> {
+    match found {
+        Ok(o) if o.active => Ok(Some(o)),
+        Ok(_) | Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -257,10 +264,8 @@ pub async fn check(
     let tz = app.tz();
     let found = app
         .db(move |s| {
-            let officer = match s.officer(officer_id) {
-                Ok(o) if o.active => o,
-                Ok(_) | Err(StoreError::NotFound) => return Ok(None),
-                Err(e) => return Err(e),
+            let Some(officer) = if_active(s.officer(officer_id))? else {
+                return Ok(None);
             };
             let slot = bookable_slot(&officer.schedule, start, tz, now);
             let seen = match &key_hash {
