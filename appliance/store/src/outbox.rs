@@ -137,6 +137,16 @@ fn row(r: &Row) -> rusqlite::Result<OutboxMessage> {
     })
 }
 
+/// Queues the due reminders of appointments still ahead. `CROSS JOIN` keeps SQLite's join
+/// order: reminders first (the few due, by `reminders_due`), then each one's appointment.
+/// Left to itself the planner started from `appointments_end` and walked every future booking
+/// on each of the outbox worker's rounds (27 ms a round with 20,000 ahead, 12 % of a busy
+/// station's CPU in bench/compare's bookings).
+const RELEASE_DUE_REMINDERS: &str =
+    "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at)
+     SELECT r.message_id, r.appointment_id, 'reminder', r.to_addr, r.sealed, 'pending', ?1, ?1
+     FROM reminders r CROSS JOIN appointments a ON a.id = r.appointment_id
+     WHERE r.due_at <= ?1 AND a.status = 'booked' AND a.end_at > ?1";
 impl Store {
     /// Queues a mail not tied to a booking change (e.g. a test message from the admin).
     pub fn queue_mail(&self, m: &NewMail, now: DateTime<Utc>) -> Result<()> {
@@ -227,13 +237,9 @@ impl Store {
     /// (the station was off through them), are dropped unsent. Returns how many were queued.
     pub fn release_due_reminders(&self, now: DateTime<Utc>) -> Result<usize> {
         self.write(|tx| {
-            let n = tx.execute(
-                "INSERT INTO outbox(message_id, appointment_id, kind, to_addr, sealed, status, next_attempt_at, created_at)
-                 SELECT r.message_id, r.appointment_id, 'reminder', r.to_addr, r.sealed, 'pending', ?1, ?1
-                 FROM reminders r JOIN appointments a ON a.id = r.appointment_id
-                 WHERE r.due_at <= ?1 AND a.status = 'booked' AND a.end_at > ?1",
-                [ts(now)],
-            )?;
+            let n = tx
+                .prepare_cached(RELEASE_DUE_REMINDERS)?
+                .execute([ts(now)])?;
             tx.execute("DELETE FROM reminders WHERE due_at <= ?1", [ts(now)])?;
             Ok(n)
         })
@@ -347,5 +353,33 @@ impl Store {
             )?;
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::RELEASE_DUE_REMINDERS;
+    use crate::migrate;
+
+    /// The plan SQLite picks for `sql` on the station's schema, one line per step.
+    fn plan(sql: &str) -> Vec<String> {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate::run(&mut conn, migrate::STATION).unwrap();
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        st.query_map([0], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn releasing_reminders_reads_the_due_ones_not_every_future_booking() {
+        let plan = plan(RELEASE_DUE_REMINDERS);
+        assert!(
+            plan[0].contains("reminders_due") && plan[1].contains("INTEGER PRIMARY KEY"),
+            "{plan:?}"
+        );
     }
 }
