@@ -147,6 +147,7 @@ const RELEASE_DUE_REMINDERS: &str =
      SELECT r.message_id, r.appointment_id, 'reminder', r.to_addr, r.sealed, 'pending', ?1, ?1
      FROM reminders r CROSS JOIN appointments a ON a.id = r.appointment_id
      WHERE r.due_at <= ?1 AND a.status = 'booked' AND a.end_at > ?1";
+
 impl Store {
     /// Queues a mail not tied to a booking change (e.g. a test message from the admin).
     pub fn queue_mail(&self, m: &NewMail, now: DateTime<Utc>) -> Result<()> {
